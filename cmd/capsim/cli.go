@@ -1,0 +1,312 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/capsim/capsim/examples"
+	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/output"
+	"github.com/capsim/capsim/sim"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+	exitSLO   = 3
+)
+
+const usage = `capsim — deterministic capacity-planning simulator
+
+Usage:
+  capsim run [FILE|EXAMPLE] [flags]   run a scenario (default: the embedded %s example)
+  capsim validate FILE|EXAMPLE        report every problem in a scenario, with warnings
+  capsim examples [NAME]              list the embedded examples, or print one as TOML
+  capsim help                         show this help
+
+Run "capsim run --help" for the run flags. Exit codes: 0 ok, 1 error, 2 usage,
+3 SLO not met (run --check).
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, usage, examples.Default)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runCommand(args[1:], stdout, stderr)
+	case "validate":
+		return validateCommand(args[1:], stdout, stderr)
+	case "examples":
+		return examplesCommand(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintf(stdout, usage, examples.Default)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "capsim: unknown command %q\n\n", args[0])
+	fmt.Fprintf(stderr, usage, examples.Default)
+	return exitUsage
+}
+
+// load reads a scenario from a file or, failing that, an embedded example.
+func load(arg string, overrides []string) (*scenario.Scenario, error) {
+	if arg == "" {
+		arg = examples.Default
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return scenario.Load(arg, overrides)
+	}
+	if data, ok := examples.Get(arg); ok {
+		var open dist.Opener // embedded examples name no files
+		return scenario.Parse(arg+".toml", data, overrides, open)
+	}
+	return nil, fmt.Errorf("%s: no such file, and no embedded example of that name (examples: %s)", arg, strings.Join(examples.Names(), ", "))
+}
+
+func printLoadError(stderr io.Writer, err error) {
+	var se *scenario.Error
+	if errors.As(err, &se) {
+		for _, p := range se.Problems {
+			fmt.Fprintln(stderr, p.String())
+		}
+		n := len(se.Problems)
+		fmt.Fprintf(stderr, "%d problem%s found\n", n, plural(n))
+		return
+	}
+	fmt.Fprintf(stderr, "capsim: %v\n", err)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func runCommand(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: capsim run [FILE|EXAMPLE] [flags]\n\nRuns a scenario file or an embedded example (default %s).\n\nFlags:\n%s", examples.Default, fs.FlagUsages())
+	}
+	var (
+		jsonOut  = fs.Bool("json", false, "print summary.json to stdout instead of the text summary")
+		outDir   = fs.StringP("out", "o", "", "write summary.json and timeseries.csv into `DIR` (created if needed)")
+		sets     = fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable), e.g. service.web.instances=12")
+		seed     = fs.Uint64("seed", 0, "random seed (default: the scenario's run.seed)")
+		duration = fs.String("duration", "", "simulated `time` to run (default: the scenario's run.duration), e.g. 10m")
+		check    = fs.Bool("check", false, "exit with status 3 when an SLO is not met")
+		quiet    = fs.BoolP("quiet", "q", false, "no progress or file messages on stderr")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "capsim run: want at most one scenario, got %d: %s\n", fs.NArg(), strings.Join(fs.Args(), " "))
+		return exitUsage
+	}
+	sc, err := load(fs.Arg(0), *sets)
+	if err != nil {
+		printLoadError(stderr, err)
+		return exitError
+	}
+	var opts experiments.Options
+	if fs.Changed("seed") {
+		opts.Seed = seed
+	}
+	if *duration != "" {
+		d, err := dist.ParseDuration(*duration)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(stderr, "capsim run: --duration: want a positive duration such as 10m, got %q\n", *duration)
+			return exitUsage
+		}
+		opts.Duration = sim.Time(d)
+	}
+	if !*quiet && isTerminal(stderr) {
+		opts.Progress = newProgress(stderr)
+	}
+	o, err := experiments.Run(sc, opts)
+	if opts.Progress != nil {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	if !*quiet {
+		for _, w := range sc.Warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+	}
+	js, err := output.JSON(o.Summary)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	if *outDir != "" {
+		if err := writeBundle(*outDir, js, o); err != nil {
+			fmt.Fprintf(stderr, "capsim: %v\n", err)
+			return exitError
+		}
+		if !*quiet {
+			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(*outDir, "{summary.json,timeseries.csv}"))
+		}
+	}
+	if *jsonOut {
+		_, err = stdout.Write(js)
+	} else {
+		err = output.Text(stdout, o)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	if *check && !o.Summary.SLO.Met {
+		return exitSLO
+	}
+	return exitOK
+}
+
+// writeBundle writes the result files into dir, each atomically.
+func writeBundle(dir string, summary []byte, o *experiments.Outcome) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "summary.json"), summary); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "timeseries.csv"), output.TimeseriesCSV(o))
+}
+
+// writeFileAtomic writes data to a temporary file in the same directory and
+// renames it into place, so that readers never see a half-written file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(name, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(name, path)
+	}
+	if werr != nil {
+		os.Remove(name)
+		return fmt.Errorf("writing %s: %w", path, werr)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// newProgress returns a progress reporter that stays silent for the first
+// second, then redraws one status line: simulated time, events/s, ETA.
+func newProgress(w io.Writer) func(done, total sim.Time, events uint64) {
+	start := time.Now()
+	return func(done, total sim.Time, events uint64) {
+		el := time.Since(start)
+		if el < time.Second || total <= 0 {
+			return
+		}
+		frac := float64(done) / float64(total)
+		eta := time.Duration(float64(el) * (1 - frac) / max(frac, 1e-9))
+		fmt.Fprintf(w, "\r\033[K%5.1f %%  simulated %v of %v  %.2fM events/s  ETA %v",
+			100*frac, done, total, float64(events)/el.Seconds()/1e6, eta.Round(time.Second))
+	}
+}
+
+func validateCommand(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("validate", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sets := fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: capsim validate FILE|EXAMPLE [--set PATH=VALUE]\n\nReports every problem in a scenario as file:line: key: message, then plausibility warnings.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	sc, err := load(fs.Arg(0), *sets)
+	if err != nil {
+		printLoadError(stderr, err)
+		return exitError
+	}
+	for _, w := range sc.Warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+	c := sc.Config
+	fmt.Fprintf(stdout, "%s: valid (%d traffic source%s, %d service%s, %d balancer%s)\n", fs.Arg(0),
+		len(c.Traffic), plural(len(c.Traffic)), len(c.Services), plural(len(c.Services)), len(c.Balancers), plural(len(c.Balancers)))
+	return exitOK
+}
+
+func examplesCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 {
+		fmt.Fprintln(stderr, "Usage: capsim examples [NAME]")
+		return exitUsage
+	}
+	if len(args) == 1 {
+		if args[0] == "-h" || args[0] == "--help" {
+			fmt.Fprintln(stdout, "Usage: capsim examples [NAME]\n\nLists the embedded examples, or prints one as TOML (save it and edit it).")
+			return exitOK
+		}
+		data, ok := examples.Get(args[0])
+		if !ok {
+			fmt.Fprintf(stderr, "capsim: no example %q; examples: %s\n", args[0], strings.Join(examples.Names(), ", "))
+			return exitError
+		}
+		stdout.Write(data)
+		return exitOK
+	}
+	for _, n := range examples.Names() {
+		data, _ := examples.Get(n)
+		desc := ""
+		if sc, err := scenario.Parse(n, data, nil, nil); err == nil {
+			desc = sc.Config.Description
+		}
+		def := ""
+		if n == examples.Default {
+			def = " (default)"
+		}
+		fmt.Fprintf(stdout, "%-22s %s%s\n", n, desc, def)
+	}
+	return exitOK
+}

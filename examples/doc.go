@@ -1,0 +1,32 @@
+// Package examples embeds capsim's example scenarios, so that the binary can
+// run and print them without any file on disk.
+package examples
+
+import (
+	"embed"
+	"sort"
+	"strings"
+)
+
+//go:embed *.toml
+var files embed.FS
+
+// Default is the example `capsim run` runs without arguments.
+const Default = "ticketing-onsale"
+
+// Names lists the embedded examples, sorted.
+func Names() []string {
+	entries, _ := files.ReadDir(".")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Get returns the TOML text of the named example.
+func Get(name string) ([]byte, bool) {
+	b, err := files.ReadFile(name + ".toml")
+	return b, err == nil
+}

@@ -1,0 +1,73 @@
+package experiments
+
+import (
+	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
+)
+
+// Options adjust a run without editing the scenario.
+type Options struct {
+	// Seed replaces the scenario's seed when non-nil.
+	Seed *uint64
+	// Duration replaces the scenario's duration when > 0.
+	Duration sim.Time
+	// Progress, when set, is called about a hundred times during the run
+	// with the simulated time reached and the events delivered so far.
+	Progress func(done, total sim.Time, events uint64)
+}
+
+// Outcome is one run: the raw model result and its summary.
+type Outcome struct {
+	Config  *model.Config
+	Result  *model.Result
+	Summary *Summary
+}
+
+// Run simulates the scenario once.
+func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
+	cfg := *sc.Config
+	if opts.Duration > 0 {
+		cfg.Duration = opts.Duration
+		if cfg.Warmup >= cfg.Duration {
+			cfg.Warmup = 0
+		}
+	}
+	seed := cfg.Seed
+	if opts.Seed != nil {
+		seed = *opts.Seed
+		cfg.Seed = seed
+	}
+	s, err := model.New(&cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	var r *model.Result
+	if opts.Progress == nil {
+		r = s.Run()
+	} else {
+		s.Start()
+		const slices = 100
+		for i := 1; i <= slices; i++ {
+			t := cfg.Duration / slices * sim.Time(i)
+			if i == slices {
+				t = cfg.Duration
+			}
+			s.RunUntil(t)
+			opts.Progress(s.Now(), cfg.Duration, s.Events())
+		}
+		r = s.Finish()
+	}
+	return &Outcome{Config: &cfg, Result: r, Summary: summarize(&cfg, sloSpecs(sc.SLO), seed, r)}, nil
+}
+
+func sloSpecs(s scenario.SLO) []sloSpec {
+	var out []sloSpec
+	for _, l := range s.Latency {
+		out = append(out, sloSpec{name: l.Name, quantile: l.Quantile, limit: l.Limit})
+	}
+	if s.ErrorRate != nil {
+		out = append(out, sloSpec{name: "error_rate", errRate: s.ErrorRate})
+	}
+	return out
+}

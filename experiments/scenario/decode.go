@@ -1,0 +1,652 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/policies"
+	"github.com/capsim/capsim/sim"
+)
+
+// Scenario is a decoded scenario file.
+type Scenario struct {
+	Config   *model.Config
+	SLO      SLO
+	Warnings []Problem
+	Source   []byte // the file as given (for reports)
+}
+
+// SLO holds the scenario's service-level objectives.
+type SLO struct {
+	Latency   []LatencyLimit // sorted by quantile
+	ErrorRate *float64
+}
+
+// LatencyLimit is a limit on a latency statistic of requests that completed.
+type LatencyLimit struct {
+	Name     string  // "p99", "mean", "max"
+	Quantile float64 // 0 < q ≤ 1; 0 for the mean
+	Limit    sim.Time
+}
+
+// Load reads and parses a scenario file; empirical distributions are read
+// relative to the file's directory.
+func Load(path string, overrides []string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	open := func(name string) ([]byte, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		return os.ReadFile(name)
+	}
+	return Parse(path, data, overrides, open)
+}
+
+// Parse parses scenario data. name is used in messages; overrides are
+// "PATH=VALUE" strings applied before decoding; open reads files named in
+// the scenario (nil: none may be named).
+func Parse(name string, data []byte, overrides []string, open dist.Opener) (*Scenario, error) {
+	tree := map[string]any{}
+	if _, err := toml.Decode(string(data), &tree); err != nil {
+		return nil, &Error{Problems: []Problem{syntaxProblem(name, err)}}
+	}
+	d := &decoder{file: name, pos: scanPositions(string(data)), open: open}
+	for _, o := range overrides {
+		if err := Set(tree, o); err != nil {
+			d.errs = append(d.errs, Problem{File: "--set", Key: o, Msg: err.Error()})
+		}
+	}
+	sc := &Scenario{Source: data}
+	sc.Config, sc.SLO = d.scenario(tree)
+	if len(d.errs) == 0 {
+		d.check(sc.Config)
+	}
+	if len(d.errs) > 0 {
+		sortProblems(d.errs)
+		return nil, &Error{Problems: d.errs}
+	}
+	d.plausibility(sc.Config)
+	sortProblems(d.warns)
+	sc.Warnings = d.warns
+	return sc, nil
+}
+
+func syntaxProblem(name string, err error) Problem {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.Usage != "" {
+			msg += "; " + strings.TrimSpace(pe.Usage)
+		}
+		return Problem{File: name, Line: pe.Position.Line, Msg: "TOML syntax: " + msg}
+	}
+	return Problem{File: name, Msg: err.Error()}
+}
+
+// planned explains keys of features capsim will have but this version lacks.
+var planned = map[string]string{
+	"cache":    "caches are not available in this version yet (planned: key-level caches)",
+	"database": "databases are not available in this version yet (planned: replicas and shards)",
+	"queue":    "queues are not available in this version yet",
+	"function": "serverless functions are not available in this version yet",
+	"fault":    "faults are not available in this version yet",
+	"sweep":    "[sweep] defaults are not available in this version yet",
+}
+
+var plannedService = map[string]string{
+	"autoscale":   "autoscaling is not available in this version yet (planned: hpa, target_tracking, step, threshold, schedule)",
+	"start_delay": "start_delay belongs to autoscaling, which is not available in this version yet",
+	"warmup":      "instance warm-up belongs to autoscaling, which is not available in this version yet",
+	"drain":       "drain belongs to autoscaling, which is not available in this version yet",
+}
+
+func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
+	top := d.table("", tree)
+	cfg := &model.Config{}
+	cfg.Name = top.str("name", "scenario")
+	cfg.Description = top.str("description", "")
+	d.run(top.sub("run"), cfg)
+	slo := d.slo(top.sub("slo"))
+	for _, t := range top.named("service") {
+		cfg.Services = append(cfg.Services, d.service(t))
+	}
+	for _, t := range top.named("balancer") {
+		cfg.Balancers = append(cfg.Balancers, d.balancer(t))
+	}
+	for _, t := range top.named("traffic") {
+		cfg.Traffic = append(cfg.Traffic, d.traffic(t, cfg.Duration))
+	}
+	top.done(planned)
+	if len(cfg.Traffic) == 0 {
+		d.errorf("traffic", "no traffic: add a [traffic.NAME] table with to = … and rate = …")
+	}
+	return cfg, slo
+}
+
+// defaultWindow picks a time-series resolution giving 100–250 rows.
+func defaultWindow(run sim.Time) sim.Time {
+	for _, w := range []sim.Time{100 * sim.Millisecond, 250 * sim.Millisecond, 500 * sim.Millisecond,
+		sim.Second, 2 * sim.Second, 5 * sim.Second, 10 * sim.Second, 15 * sim.Second, 30 * sim.Second,
+		sim.Minute, 2 * sim.Minute, 5 * sim.Minute, 10 * sim.Minute, 15 * sim.Minute, 30 * sim.Minute} {
+		if run/w <= 250 {
+			return w
+		}
+	}
+	return sim.Hour
+}
+
+func (d *decoder) run(t *table, cfg *model.Config) {
+	cfg.Duration, cfg.Seed = sim.Minute, 1
+	if t == nil {
+		cfg.Window = defaultWindow(cfg.Duration)
+		return
+	}
+	cfg.Duration = t.duration("duration", cfg.Duration)
+	if cfg.Duration <= 0 {
+		d.errorf(t.key("duration"), "must be greater than 0")
+		cfg.Duration = sim.Minute
+	}
+	cfg.Warmup = t.duration("warmup", 0)
+	if cfg.Warmup >= cfg.Duration {
+		d.errorf(t.key("warmup"), "warm-up (%v) must be shorter than the duration (%v)", cfg.Warmup, cfg.Duration)
+	}
+	cfg.Seed = uint64(t.integer("seed", 1, 0, math.MaxInt64, false))
+	cfg.Window = t.duration("window", defaultWindow(cfg.Duration))
+	if cfg.Window <= 0 {
+		d.errorf(t.key("window"), "must be greater than 0")
+		cfg.Window = defaultWindow(cfg.Duration)
+	} else if cfg.Duration/cfg.Window > 100_000 {
+		d.errorf(t.key("window"), "%v gives more than 100000 time-series rows for %v; use a longer window", cfg.Window, cfg.Duration)
+	}
+	t.done(nil)
+}
+
+// quantileKey turns "p99" into 0.99, "p999" into 0.999, "p50" into 0.5.
+func quantileKey(k string) (float64, bool) {
+	if len(k) < 2 || k[0] != 'p' {
+		return 0, false
+	}
+	digits := k[1:]
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	if digits == "100" {
+		return 1, true
+	}
+	if len(digits) == 1 {
+		digits = "0" + digits
+	}
+	q, err := strconv.ParseFloat("0."+digits, 64)
+	return q, err == nil && q > 0
+}
+
+func (d *decoder) slo(t *table) SLO {
+	var slo SLO
+	if t == nil {
+		return slo
+	}
+	keys := make([]string, 0, len(t.m))
+	for k := range t.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var q float64
+		switch {
+		case k == "mean":
+		case k == "max":
+			q = 1
+		case k == "error_rate":
+			if v, ok := t.number(k); ok {
+				if v < 0 || v > 1 {
+					d.errorf(t.key(k), "must be a fraction from 0 to 1 (0.01 = 1 %%), got %v", v)
+				} else {
+					slo.ErrorRate = &v
+				}
+			}
+			continue
+		default:
+			var ok bool
+			if q, ok = quantileKey(k); !ok {
+				continue // reported by done
+			}
+		}
+		lim := t.duration(k, 0)
+		if lim <= 0 {
+			if v := t.m[k]; v != nil {
+				if s, ok := v.(string); ok && s == "0" {
+					d.errorf(t.key(k), "limit must be greater than 0")
+				}
+			}
+			continue
+		}
+		slo.Latency = append(slo.Latency, LatencyLimit{Name: k, Quantile: q, Limit: lim})
+	}
+	sort.SliceStable(slo.Latency, func(i, j int) bool { return slo.Latency[i].Quantile < slo.Latency[j].Quantile })
+	t.known = append(t.known, "p50", "p90", "p95", "p99", "p999", "mean", "max", "error_rate")
+	t.done(nil)
+	return slo
+}
+
+func (d *decoder) picker(t *table, key, def string) (string, func() model.Picker) {
+	alg := t.str(key, def)
+	f, err := policies.NewBalancer(alg)
+	if err != nil {
+		msg := err.Error()
+		if s := suggest(alg, policies.BalancerNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		d.errorf(t.key(key), "%s", msg)
+		f, _ = policies.NewBalancer(def)
+		alg = def
+	}
+	return alg, f
+}
+
+func (d *decoder) price(t *table) float64 {
+	p, ok := t.number("price_per_hour")
+	if ok && p < 0 {
+		d.errorf(t.key("price_per_hour"), "must be ≥ 0 (US dollars per hour), got %v", p)
+		return 0
+	}
+	return p
+}
+
+func (d *decoder) service(t *table) model.ServiceConfig {
+	s := model.ServiceConfig{Name: t.name()}
+	s.Instances = int(t.integer("instances", 1, 1, 100_000, false))
+	s.Cores = int(t.integer("cores", 1, 1, 4096, false))
+	s.Concurrency = int(t.integer("concurrency", model.Unlimited, 1, 10_000_000, true))
+	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
+	s.Algorithm, s.NewPicker = d.picker(t, "balancer", "round_robin")
+	s.PricePerHour = d.price(t)
+	if ws := t.list("weights"); ws != nil {
+		for i, w := range ws {
+			var f float64
+			switch x := w.(type) {
+			case int64:
+				f = float64(x)
+			case float64:
+				f = x
+			default:
+				d.errorf(elem(t.key("weights"), i), "want a number, got %s", typeName(w))
+				continue
+			}
+			if !(f > 0) || math.IsInf(f, 0) {
+				d.errorf(elem(t.key("weights"), i), "weights must be greater than 0, got %v", f)
+			}
+			s.Weights = append(s.Weights, f)
+		}
+		if len(s.Weights) != s.Instances {
+			d.errorf(t.key("weights"), "has %d weights for %d instances: give one per instance", len(s.Weights), s.Instances)
+		}
+	}
+	if t.has("steps") {
+		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps")})
+	}
+	for _, e := range t.named("endpoint") {
+		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps")})
+		e.done(nil)
+	}
+	if t.has("steps") && t.has("endpoint") {
+		d.errorf(t.key("steps"), "give either steps (one endpoint) or [%s.endpoint.NAME] tables, not both", t.path)
+	}
+	if len(s.Endpoints) == 0 {
+		d.errorf(t.path, "has no work: add steps = [ { cpu = \"exp(5ms)\" } ] or [%s.endpoint.NAME] tables", t.path)
+	}
+	t.done(plannedService)
+	return s
+}
+
+func (d *decoder) steps(t *table, key string) []model.Step {
+	list := t.list(key)
+	if list == nil && t.has(key) {
+		return nil
+	}
+	if list == nil {
+		d.errorf(t.key(key), "missing: an endpoint needs steps = [ … ]")
+		return nil
+	}
+	var out []model.Step
+	for i, v := range list {
+		path := elem(t.key(key), i)
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.errorf(path, "want a step table such as { cpu = \"exp(5ms)\" }, got %s", typeName(v))
+			continue
+		}
+		st := d.table(path, m)
+		step := model.Step{P: 1}
+		kinds := 0
+		if st.has("cpu") {
+			kinds++
+			step.Kind, step.Dist = model.StepCPU, st.distribution("cpu")
+		}
+		if st.has("sleep") {
+			kinds++
+			step.Kind, step.Dist = model.StepSleep, st.distribution("sleep")
+		}
+		if st.has("call") {
+			kinds++
+			step.Kind = model.StepCall
+			step.Target = st.str("call", "")
+			step.Endpoint = st.str("endpoint", "")
+			step.Timeout = st.duration("timeout", 0)
+		}
+		st.known = append(st.known, "cpu", "sleep", "call")
+		if kinds != 1 {
+			d.errorf(path, "a step needs exactly one of cpu, call or sleep; this one has %d", kinds)
+		}
+		if p, ok := st.number("p"); ok {
+			if p < 0 || p > 1 {
+				d.errorf(st.key("p"), "probability must be from 0 to 1, got %v", p)
+			} else {
+				step.P = p
+			}
+		}
+		if step.Kind != model.StepCall {
+			for _, k := range []string{"endpoint", "timeout"} {
+				if st.has(k) {
+					st.known = append(st.known, k)
+					d.errorf(st.key(k), "only call steps take %s", k)
+				}
+			}
+		}
+		st.done(map[string]string{
+			"if":      `"if" conditions on cache lookups are not available in this version yet`,
+			"retries": "retries are not available in this version yet",
+			"async":   "async calls are not available in this version yet",
+		})
+		out = append(out, step)
+	}
+	return out
+}
+
+func (d *decoder) balancer(t *table) model.BalancerConfig {
+	b := model.BalancerConfig{Name: t.name()}
+	b.To = t.str("to", "")
+	if b.To == "" {
+		d.errorf(t.key("to"), "missing: name the service behind the balancer")
+	}
+	b.Algorithm, b.NewPicker = d.picker(t, "algorithm", "round_robin")
+	b.Latency = t.distribution("latency")
+	b.PricePerHour = d.price(t)
+	t.done(map[string]string{"health_check": "health checks are not available in this version yet"})
+	return b
+}
+
+var shapes = map[string]model.Shape{
+	"linear": model.ShapeLinear, "heaviside": model.ShapeHeaviside,
+	"at_once": model.ShapeAtOnce, "poisson": model.ShapePoisson,
+}
+
+func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
+	c := model.TrafficConfig{Name: t.name()}
+	c.To = t.str("to", "")
+	if c.To == "" {
+		d.errorf(t.key("to"), "missing: name the component that receives this traffic")
+	}
+	c.Start = t.duration("start", 0)
+	c.Stop = t.duration("stop", 0)
+	if c.Stop > 0 && c.Stop <= c.Start {
+		d.errorf(t.key("stop"), "stop (%v) must be after start (%v)", c.Stop, c.Start)
+	}
+	c.Timeout = t.duration("timeout", 0)
+
+	kinds := 0
+	if r, ok := t.rate("rate"); ok {
+		kinds++
+		c.Rate = r
+		if r <= 0 {
+			d.errorf(t.key("rate"), "must be greater than 0")
+		}
+	}
+	if t.has("stages") {
+		kinds++
+		c.StartRate, _ = t.rate("start_rate")
+		for i, v := range t.list("stages") {
+			path := elem(t.key("stages"), i)
+			m, ok := v.(map[string]any)
+			if !ok {
+				d.errorf(path, "want { duration = \"1m\", target = 100 }, got %s", typeName(v))
+				continue
+			}
+			st := d.table(path, m)
+			var s model.Stage
+			s.Duration = st.duration("duration", 0)
+			if s.Duration <= 0 {
+				d.errorf(st.key("duration"), "each stage needs a duration greater than 0")
+			}
+			if r, ok := st.rate("target"); ok {
+				s.Target = r
+			} else if !st.has("target") {
+				d.errorf(st.key("target"), "each stage needs a target rate")
+			}
+			st.done(nil)
+			c.Stages = append(c.Stages, s)
+		}
+	} else if t.has("start_rate") {
+		t.known = append(t.known, "start_rate")
+		d.errorf(t.key("start_rate"), "start_rate only applies with stages")
+	}
+	if t.has("users") {
+		kinds++
+		c.Users = t.integer("users", 0, 1, 1_000_000_000, false)
+		c.Over = t.duration("over", 0)
+		shape := t.str("shape", "linear")
+		sh, ok := shapes[shape]
+		if !ok {
+			d.errorf(t.key("shape"), "unknown shape %q; allowed: linear, heaviside, at_once, poisson", shape)
+		}
+		c.Shape = sh
+		if c.Over == 0 && sh != model.ShapeAtOnce && t.has("shape") {
+			d.errorf(t.key("over"), "shape %q needs over = \"30s\" (the period the users arrive over)", shape)
+		}
+	}
+	switch arr := t.str("arrivals", "poisson"); arr {
+	case "poisson":
+	case "uniform":
+		c.Uniform = true
+		if c.Users > 0 {
+			d.errorf(t.key("arrivals"), "arrivals applies to rate and stages; for users use shape")
+		}
+	default:
+		d.errorf(t.key("arrivals"), "unknown arrival process %q; allowed: poisson, uniform", arr)
+	}
+	if kinds != 1 {
+		d.errorf(t.path, "give exactly one of rate, stages or users (this source has %d)", kinds)
+	}
+
+	c.Endpoint = t.str("endpoint", "")
+	if mix := t.sub("mix"); mix != nil {
+		names := make([]string, 0, len(mix.m))
+		for n := range mix.m {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			w, ok := mix.number(n)
+			if ok && !(w > 0) {
+				d.errorf(mix.key(n), "weight must be greater than 0")
+				continue
+			}
+			if ok {
+				c.Mix = append(c.Mix, model.MixEntry{Endpoint: n, Weight: w})
+			}
+		}
+		if len(c.Mix) == 0 {
+			d.errorf(t.key("mix"), "empty: give endpoint weights, e.g. mix = { browse = 0.9, buy = 0.1 }")
+		}
+	}
+	for i, v := range t.list("session") {
+		path := elem(t.key("session"), i)
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.errorf(path, "want { endpoint = \"browse\", think = \"exp(5s)\" }, got %s", typeName(v))
+			continue
+		}
+		st := d.table(path, m)
+		s := model.SessionStep{Endpoint: st.str("endpoint", ""), Think: st.distribution("think")}
+		st.done(nil)
+		c.Session = append(c.Session, s)
+	}
+	n := 0
+	for _, k := range []string{"endpoint", "mix", "session"} {
+		if t.has(k) {
+			n++
+		}
+	}
+	if n > 1 {
+		d.errorf(t.path, "give at most one of endpoint, mix or session")
+	}
+	if ks := t.str("keys", ""); ks != "" {
+		k, err := dist.ParseKeys(ks)
+		if err != nil {
+			d.errorf(t.key("keys"), "%v", err)
+		}
+		c.Keys = k
+	}
+	t.done(map[string]string{
+		"trace": "trace replay is not available in this version yet",
+		"vus":   "closed-model users (vus) are not available in this version yet",
+	})
+	return c
+}
+
+// check validates what crosses tables: names, targets, endpoints, cycles.
+func (d *decoder) check(cfg *model.Config) {
+	kind := map[string]string{}
+	for _, s := range cfg.Services {
+		kind[s.Name] = "service"
+	}
+	for _, b := range cfg.Balancers {
+		if k, dup := kind[b.Name]; dup {
+			d.errorf("balancer."+b.Name, "name %q is already used by a %s; component names must be unique", b.Name, k)
+		}
+		kind[b.Name] = "balancer"
+	}
+	var names []string
+	for n := range kind {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	unknown := func(path, name string) {
+		msg := fmt.Sprintf("no component named %q", name)
+		if s := suggest(name, names); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		if len(names) > 0 {
+			msg += "; components: " + strings.Join(names, ", ")
+		}
+		d.errorf(path, "%s", msg)
+	}
+	for _, b := range cfg.Balancers {
+		if k, ok := kind[b.To]; !ok {
+			unknown("balancer."+b.Name+".to", b.To)
+		} else if k != "service" {
+			d.errorf("balancer."+b.Name+".to", "%q is a %s; a balancer sends to a service", b.To, k)
+		}
+	}
+	for _, s := range cfg.Services {
+		for _, e := range s.Endpoints {
+			prefix := "service." + s.Name + ".endpoint." + e.Name + ".steps"
+			if e.Name == "default" && len(s.Endpoints) == 1 {
+				prefix = "service." + s.Name + ".steps"
+			}
+			for i, st := range e.Steps {
+				if st.Kind == model.StepCall {
+					if _, ok := kind[st.Target]; !ok {
+						unknown(elem(prefix, i)+".call", st.Target)
+					}
+				}
+			}
+		}
+	}
+	for _, tr := range cfg.Traffic {
+		if _, ok := kind[tr.To]; !ok && tr.To != "" {
+			unknown("traffic."+tr.Name+".to", tr.To)
+		}
+	}
+	if len(d.errs) > 0 {
+		return
+	}
+	d.checkCycles(cfg)
+	if len(d.errs) > 0 {
+		return
+	}
+	// Endpoint resolution is done by the model; report what it cannot wire.
+	if _, err := model.New(cfg, 0); err != nil {
+		d.errorf("", "%v", err)
+	}
+}
+
+// checkCycles refuses call graphs with cycles: a request would call itself
+// forever.
+func (d *decoder) checkCycles(cfg *model.Config) {
+	edges := map[string][]string{}
+	for _, b := range cfg.Balancers {
+		edges[b.Name] = []string{b.To}
+	}
+	for _, s := range cfg.Services {
+		for _, e := range s.Endpoints {
+			for _, st := range e.Steps {
+				if st.Kind == model.StepCall && !contains(edges[s.Name], st.Target) {
+					edges[s.Name] = append(edges[s.Name], st.Target)
+				}
+			}
+		}
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	var stack []string
+	var visit func(n string) bool
+	visit = func(n string) bool {
+		switch state[n] {
+		case 1:
+			i := 0
+			for stack[i] != n {
+				i++
+			}
+			cyc := append(append([]string{}, stack[i:]...), n)
+			d.errorf("service."+stack[len(stack)-1], "calls form a cycle: %s", strings.Join(cyc, " → "))
+			return true
+		case 2:
+			return false
+		}
+		state[n] = 1
+		stack = append(stack, n)
+		for _, m := range edges[n] {
+			if visit(m) {
+				return true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = 2
+		return false
+	}
+	var names []string
+	for n := range edges {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if visit(n) {
+			return
+		}
+	}
+}

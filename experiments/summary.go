@@ -1,0 +1,256 @@
+package experiments
+
+import (
+	"math"
+	"sort"
+
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
+)
+
+// Summary is summary.json: the results contract of one run. Field names are
+// stable; numbers are rounded to fixed precision so that the bytes are
+// identical for the same scenario and seed on any machine.
+type Summary struct {
+	Scenario     string                      `json:"scenario"`
+	Description  string                      `json:"description,omitempty"`
+	Seed         uint64                      `json:"seed"`
+	Replications int                         `json:"replications"`
+	DurationS    float64                     `json:"duration_s"`
+	MeasuredS    float64                     `json:"measured_s"`
+	Requests     Requests                    `json:"requests"`
+	Throughput   float64                     `json:"throughput_rps"`
+	ErrorRate    float64                     `json:"error_rate"`
+	Latency      Latency                     `json:"latency_ms"`
+	Cost         Cost                        `json:"cost"`
+	SLO          SLOResult                   `json:"slo"`
+	Wasted       Wasted                      `json:"wasted"`
+	Components   map[string]ComponentSummary `json:"components"`
+	Traffic      map[string]TrafficSummary   `json:"traffic"`
+	Events       uint64                      `json:"events"`
+}
+
+// Requests counts outcomes: arrived = completed + rejected + timed_out +
+// failed + in_flight.
+type Requests struct {
+	Arrived   int64 `json:"arrived"`
+	Completed int64 `json:"completed"`
+	Rejected  int64 `json:"rejected"`
+	TimedOut  int64 `json:"timed_out"`
+	Failed    int64 `json:"failed"`
+	InFlight  int64 `json:"in_flight"`
+}
+
+// Latency is in milliseconds, over requests (or calls) that completed ok.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Cost of the run in US dollars.
+type Cost struct {
+	TotalUSD              float64 `json:"total_usd"`
+	PerHourUSD            float64 `json:"per_hour_usd"`
+	PerMillionRequestsUSD float64 `json:"per_million_requests_usd"`
+}
+
+// SLOResult says whether every objective was met.
+type SLOResult struct {
+	Met    bool       `json:"met"`
+	Checks []SLOCheck `json:"checks"`
+}
+
+// SLOCheck is one objective with its measured value.
+type SLOCheck struct {
+	Name  string  `json:"name"`
+	Limit float64 `json:"limit"` // ms for latency, a fraction for error_rate
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	Met   bool    `json:"met"`
+}
+
+// Wasted is work spent on requests that did not succeed.
+type Wasted struct {
+	Requests int64   `json:"requests"`
+	CPUS     float64 `json:"cpu_s"`
+}
+
+// ComponentSummary is one component's outcome.
+type ComponentSummary struct {
+	Kind          string     `json:"kind"`
+	Utilization   *float64   `json:"utilization,omitempty"`
+	Instances     *Instances `json:"instances,omitempty"`
+	Cores         int        `json:"cores,omitempty"`
+	Requests      int64      `json:"requests"`
+	ThroughputRPS float64    `json:"throughput_rps"`
+	Latency       Latency    `json:"latency_ms"`
+	Rejected      int64      `json:"rejected"`
+	Queue         Queue      `json:"queue"`
+	InSystem      float64    `json:"in_system_mean"`
+	SojournMS     float64    `json:"sojourn_mean_ms"`
+	ScaleEvents   int        `json:"scale_events"`
+	Reversals     int        `json:"reversals"`
+	CostUSD       float64    `json:"cost_usd"`
+}
+
+// Instances over time.
+type Instances struct {
+	Mean  float64 `json:"mean"`
+	Min   int     `json:"min"`
+	Max   int     `json:"max"`
+	Final int     `json:"final"`
+}
+
+// Queue is the number of calls waiting (for admission or a core).
+type Queue struct {
+	Mean float64 `json:"mean"`
+	Max  int64   `json:"max"`
+}
+
+// TrafficSummary is one traffic source's outcome.
+type TrafficSummary struct {
+	Arrived    int64    `json:"arrived"`
+	Requests   Requests `json:"requests"`
+	Throughput float64  `json:"throughput_rps"`
+	ErrorRate  float64  `json:"error_rate"`
+	Latency    Latency  `json:"latency_ms"`
+}
+
+// round rounds to d decimals (fixed precision keeps output bytes stable).
+func round(x float64, d int) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	p := math.Pow(10, float64(d))
+	return math.Round(x*p) / p
+}
+
+func ms(t sim.Time) float64 { return round(t.Millis(), 3) }
+
+func latency(l model.Latency) Latency {
+	return Latency{Mean: ms(l.Mean), P50: ms(l.P50), P90: ms(l.P90), P95: ms(l.P95), P99: ms(l.P99), P999: ms(l.P999), Max: ms(l.Max)}
+}
+
+func requests(c model.Counts) Requests {
+	return Requests{Arrived: c.Arrived, Completed: c.Completed, Rejected: c.Rejected, TimedOut: c.TimedOut, Failed: c.Failed, InFlight: c.InFlight}
+}
+
+// errorRate is the failed fraction of the requests that have an outcome.
+func errorRate(c model.Counts) float64 {
+	done := c.Completed + c.Rejected + c.TimedOut + c.Failed
+	if done == 0 {
+		return 0
+	}
+	return round(float64(c.Rejected+c.TimedOut+c.Failed)/float64(done), 6)
+}
+
+func perSecond(n int64, d sim.Time) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return round(float64(n)/d.Seconds(), 3)
+}
+
+// summarize builds the Summary of one run.
+func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *Summary {
+	s := &Summary{
+		Scenario: cfg.Name, Description: cfg.Description, Seed: seed, Replications: 1,
+		DurationS: round(r.Duration.Seconds(), 6), MeasuredS: round(r.Measured.Seconds(), 6),
+		Requests: requests(r.Requests), Throughput: perSecond(r.Requests.Completed, r.Measured),
+		ErrorRate: errorRate(r.Requests), Latency: latency(r.Latency),
+		Wasted:     Wasted{Requests: r.Wasted.Requests, CPUS: round(r.Wasted.CPU.Seconds(), 3)},
+		Components: map[string]ComponentSummary{}, Traffic: map[string]TrafficSummary{},
+		Events: r.Events,
+	}
+	var total float64
+	for _, c := range r.Components {
+		cs := ComponentSummary{
+			Kind: c.Kind, Requests: c.Arrivals, ThroughputRPS: perSecond(c.Departures, r.Measured),
+			Latency: latency(c.Latency), Rejected: c.Rejected,
+			Queue:     Queue{Mean: round(c.QueueMean, 4), Max: c.QueueMax},
+			InSystem:  round(c.InSystemMean, 4),
+			SojournMS: ms(c.MeanSojourn),
+			CostUSD:   round(c.CostUSD, 4),
+		}
+		if c.Kind == "service" {
+			u := round(c.Utilization, 4)
+			cs.Utilization = &u
+			cs.Cores = c.Cores
+			cs.Instances = &Instances{Mean: round(c.Instances.Mean, 3), Min: c.Instances.Min, Max: c.Instances.Max, Final: c.Instances.End}
+		}
+		total += c.CostUSD
+		s.Components[c.Name] = cs
+	}
+	for _, t := range r.Traffic {
+		s.Traffic[t.Name] = TrafficSummary{
+			Arrived: t.Requests.Arrived, Requests: requests(t.Requests),
+			Throughput: perSecond(t.Requests.Completed, r.Measured),
+			ErrorRate:  errorRate(t.Requests), Latency: latency(t.Latency),
+		}
+	}
+	s.Cost.TotalUSD = round(total, 4)
+	if h := r.Duration.Seconds() / 3600; h > 0 {
+		s.Cost.PerHourUSD = round(total/h, 4)
+	}
+	if r.Requests.Completed > 0 {
+		s.Cost.PerMillionRequestsUSD = round(total/float64(r.Requests.Completed)*1e6, 4)
+	}
+	s.SLO = evaluate(slo, s, r.LatencyHist)
+	return s
+}
+
+// sloSpec is one objective, independent of the scenario package.
+type sloSpec struct {
+	name     string
+	quantile float64 // 0: mean, 1: max
+	limit    sim.Time
+	errRate  *float64
+}
+
+func evaluate(specs []sloSpec, s *Summary, h *sim.Histogram) SLOResult {
+	res := SLOResult{Met: true, Checks: []SLOCheck{}}
+	for _, sp := range specs {
+		var c SLOCheck
+		if sp.errRate != nil {
+			c = SLOCheck{Name: "error_rate", Limit: *sp.errRate, Value: s.ErrorRate, Unit: "fraction"}
+			c.Met = c.Value <= c.Limit
+		} else {
+			c = SLOCheck{Name: sp.name, Limit: ms(sp.limit), Unit: "ms"}
+			c.Value = latencyStat(s.Latency, sp.name)
+			if math.IsNaN(c.Value) {
+				c.Value = ms(h.Quantile(sp.quantile))
+			}
+			// No completed request means no evidence that the limit holds.
+			c.Met = s.Requests.Completed > 0 && c.Value <= c.Limit
+		}
+		res.Met = res.Met && c.Met
+		res.Checks = append(res.Checks, c)
+	}
+	sort.SliceStable(res.Checks, func(i, j int) bool { return res.Checks[i].Name < res.Checks[j].Name })
+	return res
+}
+
+func latencyStat(l Latency, name string) float64 {
+	switch name {
+	case "mean":
+		return l.Mean
+	case "max":
+		return l.Max
+	case "p50":
+		return l.P50
+	case "p90":
+		return l.P90
+	case "p95":
+		return l.P95
+	case "p99":
+		return l.P99
+	case "p999":
+		return l.P999
+	}
+	return math.NaN()
+}

@@ -1,0 +1,149 @@
+package model
+
+import (
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/sim"
+)
+
+// Config is a complete, validated scenario. Slices are sorted by name so that
+// a run never depends on map order.
+type Config struct {
+	Name        string
+	Description string
+	Duration    sim.Time // simulated time
+	Warmup      sim.Time // requests intended to start earlier are not counted
+	Window      sim.Time // time-series resolution
+	Seed        uint64
+
+	Traffic   []TrafficConfig
+	Balancers []BalancerConfig
+	Services  []ServiceConfig
+}
+
+// Unlimited marks a concurrency or queue limit that is not set.
+const Unlimited = -1
+
+// TrafficConfig is one traffic source. Exactly one of Rate, Stages or Users
+// describes the arrivals.
+type TrafficConfig struct {
+	Name    string
+	To      string   // receiving component
+	Start   sim.Time // offset of the first arrival
+	Stop    sim.Time // no arrivals at or after Stop (0: the end of the run)
+	Timeout sim.Time // client timeout (0: none)
+
+	// Open arrivals at a rate: constant Rate per second, or k6-style
+	// ramping stages starting at StartRate.
+	Rate      float64
+	StartRate float64
+	Stages    []Stage
+	Uniform   bool // evenly spaced arrivals instead of Poisson
+
+	// Users arriving over a period (Gatling-style injection).
+	Users int64
+	Over  sim.Time
+	Shape Shape
+
+	// What each arrival does: one request (Endpoint or a draw from Mix), or
+	// for Users a Session of requests.
+	Endpoint string
+	Mix      []MixEntry
+	Session  []SessionStep
+	Keys     dist.Keys // nil: requests carry no key
+}
+
+// Stage is one k6 ramping-arrival-rate stage: a linear ramp to Target (per
+// second) over Duration.
+type Stage struct {
+	Duration sim.Time
+	Target   float64
+}
+
+// Shape is how Users arrive over Over.
+type Shape int
+
+const (
+	ShapeLinear    Shape = iota // evenly spaced (Gatling rampUsers)
+	ShapeHeaviside              // erf-shaped (Gatling stressPeakUsers)
+	ShapeAtOnce                 // all at Start (Gatling atOnceUsers)
+	ShapePoisson                // Users random arrival times, uniform over Over
+)
+
+// MixEntry is one endpoint of a request mix and its weight.
+type MixEntry struct {
+	Endpoint string
+	Weight   float64
+}
+
+// SessionStep is one request of a user session: the user thinks for Think
+// (after the previous response), then sends a request to Endpoint.
+type SessionStep struct {
+	Endpoint string
+	Think    dist.Dist // nil: no think time
+}
+
+// BalancerConfig is a load balancer in front of a service.
+type BalancerConfig struct {
+	Name         string
+	To           string // the service behind it
+	Algorithm    string
+	NewPicker    func() Picker // a fresh picker per run
+	Latency      dist.Dist     // added on the way in; nil: none
+	PricePerHour float64
+}
+
+// ServiceConfig is a fleet of identical instances.
+type ServiceConfig struct {
+	Name         string
+	Instances    int
+	Cores        int
+	Concurrency  int // per instance; Unlimited for none
+	Queue        int // per instance, waiting for admission; Unlimited for none
+	Algorithm    string
+	NewPicker    func() Picker // spreads direct callers over instances
+	Weights      []float64     // per instance, for weighted pickers
+	PricePerHour float64       // per instance
+	Endpoints    []EndpointConfig
+}
+
+// EndpointConfig is a named list of steps.
+type EndpointConfig struct {
+	Name  string
+	Steps []Step
+}
+
+// StepKind is what a step does.
+type StepKind int
+
+const (
+	StepCPU   StepKind = iota // hold a core for Dist
+	StepCall                  // call Target/Endpoint and wait for the answer
+	StepSleep                 // wait for Dist, holding no core
+)
+
+// Step is one step of an endpoint.
+type Step struct {
+	Kind     StepKind
+	Dist     dist.Dist // cpu and sleep
+	Target   string    // call: component name
+	Endpoint string    // call: endpoint at the target ("" = resolved at build)
+	P        float64   // probability the step runs (1 = always)
+	Timeout  sim.Time  // call: give up after this long (0 = wait forever)
+}
+
+// Picker chooses the instance that receives a request. Implementations live
+// in package policies; they see instance loads through Backends and draw
+// randomness only from the stream they are given.
+type Picker interface {
+	Pick(b Backends, rng *sim.Stream) int
+}
+
+// Backends is a read-only view of a service's instances for a Picker.
+type Backends interface {
+	// Len is the number of instances that can take requests.
+	Len() int
+	// Load is the number of requests at instance i: admitted plus waiting.
+	Load(i int) int
+	// Weight is instance i's configured weight (1 when none is set).
+	Weight(i int) float64
+}

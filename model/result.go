@@ -1,0 +1,214 @@
+package model
+
+import "github.com/capsim/capsim/sim"
+
+// Result is the plain-data outcome of one run. Times are simulated
+// nanoseconds.
+type Result struct {
+	Duration sim.Time // simulated time
+	Measured sim.Time // the part after the warm-up
+	Events   uint64   // events the engine delivered
+
+	Requests Counts
+	Latency  Latency // of requests that completed ok
+	Wasted   Wasted
+
+	Traffic    []TrafficResult   // in Config order
+	Components []ComponentResult // services then balancers, in Config order
+	Windows    []Window
+
+	// LatencyHist is the histogram behind Latency (for CDF plots, merging).
+	LatencyHist *sim.Histogram
+}
+
+// Counts are request outcomes. Arrived = Completed + Rejected + TimedOut +
+// Failed + InFlight.
+type Counts struct {
+	Arrived, Completed, Rejected, TimedOut, Failed, InFlight int64
+}
+
+// Latency summarises a latency histogram.
+type Latency struct {
+	Count                               int64
+	Mean, P50, P90, P95, P99, P999, Max sim.Time
+}
+
+// Wasted is work spent on requests that did not succeed (including work
+// that went on after the client or a caller had given up).
+type Wasted struct {
+	Requests int64
+	CPU      sim.Time
+}
+
+// TrafficResult is one traffic source's outcome.
+type TrafficResult struct {
+	Name     string
+	Requests Counts
+	Latency  Latency
+}
+
+// ComponentResult is one component's outcome over the measured period.
+type ComponentResult struct {
+	Name string
+	Kind string // "service" or "balancer"
+
+	Cores       int     // per instance (services)
+	Utilization float64 // busy cores / cores, time-averaged (services)
+	Instances   Instances
+
+	Arrivals, Departures, Rejected int64
+	Latency                        Latency // of calls answered ok
+	QueueMean                      float64 // waiting for admission or a core
+	QueueMax                       int64
+	InSystemMean                   float64 // calls present, time-averaged (Little's L)
+	MeanSojourn                    sim.Time
+	CostUSD                        float64
+}
+
+// Instances describes a component's instance count over time.
+type Instances struct {
+	Mean          float64
+	Min, Max, End int
+}
+
+// Window is one row of the time series: [Start, Start+Length).
+type Window struct {
+	Start, Length       sim.Time
+	Arrivals, Completed int64
+	Errors              int64
+	P50, P95, P99       sim.Time
+	InFlight            float64
+	CostUSD             float64 // cost so far, at the end of the window
+	Components          []ComponentWindow
+}
+
+// ComponentWindow is one component's part of a Window.
+type ComponentWindow struct {
+	Instances   int
+	Utilization float64
+	Queue       float64
+	P99         sim.Time
+	Rejected    int64
+}
+
+func summarize(h *sim.Histogram) Latency {
+	return Latency{
+		Count: h.Count(), Mean: h.Mean(),
+		P50: h.Quantile(0.50), P90: h.Quantile(0.90), P95: h.Quantile(0.95),
+		P99: h.Quantile(0.99), P999: h.Quantile(0.999), Max: h.Max(),
+	}
+}
+
+func (t *trafficStats) counts() Counts {
+	c := Counts{Arrived: t.arrived, Completed: t.ok, Rejected: t.rejected, TimedOut: t.timedOut, Failed: t.failed}
+	c.InFlight = c.Arrived - c.Completed - c.Rejected - c.TimedOut - c.Failed
+	return c
+}
+
+// costSoFar is what the run has cost up to now: instances billed per second
+// while they exist, balancers likewise.
+func (s *Sim) costSoFar(now sim.Time) float64 {
+	var usd float64
+	for _, svc := range s.services {
+		usd += svc.cfg.PricePerHour * float64(len(svc.insts)) * now.Seconds() / 3600
+	}
+	for _, lb := range s.balancers {
+		usd += lb.cfg.PricePerHour * now.Seconds() / 3600
+	}
+	return usd
+}
+
+// closeWindow appends the time-series row of the window ending now.
+func (s *Sim) closeWindow() {
+	now := s.eng.Now()
+	start := sim.Time(0)
+	if n := len(s.windows); n > 0 {
+		start = s.windows[n-1].Start + s.windows[n-1].Length
+	}
+	if now <= start {
+		return
+	}
+	inflight, _ := s.inFlight.CloseWindow(now)
+	w := Window{
+		Start: start, Length: now - start,
+		Arrivals: s.win.arrivals, Completed: s.win.ok, Errors: s.win.errors,
+		P50: s.winLat.Quantile(0.5), P95: s.winLat.Quantile(0.95), P99: s.winLat.Quantile(0.99),
+		InFlight: inflight, CostUSD: s.costSoFar(now),
+	}
+	s.win = windowCounts{}
+	s.winLat.Reset()
+	for _, svc := range s.services {
+		busy, _ := svc.busy.CloseWindow(now)
+		q, _ := svc.stats.waiting.CloseWindow(now)
+		svc.stats.inSystem.CloseWindow(now)
+		w.Components = append(w.Components, ComponentWindow{
+			Instances: len(svc.insts), Utilization: busy / float64(len(svc.insts)*svc.cores),
+			Queue: q, P99: svc.stats.winLat.Quantile(0.99), Rejected: svc.stats.winRej,
+		})
+		svc.stats.winLat.Reset()
+		svc.stats.winRej = 0
+	}
+	for _, lb := range s.balancers {
+		q, _ := lb.stats.waiting.CloseWindow(now)
+		lb.stats.inSystem.CloseWindow(now)
+		w.Components = append(w.Components, ComponentWindow{
+			Queue: q, P99: lb.stats.winLat.Quantile(0.99), Rejected: lb.stats.winRej,
+		})
+		lb.stats.winLat.Reset()
+		lb.stats.winRej = 0
+	}
+	s.windows = append(s.windows, w)
+}
+
+func componentResult(name, kind string, st *componentStats, now, start sim.Time) ComponentResult {
+	c := ComponentResult{
+		Name: name, Kind: kind,
+		Arrivals: st.arrivals, Departures: st.departures, Rejected: st.rejected,
+		Latency:      summarize(st.lat),
+		QueueMean:    st.waiting.Mean(now),
+		QueueMax:     st.waiting.Max(),
+		InSystemMean: st.inSystem.Mean(now),
+	}
+	if st.departures > 0 {
+		c.MeanSojourn = sim.Time(st.sojourn.Sum() / float64(st.departures))
+	}
+	return c
+}
+
+// Finish closes the last window and collects the results. Call it once,
+// after the run reached its end.
+func (s *Sim) Finish() *Result {
+	now := s.eng.Now()
+	if s.cfg.Window > 0 {
+		s.closeWindow()
+	}
+	measuredFrom := s.cfg.Warmup
+	if measuredFrom > now {
+		measuredFrom = now
+	}
+	r := &Result{
+		Duration: now, Measured: now - measuredFrom, Events: s.eng.Events(),
+		Requests: s.global.counts(), Latency: summarize(s.global.lat),
+		Wasted:      Wasted{Requests: s.wasted.requests, CPU: s.wasted.cpu},
+		Windows:     s.windows,
+		LatencyHist: s.global.lat,
+	}
+	for _, src := range s.sources {
+		r.Traffic = append(r.Traffic, TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)})
+	}
+	for _, svc := range s.services {
+		c := componentResult(svc.cfg.Name, "service", &svc.stats, now, svc.start)
+		n := len(svc.insts)
+		c.Cores = svc.cores
+		c.Utilization = svc.busy.Mean(now) / float64(n*svc.cores)
+		c.Instances = Instances{Mean: float64(n), Min: n, Max: n, End: n}
+		c.CostUSD = svc.cfg.PricePerHour * float64(n) * now.Seconds() / 3600
+		r.Components = append(r.Components, c)
+	}
+	for _, lb := range s.balancers {
+		c := componentResult(lb.cfg.Name, "balancer", &lb.stats, now, lb.start)
+		c.CostUSD = lb.cfg.PricePerHour * now.Seconds() / 3600
+		r.Components = append(r.Components, c)
+	}
+	return r
+}

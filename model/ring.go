@@ -1,0 +1,36 @@
+package model
+
+// ring is a growable FIFO of int32 (call indices). It reuses its storage, so
+// steady-state pushes and pops do not allocate.
+type ring struct {
+	buf        []int32
+	head, size int
+}
+
+func (r *ring) len() int { return r.size }
+
+func (r *ring) push(v int32) {
+	if r.size == len(r.buf) {
+		n := 2 * len(r.buf)
+		if n == 0 {
+			n = 8
+		}
+		nb := make([]int32, n)
+		for i := 0; i < r.size; i++ {
+			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.size)%len(r.buf)] = v
+	r.size++
+}
+
+func (r *ring) pop() int32 {
+	v := r.buf[r.head]
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.size--
+	return v
+}

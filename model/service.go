@@ -1,0 +1,290 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/sim"
+)
+
+// instance is one member of a service fleet.
+type instance struct {
+	active int  // admitted calls (holding a concurrency slot)
+	load   int  // admitted + waiting for admission: what balancers see
+	busy   int  // cores in use
+	admitQ ring // calls waiting for a concurrency slot
+	cpuQ   ring // admitted calls waiting for a core
+}
+
+// endpoint is an EndpointConfig with its call targets resolved.
+type endpoint struct {
+	name  string
+	steps []step
+}
+
+type step struct {
+	kind     StepKind
+	d        dist.Dist
+	p        float64
+	timeout  sim.Time
+	target   string
+	endpoint string
+	tgt      target
+	ep       int32
+}
+
+// componentStats are the statistics every component keeps.
+type componentStats struct {
+	inSystem   sim.Level // calls present (Little's L)
+	waiting    sim.Level // calls waiting for admission or a core
+	lat        *sim.Histogram
+	winLat     *sim.Histogram
+	arrivals   int64
+	departures int64
+	rejected   int64
+	sojourn    sim.Kahan // total time in the component of departed calls, ns
+	winRej     int64
+}
+
+func newComponentStats() componentStats {
+	return componentStats{lat: sim.NewHistogram(), winLat: sim.NewHistogram()}
+}
+
+func (st *componentStats) arrive(now sim.Time) {
+	st.arrivals++
+	st.inSystem.Add(now, 1)
+}
+
+func (st *componentStats) depart(o outcome, arrived, now sim.Time, measured bool) {
+	st.inSystem.Add(now, -1)
+	st.departures++
+	st.sojourn.Add(float64(now - arrived))
+	if o == outRejected {
+		st.rejected++
+		st.winRej++
+	}
+	if o == outOK && measured {
+		st.lat.Record(now - arrived)
+		st.winLat.Record(now - arrived)
+	}
+}
+
+func (st *componentStats) reset(now sim.Time) {
+	st.inSystem.ResetRun(now)
+	st.waiting.ResetRun(now)
+	st.lat.Reset()
+	st.arrivals, st.departures, st.rejected = 0, 0, 0
+	st.sojourn = sim.Kahan{}
+	// Calls present now count as arrivals of the measured period, so that
+	// arrivals = departures + present holds for the measured period.
+	st.arrivals = st.inSystem.Value()
+}
+
+// service is the run-time state of a ServiceConfig.
+type service struct {
+	cfg   *ServiceConfig
+	idx   int32
+	insts []instance
+	eps   []endpoint
+	cores int
+
+	picker                             Picker
+	rngCPU, rngSleep, rngBranch, rngPk *sim.Stream
+
+	busy  sim.Level // cores in use over all instances
+	stats componentStats
+	start sim.Time // when the measured period began
+}
+
+func newService(c *ServiceConfig, idx int32, seed uint64) *service {
+	s := &service{
+		cfg:       c,
+		idx:       idx,
+		insts:     make([]instance, c.Instances),
+		cores:     c.Cores,
+		picker:    c.NewPicker(),
+		rngCPU:    sim.NewStream(seed, c.Name, "cpu"),
+		rngSleep:  sim.NewStream(seed, c.Name, "sleep"),
+		rngBranch: sim.NewStream(seed, c.Name, "branch"),
+		rngPk:     sim.NewStream(seed, c.Name, "balance"),
+		stats:     newComponentStats(),
+	}
+	for _, e := range c.Endpoints {
+		ep := endpoint{name: e.Name}
+		for _, st := range e.Steps {
+			p := st.P
+			if p <= 0 || p > 1 {
+				p = 1
+			}
+			ep.steps = append(ep.steps, step{kind: st.Kind, d: st.Dist, p: p, timeout: st.Timeout, target: st.Target, endpoint: st.Endpoint})
+		}
+		s.eps = append(s.eps, ep)
+	}
+	return s
+}
+
+func (s *service) endpointIndex(name string) int32 {
+	for i := range s.eps {
+		if s.eps[i].name == name {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+func (s *service) endpointNames() string {
+	var n []string
+	for _, e := range s.eps {
+		n = append(n, e.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// Backends view for pickers.
+func (s *service) Len() int       { return len(s.insts) }
+func (s *service) Load(i int) int { return s.insts[i].load }
+func (s *service) Weight(i int) float64 {
+	if i < len(s.cfg.Weights) {
+		return s.cfg.Weights[i]
+	}
+	return 1
+}
+
+func (s *service) pick() int { return s.pickWith(s.picker, s.rngPk) }
+
+func (s *service) pickWith(p Picker, rng *sim.Stream) int {
+	if len(s.insts) == 1 {
+		return 0
+	}
+	i := p.Pick(s, rng)
+	if i < 0 || i >= len(s.insts) {
+		i = 0
+	}
+	return i
+}
+
+// arrive admits, queues or rejects call ci at its instance.
+func (s *service) arrive(sm *Sim, ci int32) {
+	now := sm.eng.Now()
+	c := &sm.calls[ci]
+	c.arrived = now
+	in := &s.insts[c.inst]
+	s.stats.arrive(now)
+	in.load++
+	if s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency {
+		sm.admit(ci)
+		return
+	}
+	if s.cfg.Queue == Unlimited || in.admitQ.len() < s.cfg.Queue {
+		in.admitQ.push(ci)
+		s.stats.waiting.Add(now, 1)
+		return
+	}
+	sm.finishCall(ci, outRejected)
+}
+
+// requestCore runs a cpu step of length d for call ci, now or when a core of
+// its instance frees up.
+func (s *service) requestCore(sm *Sim, ci int32, d sim.Time) {
+	c := &sm.calls[ci]
+	in := &s.insts[c.inst]
+	if in.busy < s.cores {
+		in.busy++
+		now := sm.eng.Now()
+		s.busy.Add(now, 1)
+		c.cpuFrom = now
+		sm.eng.After(d, sm, opCPUDone, ci, c.token)
+		return
+	}
+	c.demand = d
+	in.cpuQ.push(ci)
+	s.stats.waiting.Add(sm.eng.Now(), 1)
+}
+
+// releaseCore frees a core of instance i, handing it straight to the next
+// waiting call if there is one.
+func (s *service) releaseCore(sm *Sim, i int32) {
+	in := &s.insts[i]
+	now := sm.eng.Now()
+	if in.cpuQ.len() > 0 {
+		next := in.cpuQ.pop()
+		s.stats.waiting.Add(now, -1)
+		c := &sm.calls[next]
+		c.cpuFrom = now
+		sm.eng.After(c.demand, sm, opCPUDone, next, c.token)
+		return
+	}
+	in.busy--
+	s.busy.Add(now, -1)
+}
+
+// depart updates statistics and frees the concurrency slot of call ci.
+func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
+	c := &sm.calls[ci]
+	in := &s.insts[c.inst]
+	in.load--
+	s.stats.depart(o, c.arrived, now, c.arrived >= s.start)
+	if !c.active {
+		return
+	}
+	c.active = false
+	in.active--
+	if in.admitQ.len() > 0 {
+		next := in.admitQ.pop()
+		s.stats.waiting.Add(now, -1)
+		// Admit through an event at the same instant: a chain of calls that
+		// fail at once would otherwise recurse once per queued call.
+		sm.eng.At(now, sm, opAdmit, next, 0)
+	}
+}
+
+func (s *service) resetStats(now sim.Time) {
+	s.busy.ResetRun(now)
+	s.stats.reset(now)
+	s.start = now
+}
+
+// balancer is the run-time state of a BalancerConfig.
+type balancer struct {
+	cfg     *BalancerConfig
+	idx     int32
+	svc     int32
+	picker  Picker
+	rngPick *sim.Stream
+	rngLat  *sim.Stream
+	stats   componentStats
+	start   sim.Time
+}
+
+func newBalancer(c *BalancerConfig, idx, svc int32, seed uint64) *balancer {
+	return &balancer{
+		cfg: c, idx: idx, svc: svc, picker: c.NewPicker(),
+		rngPick: sim.NewStream(seed, c.Name, "balance"),
+		rngLat:  sim.NewStream(seed, c.Name, "latency"),
+		stats:   newComponentStats(),
+	}
+}
+
+func (b *balancer) arrive(sm *Sim, ci int32) {
+	now := sm.eng.Now()
+	b.stats.arrive(now)
+	c := &sm.calls[ci]
+	c.arrived = now
+	c.active = true
+	if b.cfg.Latency != nil {
+		if d := b.cfg.Latency.Sample(b.rngLat); d > 0 {
+			sm.eng.After(d, sm, opForward, ci, c.token)
+			return
+		}
+	}
+	sm.forward(ci)
+}
+
+func (b *balancer) depart(sm *Sim, c *call, o outcome, now sim.Time) {
+	b.stats.depart(o, c.arrived, now, c.arrived >= b.start)
+}
+
+func (b *balancer) resetStats(now sim.Time) {
+	b.stats.reset(now)
+	b.start = now
+}

@@ -1,0 +1,239 @@
+package model
+
+import (
+	"errors"
+	"math"
+
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/sim"
+)
+
+// source is the run-time state of a TrafficConfig.
+type source struct {
+	cfg   *TrafficConfig
+	idx   int32
+	to    target
+	eps   []int32   // resolved endpoint per mix entry, session step, or the single endpoint
+	mix   []float64 // cumulative mix weights, normalised
+	keys  dist.Keys
+	stop  sim.Time // 0: none
+	arr   arrivals
+	stats trafficStats
+
+	rngArr, rngMix, rngKeys, rngThink *sim.Stream
+}
+
+// arrivals generates a source's arrival times in order.
+type arrivals interface {
+	// next returns the next arrival time, or false when there are no more.
+	next(rng *sim.Stream) (sim.Time, bool)
+}
+
+func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*source, error) {
+	src := &source{
+		cfg: c, idx: idx, to: to, keys: c.Keys, stop: c.Stop,
+		rngArr:   sim.NewStream(seed, c.Name, "arrivals"),
+		rngMix:   sim.NewStream(seed, c.Name, "mix"),
+		rngKeys:  sim.NewStream(seed, c.Name, "keys"),
+		rngThink: sim.NewStream(seed, c.Name, "think"),
+		stats:    trafficStats{lat: sim.NewHistogram()},
+	}
+	var names []string
+	switch {
+	case len(c.Session) > 0:
+		for _, st := range c.Session {
+			names = append(names, st.Endpoint)
+		}
+	case len(c.Mix) > 0:
+		var total float64
+		for _, m := range c.Mix {
+			names = append(names, m.Endpoint)
+			total += m.Weight
+		}
+		var cum float64
+		for _, m := range c.Mix {
+			cum += m.Weight / total
+			src.mix = append(src.mix, cum)
+		}
+		src.mix[len(src.mix)-1] = 1
+	default:
+		names = []string{c.Endpoint}
+	}
+	for _, n := range names {
+		i, err := s.resolveEndpoint(to, n, n)
+		if err != nil {
+			return nil, err
+		}
+		src.eps = append(src.eps, i)
+	}
+	var err error
+	src.arr, err = newArrivals(c, s.cfg.Duration)
+	return src, err
+}
+
+func newArrivals(c *TrafficConfig, runEnd sim.Time) (arrivals, error) {
+	end := runEnd
+	if c.Stop > 0 && c.Stop < end {
+		end = c.Stop
+	}
+	switch {
+	case c.Users > 0:
+		return newUserArrivals(c), nil
+	case len(c.Stages) > 0:
+		segs := make([]segment, 0, len(c.Stages))
+		t, r := c.Start, c.StartRate
+		for _, st := range c.Stages {
+			segs = append(segs, segment{start: t, length: st.Duration, r0: r, r1: st.Target})
+			t += st.Duration
+			r = st.Target
+		}
+		return newRateArrivals(segs, c.Uniform), nil
+	case c.Rate > 0:
+		return newRateArrivals([]segment{{start: c.Start, length: end - c.Start, r0: c.Rate, r1: c.Rate}}, c.Uniform), nil
+	}
+	return nil, errors.New("no arrivals: set rate, stages or users")
+}
+
+// segment is a period over which the arrival rate ramps linearly from r0 to
+// r1 (per second).
+type segment struct {
+	start, length sim.Time
+	r0, r1        float64
+	cum0          float64 // expected arrivals before the segment
+}
+
+// expected is the expected number of arrivals in the whole segment.
+func (g *segment) expected() float64 {
+	return g.length.Seconds() * (g.r0 + g.r1) / 2
+}
+
+// rateArrivals inverts the cumulative rate Λ(t): the i-th arrival is at
+// Λ⁻¹(cᵢ), with cᵢ = i for evenly spaced arrivals (k6's arrival-rate
+// executors: iteration i starts when the integral of the rate reaches i) or
+// cᵢ a sum of unit exponentials for a (non-homogeneous) Poisson process —
+// exact, with no thinning.
+type rateArrivals struct {
+	segs    []segment
+	seg     int
+	c       float64
+	uniform bool
+	started bool
+}
+
+func newRateArrivals(segs []segment, uniform bool) *rateArrivals {
+	var cum float64
+	for i := range segs {
+		segs[i].cum0 = cum
+		cum += segs[i].expected()
+	}
+	return &rateArrivals{segs: segs, uniform: uniform}
+}
+
+func (a *rateArrivals) next(rng *sim.Stream) (sim.Time, bool) {
+	if a.uniform {
+		if a.started {
+			a.c++
+		}
+		a.started = true
+	} else {
+		a.c += rng.ExpFloat64()
+	}
+	for a.seg < len(a.segs) {
+		g := &a.segs[a.seg]
+		x := a.c - g.cum0
+		if x <= g.expected() && g.length > 0 && (g.r0 > 0 || g.r1 > 0) {
+			T := g.length.Seconds()
+			slope := (g.r1 - g.r0) / T
+			// Solve r0·t + slope·t²/2 = x in the stable form.
+			disc := g.r0*g.r0 + 2*slope*x
+			if disc < 0 {
+				disc = 0
+			}
+			t := 2 * x / (g.r0 + math.Sqrt(disc))
+			if t > T {
+				t = T
+			}
+			at := g.start + sim.FromSeconds(t)
+			if at >= g.start+g.length {
+				a.seg++ // rounding put it at the segment's end: next segment
+				continue
+			}
+			return at, true
+		}
+		a.seg++
+	}
+	return 0, false
+}
+
+// userArrivals are the arrival times of a fixed number of users.
+type userArrivals struct {
+	n, i   int64
+	start  sim.Time
+	over   sim.Time
+	shape  Shape
+	u      float64 // last order statistic (ShapePoisson)
+	t0, hk float64 // heaviside constants
+}
+
+func newUserArrivals(c *TrafficConfig) *userArrivals {
+	a := &userArrivals{n: c.Users, start: c.Start, over: c.Over, shape: c.Shape}
+	if a.over <= 0 {
+		a.shape = ShapeAtOnce
+	}
+	if a.shape == ShapeHeaviside {
+		// Gatling's HeavisideOpenInjection: user i (1-based) arrives at
+		// k·(erfinv(2i/(n+2) − 1) + t0), t0 = |erfinv(2/(n+2) − 1)|,
+		// k = over/(2·t0).
+		a.t0 = math.Abs(math.Erfinv(2/float64(a.n+2) - 1))
+		a.hk = float64(a.over) / (2 * a.t0)
+	}
+	return a
+}
+
+func (a *userArrivals) next(rng *sim.Stream) (sim.Time, bool) {
+	if a.i >= a.n {
+		return 0, false
+	}
+	i := a.i
+	a.i++
+	switch a.shape {
+	case ShapeLinear:
+		// Gatling's rampUsers: evenly spaced, the first at the start.
+		return a.start + sim.Time(float64(a.over)*float64(i)/float64(a.n)), true
+	case ShapeHeaviside:
+		x := float64(i+1) / float64(a.n+2)
+		t := a.hk * (math.Erfinv(2*x-1) + a.t0)
+		return a.start + sim.Time(t), true
+	case ShapePoisson:
+		// Sequential uniform order statistics: U(i) = 1 − (1 − U(i−1))·V^(1/(n−i)).
+		a.u = 1 - (1-a.u)*math.Pow(rng.Float64(), 1/float64(a.n-i))
+		return a.start + sim.Time(a.u*float64(a.over)), true
+	}
+	return a.start, true // at once
+}
+
+// scheduleNext schedules the source's next arrival, if any.
+func (src *source) scheduleNext(s *Sim) {
+	t, ok := src.arr.next(src.rngArr)
+	if !ok || t >= s.cfg.Duration || (src.stop > 0 && t >= src.stop) {
+		return
+	}
+	if now := s.eng.Now(); t < now {
+		t = now
+	}
+	s.eng.At(t, s, opArrive, src.idx, 0)
+}
+
+// arrive starts the request of one arrival and schedules the next.
+func (src *source) arrive(s *Sim) {
+	var ep int32
+	if len(src.mix) > 0 {
+		u := src.rngMix.Float64()
+		for int(ep) < len(src.mix)-1 && u >= src.mix[ep] {
+			ep++
+		}
+	}
+	ri := s.newRequest(src, ep, 0, s.eng.Now())
+	s.startRequest(ri)
+	src.scheduleNext(s)
+}

@@ -1,0 +1,61 @@
+package output
+
+import (
+	"bytes"
+	"sort"
+	"strconv"
+
+	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
+)
+
+// componentOrder returns the indices of r.Components sorted by name.
+func componentOrder(r *model.Result) []int {
+	idx := make([]int, len(r.Components))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return r.Components[idx[a]].Name < r.Components[idx[b]].Name })
+	return idx
+}
+
+func f(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }
+
+// TimeseriesCSV renders timeseries.csv: one row per window, t_s (the
+// window's start) first, then global columns, then per-component columns
+// named NAME.column. docs/results.md documents every column.
+func TimeseriesCSV(o *experiments.Outcome) []byte {
+	r := o.Result
+	order := componentOrder(r)
+	var b bytes.Buffer
+	b.WriteString("t_s,arrivals_rps,completed_rps,errors_rps,p50_ms,p95_ms,p99_ms,in_flight,cost_usd")
+	for _, i := range order {
+		c := r.Components[i]
+		n := c.Name
+		if c.Kind == "service" {
+			b.WriteString("," + n + ".instances," + n + ".utilization")
+		}
+		b.WriteString("," + n + ".queue," + n + ".p99_ms," + n + ".rejected")
+	}
+	b.WriteByte('\n')
+	ms := func(t sim.Time) string { return f(t.Millis(), 3) }
+	for _, w := range r.Windows {
+		secs := w.Length.Seconds()
+		rate := func(n int64) string { return f(float64(n)/secs, 3) }
+		b.WriteString(sim.FormatSeconds(w.Start))
+		for _, s := range []string{rate(w.Arrivals), rate(w.Completed), rate(w.Errors), ms(w.P50), ms(w.P95), ms(w.P99), f(w.InFlight, 3), f(w.CostUSD, 6)} {
+			b.WriteByte(',')
+			b.WriteString(s)
+		}
+		for _, i := range order {
+			cw := w.Components[i]
+			if r.Components[i].Kind == "service" {
+				b.WriteString("," + strconv.Itoa(cw.Instances) + "," + f(cw.Utilization, 4))
+			}
+			b.WriteString("," + f(cw.Queue, 3) + "," + ms(cw.P99) + "," + strconv.FormatInt(cw.Rejected, 10))
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}

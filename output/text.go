@@ -1,0 +1,148 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/capsim/capsim/experiments"
+)
+
+// thousands formats n with thousands separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// num formats a latency or rate with sensible significant digits.
+func num(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x >= 1000:
+		return thousands(int64(x + 0.5))
+	case x >= 100:
+		return f(x, 1)
+	case x >= 1:
+		return f(x, 2)
+	}
+	return f(x, 3)
+}
+
+func pct(x float64) string { return f(100*x, 2) + " %" }
+
+// Text writes the terminal summary: SLO verdicts first, then requests,
+// latency, components, cost. It fits one screen for typical scenarios.
+func Text(w io.Writer, o *experiments.Outcome) error {
+	s := o.Summary
+	var b strings.Builder
+	title := s.Scenario
+	if s.Description != "" {
+		title += " — " + s.Description
+	}
+	fmt.Fprintf(&b, "%s\n", title)
+	measured := ""
+	if s.MeasuredS != s.DurationS {
+		measured = fmt.Sprintf(" (measured: last %gs)", s.MeasuredS)
+	}
+	fmt.Fprintf(&b, "simulated %gs%s, seed %d, %s events\n\n", s.DurationS, measured, s.Seed, thousands(int64(s.Events)))
+
+	if len(s.SLO.Checks) > 0 {
+		verdict := "met"
+		if !s.SLO.Met {
+			verdict = "NOT met"
+		}
+		fmt.Fprintf(&b, "SLO %s\n", verdict)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, c := range s.SLO.Checks {
+			mark := "✔"
+			if !c.Met {
+				mark = "✘"
+			}
+			if c.Unit == "ms" {
+				fmt.Fprintf(tw, "  %s %s\t%s ms\t(limit %s ms)\n", mark, c.Name, num(c.Value), num(c.Limit))
+			} else {
+				fmt.Fprintf(tw, "  %s %s\t%s\t(limit %s)\n", mark, c.Name, pct(c.Value), pct(c.Limit))
+			}
+		}
+		tw.Flush()
+		b.WriteByte('\n')
+	}
+
+	r := s.Requests
+	share := func(n int64) string {
+		if r.Arrived == 0 {
+			return ""
+		}
+		return " (" + f(100*float64(n)/float64(r.Arrived), 1) + " %)"
+	}
+	fmt.Fprintf(&b, "Requests    %s arrived, %s completed%s", thousands(r.Arrived), thousands(r.Completed), share(r.Completed))
+	for _, x := range []struct {
+		n    int64
+		name string
+	}{{r.Rejected, "rejected"}, {r.TimedOut, "timed out"}, {r.Failed, "failed"}, {r.InFlight, "in flight at the end"}} {
+		if x.n > 0 {
+			fmt.Fprintf(&b, ", %s %s%s", thousands(x.n), x.name, share(x.n))
+		}
+	}
+	fmt.Fprintf(&b, "\nThroughput  %s req/s, error rate %s\n", num(s.Throughput), pct(s.ErrorRate))
+	l := s.Latency
+	fmt.Fprintf(&b, "Latency ms  mean %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s\n\n",
+		num(l.Mean), num(l.P50), num(l.P90), num(l.P95), num(l.P99), num(l.P999), num(l.Max))
+
+	width := len("component")
+	for _, c := range o.Result.Components {
+		width = max(width, len(c.Name))
+	}
+	left := func(s string) string { return s + strings.Repeat(" ", width-len(s)) } // first column left-aligned
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tkind\tinstances\tutil\tqueue mean/max\treq/s\tp50 ms\tp99 ms\trejected\tcost $\t\n", left("component"))
+	for _, i := range componentOrder(o.Result) {
+		name := o.Result.Components[i].Name
+		c := s.Components[name]
+		inst, util := "-", "-"
+		if c.Instances != nil {
+			inst = fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
+		}
+		if c.Utilization != nil {
+			util = f(100**c.Utilization, 1) + " %"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s / %s\t%s\t%s\t%s\t%s\t%s\t\n", left(name), c.Kind, inst, util,
+			num(c.Queue.Mean), thousands(c.Queue.Max), num(c.ThroughputRPS), num(c.Latency.P50), num(c.Latency.P99), thousands(c.Rejected), f(c.CostUSD, 2))
+	}
+	tw.Flush()
+	if len(s.Traffic) > 1 {
+		b.WriteByte('\n')
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		width = len("traffic")
+		for _, t := range o.Result.Traffic {
+			width = max(width, len(t.Name))
+		}
+		fmt.Fprintf(tw, "%s\tarrived\tcompleted\terror rate\tp50 ms\tp99 ms\t\n", left("traffic"))
+		for _, t := range o.Result.Traffic {
+			ts := s.Traffic[t.Name]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", left(t.Name), thousands(ts.Arrived), thousands(ts.Requests.Completed), pct(ts.ErrorRate), num(ts.Latency.P50), num(ts.Latency.P99))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
+	if s.Wasted.Requests > 0 {
+		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
