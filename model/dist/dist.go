@@ -221,11 +221,17 @@ func NewEmpirical(name string, values []float64) Empirical {
 	v := append([]float64(nil), values...)
 	sort.Float64s(v)
 	var s, s2 sim.Kahan
-	for _, x := range v {
-		s.Add(x)
-		s2.Add(x * x)
+	if len(v) == 1 {
+		return Empirical{name: name, sorted: v, mean: v[0], m2: v[0] * v[0]}
 	}
-	n := float64(len(v))
+	// Moments of the piecewise-linear quantile function: an equal-weight
+	// mixture of uniforms on [v(i), v(i+1)].
+	for i := 0; i+1 < len(v); i++ {
+		a, b := v[i], v[i+1]
+		s.Add((a + b) / 2)
+		s2.Add((a*a + a*b + b*b) / 3)
+	}
+	n := float64(len(v) - 1)
 	return Empirical{name: name, sorted: v, mean: s.Sum() / n, m2: s2.Sum() / n}
 }
 
@@ -240,8 +246,7 @@ func (d Empirical) Sample(s *sim.Stream) sim.Time {
 	return toTime(d.sorted[i] + f*(d.sorted[i+1]-d.sorted[i]))
 }
 
-// Mean and SecondMoment are those of the observations (the interpolation
-// changes them by less than the spacing between observations).
+// Mean and SecondMoment are those of the interpolated distribution.
 func (d Empirical) Mean() float64         { return d.mean }
 func (d Empirical) SecondMoment() float64 { return d.m2 }
 func (d Empirical) String() string        { return "empirical(" + d.name + ")" }

@@ -1,0 +1,222 @@
+package experiments_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// Every test here runs about a million requests and compares the simulated
+// result with queueing theory. Tolerances: 2 % for means, 3 % for tail
+// percentiles (sampling noise of a percentile is larger than of a mean).
+
+// oneStation is a single service fed by Poisson arrivals.
+func oneStation(rate float64, duration, cores, concurrency, queue, cpu string) string {
+	return fmt.Sprintf(`
+[run]
+duration = %q
+window = "100s"
+warmup = "100s"
+[traffic.in]
+to = "s"
+rate = %v
+[service.s]
+cores = %s
+concurrency = %s
+queue = %s
+steps = [ { cpu = %q } ]
+`, duration, rate, cores, concurrency, queue, cpu)
+}
+
+// M/M/1: T = 1/(μ−λ); response time is Exp(μ−λ), so p99 = ln(100)/(μ−λ).
+// Reference: L. Kleinrock, Queueing Systems vol. 1, §3.2.
+func TestMM1(t *testing.T) {
+	o := runTOML(t, oneStation(80, "12600s", "1", `"unlimited"`, `"unlimited"`, "exp(10ms)"))
+	mu, lambda := 100.0, 80.0
+	l := o.Summary.Latency
+	within(t, "M/M/1 mean (ms)", l.Mean, 1000/(mu-lambda), 0.02)
+	within(t, "M/M/1 p50 (ms)", l.P50, 1000*math.Log(2)/(mu-lambda), 0.03)
+	within(t, "M/M/1 p99 (ms)", l.P99, 1000*math.Log(100)/(mu-lambda), 0.03)
+	within(t, "utilisation", *o.Summary.Components["s"].Utilization, lambda/mu, 0.01)
+}
+
+// mmcResponseCDF is P(T ≤ t) for M/M/c FCFS: T = W + S, where W = 0 with
+// probability 1−C and Exp(cμ−λ) otherwise, and S is Exp(μ).
+func mmcResponseCDF(c int, lambda, mu, t float64) float64 {
+	C := erlangC(c, lambda/mu)
+	a := float64(c)*mu - lambda
+	var tailWS float64 // P(W' + S > t) for W' ~ Exp(a)
+	if math.Abs(a-mu) < 1e-12 {
+		tailWS = (1 + mu*t) * math.Exp(-mu*t)
+	} else {
+		tailWS = (a*math.Exp(-mu*t) - mu*math.Exp(-a*t)) / (a - mu)
+	}
+	return 1 - ((1-C)*math.Exp(-mu*t) + C*tailWS)
+}
+
+// M/M/c: mean T = C(c, a)/(cμ−λ) + 1/μ (Erlang C); percentiles from the
+// response-time distribution above. Reference: Kleinrock vol. 1, §3.5;
+// Gross & Harris, Fundamentals of Queueing Theory, §2.3.
+func TestMMc(t *testing.T) {
+	const c, mu, lambda = 4, 100.0, 320.0
+	o := runTOML(t, oneStation(lambda, "3200s", "4", `"unlimited"`, `"unlimited"`, "exp(10ms)"))
+	l := o.Summary.Latency
+	mean := erlangC(c, lambda/mu)/(c*mu-lambda) + 1/mu
+	within(t, "M/M/4 mean (ms)", l.Mean, 1000*mean, 0.02)
+	for _, q := range []struct {
+		name string
+		p    float64
+		got  float64
+	}{{"p50", 0.5, l.P50}, {"p99", 0.99, l.P99}} {
+		want := bisect(func(x float64) float64 { return mmcResponseCDF(c, lambda, mu, x) - q.p }, 0, 10)
+		within(t, "M/M/4 "+q.name+" (ms)", q.got, 1000*want, 0.03)
+	}
+}
+
+// M/D/1 and M/G/1: Pollaczek–Khinchine, W = λE[S²]/(2(1−ρ)), T = W + E[S].
+// Reference: Kleinrock vol. 1, §5.7.
+func TestPollaczekKhinchine(t *testing.T) {
+	cases := []struct {
+		name, cpu  string
+		lambda     float64
+		es, es2    float64 // seconds, seconds²
+		duration   string
+	}{
+		{"M/D/1", "const(10ms)", 80, 0.010, 0.0001, "12600s"},
+		{"M/E2/1", "erlang(k=2, mean=10ms)", 80, 0.010, 1.5 * 0.0001, "12600s"},
+		{"M/G/1 gamma cv=1.5", "gamma(mean=10ms, cv=1.5)", 70, 0.010, (1 + 2.25) * 0.0001, "14400s"},
+		{"M/U/1", "uniform(5ms, 15ms)", 80, 0.010, (0.005*0.005 + 0.005*0.015 + 0.015*0.015) / 3, "12600s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := runTOML(t, oneStation(c.lambda, c.duration, "1", `"unlimited"`, `"unlimited"`, c.cpu))
+			rho := c.lambda * c.es
+			T := c.lambda*c.es2/(2*(1-rho)) + c.es
+			within(t, c.name+" mean (ms)", o.Summary.Latency.Mean, 1000*T, 0.02)
+		})
+	}
+}
+
+// Erlang B: c servers, no waiting room; the blocked fraction is B(c, a),
+// whatever the service-time distribution (insensitivity).
+// Reference: Kleinrock vol. 1, §3.6 (M/M/m/m).
+func TestErlangB(t *testing.T) {
+	for _, cpu := range []string{"exp(10ms)", "lognormal(mean=10ms, sd=15ms)"} {
+		t.Run(cpu, func(t *testing.T) {
+			o := runTOML(t, oneStation(400, "2600s", "5", "5", "0", cpu))
+			r := o.Summary.Requests
+			got := float64(r.Rejected) / float64(r.Arrived-r.InFlight)
+			within(t, "Erlang B(5, 4)", got, erlangB(5, 4), 0.02)
+		})
+	}
+}
+
+// M/M/c/K: c = 2 servers, K = 5 in the system; p_n = p0·aⁿ/n! (n ≤ c),
+// p0·a^c/c!·ρ^(n−c) (c < n ≤ K); a request is rejected with probability p_K.
+// Reference: Gross & Harris §2.5.
+func TestMMcK(t *testing.T) {
+	const c, K, lambda, mu = 2, 5, 180.0, 100.0
+	o := runTOML(t, oneStation(lambda, "5600s", "2", "2", "3", "exp(10ms)"))
+	a, rho := lambda/mu, lambda/mu/c
+	p := make([]float64, K+1)
+	var sum float64
+	for n := 0; n <= K; n++ {
+		if n <= c {
+			p[n] = math.Pow(a, float64(n)) / math.Gamma(float64(n+1))
+		} else {
+			p[n] = math.Pow(a, c) / math.Gamma(c+1) * math.Pow(rho, float64(n-c))
+		}
+		sum += p[n]
+	}
+	r := o.Summary.Requests
+	got := float64(r.Rejected) / float64(r.Arrived-r.InFlight)
+	within(t, "M/M/2/5 rejection", got, p[K]/sum, 0.02)
+	// Mean response of admitted requests by Little: L/(λ(1−p_K)).
+	var L float64
+	for n := 0; n <= K; n++ {
+		L += float64(n) * p[n] / sum
+	}
+	within(t, "M/M/2/5 mean (ms)", o.Summary.Latency.Mean, 1000*L/(lambda*(1-p[K]/sum)), 0.02)
+}
+
+// A synchronous call chain web → app → db, each one exponential core, with
+// the caller's core released while it waits: a tandem of M/M/1 stations
+// (Jackson), T = Σ 1/(μᵢ−λ). Reference: Kleinrock vol. 1, §4.8; Jackson 1957.
+func TestTandem(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "10100s"
+warmup = "100s"
+[traffic.in]
+to = "web"
+rate = 100
+[service.web]
+steps = [ { cpu = "exp(4ms)" }, { call = "app" } ]
+[service.app]
+steps = [ { cpu = "exp(6ms)" }, { call = "db" } ]
+[service.db]
+steps = [ { cpu = "exp(5ms)" } ]
+`)
+	T := 1/(250.0-100) + 1/(1000.0/6-100) + 1/(200.0-100)
+	within(t, "tandem mean (ms)", o.Summary.Latency.Mean, 1000*T, 0.02)
+	within(t, "db alone (ms)", o.Summary.Components["db"].Latency.Mean, 1000/(200.0-100), 0.02)
+}
+
+// balanced runs k single-core exponential instances behind a balancer.
+func balanced(alg string, k int, lambda float64, duration string) string {
+	return fmt.Sprintf(`
+[run]
+duration = %q
+warmup = "100s"
+[traffic.in]
+to = "lb"
+rate = %v
+[balancer.lb]
+to = "s"
+algorithm = %q
+[service.s]
+instances = %d
+steps = [ { cpu = "exp(10ms)" } ]
+`, duration, lambda, alg, k)
+}
+
+// random over k single-core instances splits a Poisson stream into k
+// independent Poisson streams: k × M/M/1 with λ/k each.
+func TestRandomIsKMM1(t *testing.T) {
+	o := runTOML(t, balanced("random", 4, 320, "3200s"))
+	l := o.Summary.Latency
+	within(t, "random mean (ms)", l.Mean, 1000/(100.0-80), 0.02)
+	within(t, "random p99 (ms)", l.P99, 1000*math.Log(100)/(100.0-80), 0.03)
+}
+
+// round_robin over k instances gives each one every k-th arrival of a
+// Poisson stream: Erlang-k interarrivals, so each is E_k/M/1 (GI/M/1). With
+// σ the root in (0, 1) of σ = A*(μ(1−σ)), A*(s) = (λ/(λ+s))^k the
+// interarrival transform, the response time is Exp(μ(1−σ)).
+// Reference: Kleinrock vol. 1, §6.4 (G/M/m).
+func TestRoundRobinIsEkM1(t *testing.T) {
+	const k, lambda, mu = 4, 320.0, 100.0
+	o := runTOML(t, balanced("round_robin", k, lambda, "3200s"))
+	sigma := bisect(func(s float64) float64 { return s - math.Pow(lambda/(lambda+mu*(1-s)), k) }, 0, 0.999999)
+	l := o.Summary.Latency
+	within(t, "E4/M/1 mean (ms)", l.Mean, 1000/(mu*(1-sigma)), 0.02)
+	within(t, "E4/M/1 p99 (ms)", l.P99, 1000*math.Log(100)/(mu*(1-sigma)), 0.03)
+}
+
+// At high load, balancers that see instance load beat those that do not:
+// least_connections (join the shortest queue) < power_of_two < round_robin
+// < random in mean latency. Reference: Mitzenmacher, "The power of two
+// choices in randomized load balancing", IEEE TPDS 12(10), 2001; Winston,
+// "Optimality of the shortest line discipline", J. Appl. Prob. 14, 1977.
+func TestBalancerOrdering(t *testing.T) {
+	var prev float64
+	for _, alg := range []string{"least_connections", "power_of_two", "round_robin", "random"} {
+		o := runTOML(t, balanced(alg, 8, 720, "1500s"))
+		m := o.Summary.Latency.Mean
+		t.Logf("%-18s mean %.2f ms  p99 %.2f ms", alg, m, o.Summary.Latency.P99)
+		if m <= prev {
+			t.Errorf("%s mean %.2f ms is not above the previous algorithm's %.2f ms", alg, m, prev)
+		}
+		prev = m
+	}
+}

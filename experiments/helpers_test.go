@@ -1,0 +1,106 @@
+package experiments_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/model"
+)
+
+// runTOML parses and runs a scenario, and checks the invariants every run
+// must satisfy.
+func runTOML(t *testing.T, src string, overrides ...string) *experiments.Outcome {
+	t.Helper()
+	sc, err := scenario.Parse("test.toml", []byte(src), overrides, nil)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	o, err := experiments.Run(sc, experiments.Options{})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	checkInvariants(t, o)
+	return o
+}
+
+// checkInvariants asserts conservation, Little's law on every component and
+// utilisation ≤ 1.
+func checkInvariants(t *testing.T, o *experiments.Outcome) {
+	t.Helper()
+	r := o.Result
+	conserve := func(name string, c model.Counts) {
+		if c.Arrived != c.Completed+c.Rejected+c.TimedOut+c.Failed+c.InFlight || c.InFlight < 0 {
+			t.Errorf("%s: conservation broken: %+v", name, c)
+		}
+	}
+	conserve("global", r.Requests)
+	var sum int64
+	for _, tr := range r.Traffic {
+		conserve("traffic "+tr.Name, tr.Requests)
+		sum += tr.Requests.Arrived
+	}
+	if sum != r.Requests.Arrived {
+		t.Errorf("traffic arrivals %d ≠ global %d", sum, r.Requests.Arrived)
+	}
+	T := r.Measured.Seconds()
+	for _, c := range r.Components {
+		if c.Utilization < 0 || c.Utilization > 1+1e-9 {
+			t.Errorf("%s: utilisation %v outside [0, 1]", c.Name, c.Utilization)
+		}
+		if c.Departures < 1000 {
+			continue
+		}
+		// Little's law: L = λ W, with λ the departure rate and W the mean
+		// time in the component of departed calls.
+		lambda := float64(c.Departures) / T
+		L, W := c.InSystemMean, c.MeanSojourn.Seconds()
+		if d := math.Abs(L - lambda*W); d > 0.02*L+0.01 {
+			t.Errorf("%s: Little's law: L = %.4f but λW = %.4f (λ = %.1f/s, W = %.6fs)", c.Name, L, lambda*W, lambda, W)
+		}
+		if c.Arrivals < c.Departures {
+			t.Errorf("%s: %d departures but only %d arrivals", c.Name, c.Departures, c.Arrivals)
+		}
+	}
+}
+
+// within fails unless got is within rel (relative) of want.
+func within(t *testing.T, what string, got, want, rel float64) {
+	t.Helper()
+	if math.Abs(got-want) > rel*math.Abs(want) {
+		t.Errorf("%s = %.4f, want %.4f ± %.1f %% (off by %.2f %%)", what, got, want, 100*rel, 100*(got-want)/want)
+	} else {
+		t.Logf("%s = %.4f, theory %.4f (%+.2f %%)", what, got, want, 100*(got-want)/want)
+	}
+}
+
+// bisect finds x in [lo, hi] with f(x) = 0 for increasing f.
+func bisect(f func(float64) float64, lo, hi float64) float64 {
+	for range 200 {
+		mid := (lo + hi) / 2
+		if f(mid) < 0 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// erlangC is the probability of waiting in M/M/c with offered load a = λ/μ.
+func erlangC(c int, a float64) float64 {
+	b := erlangB(c, a)
+	rho := a / float64(c)
+	return b / (1 - rho*(1-b))
+}
+
+// erlangB is the Erlang B blocking probability, by the stable recursion
+// B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1)).
+func erlangB(c int, a float64) float64 {
+	b := 1.0
+	for k := 1; k <= c; k++ {
+		b = a * b / (float64(k) + a*b)
+	}
+	return b
+}

@@ -1,0 +1,131 @@
+package sim
+
+import (
+	"testing"
+)
+
+type recorder struct {
+	e   *Engine
+	got []int32
+	at  []Time
+}
+
+func (r *recorder) Handle(ev *Event) {
+	r.got = append(r.got, ev.Op)
+	r.at = append(r.at, r.e.Now())
+}
+
+// Events run in time order, and in insertion order at the same instant.
+func TestEngineOrder(t *testing.T) {
+	var e Engine
+	r := &recorder{e: &e}
+	s := NewStream(1, "order", "test")
+	type ev struct {
+		at Time
+		op int32
+	}
+	var evs []ev
+	for i := 0; i < 5000; i++ {
+		evs = append(evs, ev{Time(s.IntN(50)), int32(i)})
+	}
+	for _, x := range evs {
+		e.At(x.at, r, x.op, 0, 0)
+	}
+	e.RunUntil(Never - 1)
+	if len(r.got) != len(evs) {
+		t.Fatalf("delivered %d of %d events", len(r.got), len(evs))
+	}
+	for i := 1; i < len(r.got); i++ {
+		a, b := evs[r.got[i-1]], evs[r.got[i]]
+		if a.at > b.at || (a.at == b.at && r.got[i-1] > r.got[i]) {
+			t.Fatalf("event %d (t=%v) delivered before %d (t=%v)", r.got[i-1], a.at, r.got[i], b.at)
+		}
+		if r.at[i] != evs[r.got[i]].at {
+			t.Fatalf("clock %v at event for %v", r.at[i], evs[r.got[i]].at)
+		}
+	}
+	if e.Events() != uint64(len(evs)) || e.Pending() != 0 {
+		t.Errorf("events %d pending %d", e.Events(), e.Pending())
+	}
+}
+
+func TestRunUntilStopsAndResumes(t *testing.T) {
+	var e Engine
+	r := &recorder{e: &e}
+	e.At(5, r, 1, 0, 0)
+	e.At(10, r, 2, 0, 0)
+	e.At(11, r, 3, 0, 0)
+	e.RunUntil(10)
+	if len(r.got) != 2 || e.Now() != 10 {
+		t.Fatalf("after RunUntil(10): %v at %v", r.got, e.Now())
+	}
+	e.RunUntil(100)
+	if len(r.got) != 3 || e.Now() != 100 {
+		t.Fatalf("after RunUntil(100): %v at %v", r.got, e.Now())
+	}
+}
+
+func TestSchedulingInThePastPanics(t *testing.T) {
+	var e Engine
+	r := &recorder{e: &e}
+	e.At(10, r, 0, 0, 0)
+	e.RunUntil(10)
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	e.At(5, r, 0, 0, 0)
+}
+
+// Streams depend only on (seed, component, purpose).
+func TestStreamsIndependent(t *testing.T) {
+	a1 := NewStream(1, "web", "cpu")
+	a2 := NewStream(1, "web", "cpu")
+	b := NewStream(1, "web", "sleep")
+	c := NewStream(2, "web", "cpu")
+	d := NewStream(1, "we", "bcpu") // no ambiguity from concatenation
+	same, diffB, diffC, diffD := true, 0, 0, 0
+	for i := 0; i < 100; i++ {
+		x := a1.Uint64()
+		if x != a2.Uint64() {
+			same = false
+		}
+		if x != b.Uint64() {
+			diffB++
+		}
+		if x != c.Uint64() {
+			diffC++
+		}
+		if x != d.Uint64() {
+			diffD++
+		}
+	}
+	if !same || diffB < 99 || diffC < 99 || diffD < 99 {
+		t.Errorf("same=%v diff sleep=%d seed=%d name=%d", same, diffB, diffC, diffD)
+	}
+}
+
+// Scheduling and delivering events does not allocate once the queue has
+// grown.
+func TestEngineNoAllocs(t *testing.T) {
+	var e Engine
+	r := &nop{}
+	for i := 0; i < 1000; i++ {
+		e.At(Time(i), r, 0, 0, 0)
+	}
+	e.RunUntil(1000)
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := 0; i < 1000; i++ {
+			e.After(Time(i%37), r, 0, 0, 0)
+		}
+		e.RunUntil(e.Now() + 100)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per 1000 events", allocs)
+	}
+}
+
+type nop struct{}
+
+func (nop) Handle(*Event) {}
