@@ -77,10 +77,10 @@ func TestMMc(t *testing.T) {
 // Reference: Kleinrock vol. 1, §5.7.
 func TestPollaczekKhinchine(t *testing.T) {
 	cases := []struct {
-		name, cpu  string
-		lambda     float64
-		es, es2    float64 // seconds, seconds²
-		duration   string
+		name, cpu string
+		lambda    float64
+		es, es2   float64 // seconds, seconds²
+		duration  string
 	}{
 		{"M/D/1", "const(10ms)", 80, 0.010, 0.0001, "12600s"},
 		{"M/E2/1", "erlang(k=2, mean=10ms)", 80, 0.010, 1.5 * 0.0001, "12600s"},

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/capsim/capsim/sim"
 )
@@ -162,23 +163,43 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 	return s, nil
 }
 
-// resolveEndpoint finds the endpoint index at t: the named one, else the one
-// with the caller's endpoint name, else the only one.
 func (s *Sim) resolveEndpoint(t target, name, callerEP string) (int32, error) {
-	svc := s.services[s.backendOf(t)]
+	i, err := ResolveEndpoint(s.services[s.backendOf(t)].cfg, name, callerEP)
+	return int32(i), err
+}
+
+// ResolveEndpoint finds which endpoint of svc a request for name reaches:
+// the named one; with no name, the one named like the caller's endpoint
+// (callerEP), else the service's only endpoint.
+func ResolveEndpoint(svc *ServiceConfig, name, callerEP string) (int, error) {
+	find := func(n string) int {
+		for i := range svc.Endpoints {
+			if svc.Endpoints[i].Name == n {
+				return i
+			}
+		}
+		return -1
+	}
+	var names []string
+	for _, e := range svc.Endpoints {
+		names = append(names, e.Name)
+	}
 	if name != "" {
-		if i := svc.endpointIndex(name); i >= 0 {
+		if i := find(name); i >= 0 {
 			return i, nil
 		}
-		return 0, fmt.Errorf("%s has no endpoint %q (it has %s)", svc.cfg.Name, name, svc.endpointNames())
+		if len(svc.Endpoints) == 1 && svc.Endpoints[0].Name == "default" {
+			return 0, fmt.Errorf("%s has no endpoint %q (it has one unnamed endpoint: drop endpoint = … or declare [service.%s.endpoint.%s])", svc.Name, name, svc.Name, name)
+		}
+		return 0, fmt.Errorf("%s has no endpoint %q (it has %s)", svc.Name, name, strings.Join(names, ", "))
 	}
-	if i := svc.endpointIndex(callerEP); i >= 0 {
+	if i := find(callerEP); i >= 0 {
 		return i, nil
 	}
-	if len(svc.eps) == 1 {
+	if len(svc.Endpoints) == 1 {
 		return 0, nil
 	}
-	return 0, fmt.Errorf("%s has several endpoints (%s): name one with endpoint = …", svc.cfg.Name, svc.endpointNames())
+	return 0, fmt.Errorf("%s has several endpoints (%s): name one with endpoint = …", svc.Name, strings.Join(names, ", "))
 }
 
 // backendOf is the service index a target leads to.

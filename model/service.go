@@ -1,8 +1,6 @@
 package model
 
 import (
-	"strings"
-
 	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/sim"
 )
@@ -121,23 +119,6 @@ func newService(c *ServiceConfig, idx int32, seed uint64) *service {
 		s.eps = append(s.eps, ep)
 	}
 	return s
-}
-
-func (s *service) endpointIndex(name string) int32 {
-	for i := range s.eps {
-		if s.eps[i].name == name {
-			return int32(i)
-		}
-	}
-	return -1
-}
-
-func (s *service) endpointNames() string {
-	var n []string
-	for _, e := range s.eps {
-		n = append(n, e.name)
-	}
-	return strings.Join(n, ", ")
 }
 
 // Backends view for pickers.

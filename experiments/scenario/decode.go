@@ -410,11 +410,13 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 	c.Timeout = t.duration("timeout", 0)
 
 	kinds := 0
-	if r, ok := t.rate("rate"); ok {
+	if t.has("rate") {
 		kinds++
-		c.Rate = r
-		if r <= 0 {
-			d.errorf(t.key("rate"), "must be greater than 0")
+		if r, ok := t.rate("rate"); ok {
+			c.Rate = r
+			if r <= 0 {
+				d.errorf(t.key("rate"), "must be greater than 0")
+			}
 		}
 	}
 	if t.has("stages") {
@@ -455,8 +457,8 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 			d.errorf(t.key("shape"), "unknown shape %q; allowed: linear, heaviside, at_once, poisson", shape)
 		}
 		c.Shape = sh
-		if c.Over == 0 && sh != model.ShapeAtOnce && t.has("shape") {
-			d.errorf(t.key("over"), "shape %q needs over = \"30s\" (the period the users arrive over)", shape)
+		if ok && c.Over == 0 && sh != model.ShapeAtOnce {
+			d.errorf(t.key("users"), "users arriving with shape %q need over = \"30s\" (the period they arrive over); for all at once say shape = \"at_once\"", shape)
 		}
 	}
 	switch arr := t.str("arrivals", "poisson"); arr {
@@ -590,9 +592,60 @@ func (d *decoder) check(cfg *model.Config) {
 	if len(d.errs) > 0 {
 		return
 	}
-	// Endpoint resolution is done by the model; report what it cannot wire.
+	d.checkEndpoints(cfg)
+	if len(d.errs) > 0 {
+		return
+	}
+	// Anything else the model cannot wire (a bug if it ever happens).
 	if _, err := model.New(cfg, 0); err != nil {
 		d.errorf("", "%v", err)
+	}
+}
+
+// checkEndpoints resolves every endpoint a traffic source or a call names,
+// with the model's rule, and reports those that do not exist.
+func (d *decoder) checkEndpoints(cfg *model.Config) {
+	backend := map[string]*model.ServiceConfig{}
+	for i := range cfg.Services {
+		backend[cfg.Services[i].Name] = &cfg.Services[i]
+	}
+	for _, b := range cfg.Balancers {
+		backend[b.Name] = backend[b.To]
+	}
+	resolve := func(path, comp, name, caller string) {
+		if s := backend[comp]; s != nil {
+			if _, err := model.ResolveEndpoint(s, name, caller); err != nil {
+				d.errorf(path, "%v", err)
+			}
+		}
+	}
+	for _, tr := range cfg.Traffic {
+		p := "traffic." + tr.Name
+		switch {
+		case len(tr.Session) > 0:
+			for i, st := range tr.Session {
+				resolve(elem(p+".session", i)+".endpoint", tr.To, st.Endpoint, st.Endpoint)
+			}
+		case len(tr.Mix) > 0:
+			for _, m := range tr.Mix {
+				resolve(p+".mix."+m.Endpoint, tr.To, m.Endpoint, m.Endpoint)
+			}
+		default:
+			resolve(p+".endpoint", tr.To, tr.Endpoint, tr.Endpoint)
+		}
+	}
+	for _, s := range cfg.Services {
+		for _, e := range s.Endpoints {
+			prefix := "service." + s.Name + ".endpoint." + e.Name + ".steps"
+			if e.Name == "default" && len(s.Endpoints) == 1 {
+				prefix = "service." + s.Name + ".steps"
+			}
+			for i, st := range e.Steps {
+				if st.Kind == model.StepCall {
+					resolve(elem(prefix, i)+".call", st.Target, st.Endpoint, e.Name)
+				}
+			}
+		}
 	}
 }
 

@@ -59,19 +59,32 @@ func (p *posScanner) skip(nl bool) {
 	}
 }
 
+// set records the line of path and of its not yet seen parents ([a.b.c]
+// also defines a and a.b).
 func (p *posScanner) set(path string, line int) {
-	if _, ok := p.out[path]; !ok {
-		p.out[path] = line
+	for {
+		if _, ok := p.out[path]; !ok {
+			p.out[path] = line
+		}
+		i := strings.LastIndexByte(path, '.')
+		if i < 0 || strings.HasSuffix(path[:i], "]") {
+			return
+		}
+		path = path[:i]
 	}
 }
 
 func (p *posScanner) document() {
 	table := ""
-	for {
+	for last := -1; ; {
 		p.skip(true)
 		if p.eof() {
 			return
 		}
+		if p.i == last {
+			p.adv() // not TOML this scanner understands: move on
+		}
+		last = p.i
 		line := p.line
 		if p.peek() == '[' {
 			p.adv()
@@ -184,8 +197,12 @@ func (p *posScanner) value(path string) {
 		p.str()
 	case '{':
 		p.adv()
-		for {
+		for last := -1; ; {
 			p.skip(true)
+			if p.i == last && !p.eof() {
+				p.adv()
+			}
+			last = p.i
 			if p.eof() || p.peek() == '}' {
 				if !p.eof() {
 					p.adv()
@@ -207,8 +224,12 @@ func (p *posScanner) value(path string) {
 		}
 	case '[':
 		p.adv()
-		for n := 0; ; {
+		for n, last := 0, -1; ; {
 			p.skip(true)
+			if p.i == last && !p.eof() {
+				p.adv()
+			}
+			last = p.i
 			if p.eof() || p.peek() == ']' {
 				if !p.eof() {
 					p.adv()

@@ -1,0 +1,244 @@
+package scenario
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/capsim/capsim/examples"
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected-message files in testdata/")
+
+// Every broken scenario under testdata/bad has its expected messages in a
+// .err file beside it (regenerate with go test -update after checking them).
+func TestBadScenarios(t *testing.T) {
+	files, _ := filepath.Glob("testdata/bad/*.toml")
+	if len(files) < 20 {
+		t.Fatalf("only %d bad scenarios", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := Load(f, nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			for _, p := range se.Problems {
+				if p.File != f || p.Msg == "" {
+					t.Errorf("problem without file or message: %+v", p)
+				}
+			}
+			got := err.Error() + "\n"
+			golden := strings.TrimSuffix(f, ".toml") + ".err"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("messages differ from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+// Problems name the line of the offending key, including keys inside inline
+// tables and multi-line arrays.
+func TestProblemLines(t *testing.T) {
+	src := `[traffic.in]
+to = "web"
+rate = 10
+
+[service.web]
+steps = [ { cpu = "exp(5ms)" },
+          { call = "nowhere" } ]
+`
+	_, err := Parse("x.toml", []byte(src), nil, nil)
+	var se *Error
+	if !errors.As(err, &se) || len(se.Problems) != 1 {
+		t.Fatalf("want one problem, got %v", err)
+	}
+	p := se.Problems[0]
+	if p.Line != 7 || p.Key != "service.web.steps[1].call" {
+		t.Errorf("problem at line %d key %s, want line 7 key service.web.steps[1].call", p.Line, p.Key)
+	}
+}
+
+func TestPositions(t *testing.T) {
+	src := `name = "x" # comment
+[run]
+duration = "1m"
+[service."web"]
+steps = [
+  { cpu = "1ms", p = 0.5 },   # a comment with [brackets] and "quotes"
+  { call = 'db' },
+]
+str = """multi
+line = fake"""
+after = 1
+[[fault]]
+at = "1s"
+[[fault]]
+at = "2s"
+`
+	pos := scanPositions(src)
+	for path, line := range map[string]int{
+		"name": 1, "run": 2, "run.duration": 3, "service.web": 4, "service.web.steps": 5,
+		"service.web.steps[0].cpu": 6, "service.web.steps[0].p": 6, "service.web.steps[1].call": 7,
+		"service.web.str": 9, "service.web.after": 11, "fault[0].at": 13, "fault[1].at": 15,
+	} {
+		if pos[path] != line {
+			t.Errorf("%s: line %d, want %d", path, pos[path], line)
+		}
+	}
+	if _, ok := pos["service.web.line"]; ok {
+		t.Error("text inside a multi-line string was taken for a key")
+	}
+}
+
+const minimal = `
+[traffic.in]
+to = "web"
+rate = 10
+[service.web]
+steps = [ { cpu = "exp(5ms)" } ]
+`
+
+func TestSet(t *testing.T) {
+	cases := []struct {
+		set   string
+		check func(*model.Config) bool
+	}{
+		{"service.web.instances=12", func(c *model.Config) bool { return c.Services[0].Instances == 12 }},
+		{"service.web.concurrency=unlimited", func(c *model.Config) bool { return c.Services[0].Concurrency == model.Unlimited }},
+		{"service.web.steps[0].cpu=const(2ms)", func(c *model.Config) bool { return c.Services[0].Endpoints[0].Steps[0].Dist.Mean() == 2e6 }},
+		{"traffic.in.rate=5k/s", func(c *model.Config) bool { return c.Traffic[0].Rate == 5000 }},
+		{"run.duration=10m", func(c *model.Config) bool { return c.Duration == 10*sim.Minute }},
+		{"traffic.in.timeout=2s", func(c *model.Config) bool { return c.Traffic[0].Timeout == 2*sim.Second }}, // a key the file leaves out
+		{"service.web.price_per_hour=0.5", func(c *model.Config) bool { return c.Services[0].PricePerHour == 0.5 }},
+		{`name="with spaces"`, func(c *model.Config) bool { return c.Name == "with spaces" }},
+	}
+	for _, c := range cases {
+		sc, err := Parse("m.toml", []byte(minimal), []string{c.set}, nil)
+		if err != nil {
+			t.Errorf("--set %s: %v", c.set, err)
+			continue
+		}
+		if !c.check(sc.Config) {
+			t.Errorf("--set %s had no effect", c.set)
+		}
+	}
+	for _, c := range []struct{ set, want string }{
+		{"service.web.instances", "want PATH=VALUE"},
+		{"service.web.steps[3].cpu=1ms", "out of range"},
+		{"service.web.instances.x=1", "want a whole number, got a table"},
+		{"service.web.steps.x=1", "is not a table"},
+		{"service.web.instnces=3", `did you mean "instances"`},
+		{"traffic.in.rate=-1", "rate must be from 0"},
+	} {
+		_, err := Parse("m.toml", []byte(minimal), []string{c.set}, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--set %s: error %v, want %q", c.set, err, c.want)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	sc, err := Parse("m.toml", []byte(minimal), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sc.Config
+	s := c.Services[0]
+	if c.Duration != sim.Minute || c.Seed != 1 || c.Warmup != 0 || c.Window != 250*sim.Millisecond {
+		t.Errorf("run defaults: duration %v seed %d warmup %v window %v", c.Duration, c.Seed, c.Warmup, c.Window)
+	}
+	if s.Instances != 1 || s.Cores != 1 || s.Concurrency != model.Unlimited || s.Queue != model.Unlimited || s.Algorithm != "round_robin" {
+		t.Errorf("service defaults: %+v", s)
+	}
+}
+
+func TestRates(t *testing.T) {
+	for in, want := range map[any]float64{int64(1200): 1200, 2.5: 2.5, "5k/s": 5000, "300/min": 5, "2.5k": 2500, "36/h": 0.01, "1M/min": 1e6 / 60} {
+		got, err := parseRate(in)
+		if err != nil || got != want {
+			t.Errorf("parseRate(%v) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+func TestPlausibilityWarning(t *testing.T) {
+	sc, err := Parse("w.toml", []byte(minimal), []string{"traffic.in.rate=300"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Warnings) != 1 || !strings.Contains(sc.Warnings[0].String(), "1.50× the capacity of service.web") {
+		t.Errorf("warnings: %v", sc.Warnings)
+	}
+	sc, _ = Parse("w.toml", []byte(minimal), nil, nil)
+	if len(sc.Warnings) != 0 {
+		t.Errorf("unexpected warnings: %v", sc.Warnings)
+	}
+}
+
+// Every embedded example parses without problems.
+func TestExamplesParse(t *testing.T) {
+	for _, n := range examples.Names() {
+		data, _ := examples.Get(n)
+		if _, err := Parse(n+".toml", data, nil, nil); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/bad/*.toml")
+	for _, n := range examples.Names() {
+		data, _ := examples.Get(n)
+		f.Add(data)
+	}
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Add([]byte(minimal))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("fuzz.toml", data, nil, nil)
+		if err != nil {
+			var se *Error
+			if !errors.As(err, &se) || len(se.Problems) == 0 {
+				t.Fatalf("error without problems: %v", err)
+			}
+			return
+		}
+		// A valid scenario must also build.
+		if _, err := model.New(sc.Config, 1); err != nil {
+			t.Fatalf("valid scenario does not build: %v", err)
+		}
+		_ = bytes.MinRead
+	})
+}
+
+// The position scanner ends on any input, valid TOML or not.
+func FuzzPositions(f *testing.F) {
+	f.Add(minimal)
+	f.Add("a = 1}\n]]\n{ = ,\n[x\n\"\"\"")
+	f.Fuzz(func(t *testing.T, src string) {
+		scanPositions(src)
+	})
+}
