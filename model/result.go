@@ -60,9 +60,14 @@ type ComponentResult struct {
 	Latency                        Latency // of calls answered ok
 	QueueMean                      float64 // waiting for admission or a core
 	QueueMax                       int64
-	InSystemMean                   float64 // calls present, time-averaged (Little's L)
-	MeanSojourn                    sim.Time
-	CostUSD                        float64
+	InSystemMean                   float64  // calls present, time-averaged (Little's L)
+	MeanSojourn                    sim.Time // of departed calls
+	Present                        int64    // calls in the component at the end
+	// TimeInSystem is the time all calls spent in the component during the
+	// measured period, departed or not; sample-path Little's law says
+	// InSystemMean × Measured = TimeInSystem exactly.
+	TimeInSystem sim.Time
+	CostUSD      float64
 }
 
 // Instances describes a component's instance count over time.
@@ -160,7 +165,7 @@ func (s *Sim) closeWindow() {
 	s.windows = append(s.windows, w)
 }
 
-func componentResult(name, kind string, st *componentStats, now, start sim.Time) ComponentResult {
+func componentResult(name, kind string, st *componentStats, now sim.Time) ComponentResult {
 	c := ComponentResult{
 		Name: name, Kind: kind,
 		Arrivals: st.arrivals, Departures: st.departures, Rejected: st.rejected,
@@ -168,6 +173,8 @@ func componentResult(name, kind string, st *componentStats, now, start sim.Time)
 		QueueMean:    st.waiting.Mean(now),
 		QueueMax:     st.waiting.Max(),
 		InSystemMean: st.inSystem.Mean(now),
+		Present:      st.inSystem.Value(),
+		TimeInSystem: sim.Time(st.timeInSystem(now)),
 	}
 	if st.departures > 0 {
 		c.MeanSojourn = sim.Time(st.sojourn.Sum() / float64(st.departures))
@@ -197,7 +204,7 @@ func (s *Sim) Finish() *Result {
 		r.Traffic = append(r.Traffic, TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)})
 	}
 	for _, svc := range s.services {
-		c := componentResult(svc.cfg.Name, "service", &svc.stats, now, svc.start)
+		c := componentResult(svc.cfg.Name, "service", &svc.stats, now)
 		n := len(svc.insts)
 		c.Cores = svc.cores
 		c.Utilization = svc.busy.Mean(now) / float64(n*svc.cores)
@@ -206,7 +213,7 @@ func (s *Sim) Finish() *Result {
 		r.Components = append(r.Components, c)
 	}
 	for _, lb := range s.balancers {
-		c := componentResult(lb.cfg.Name, "balancer", &lb.stats, now, lb.start)
+		c := componentResult(lb.cfg.Name, "balancer", &lb.stats, now)
 		c.CostUSD = lb.cfg.PricePerHour * now.Seconds() / 3600
 		r.Components = append(r.Components, c)
 	}

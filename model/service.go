@@ -40,7 +40,9 @@ type componentStats struct {
 	arrivals   int64
 	departures int64
 	rejected   int64
-	sojourn    sim.Kahan // total time in the component of departed calls, ns
+	sojourn    sim.Kahan // time in the component (since start) of departed calls, ns
+	presentAt  sim.Kahan // sum of the arrival times (clipped to start) of calls present
+	start      sim.Time  // start of the measured period
 	winRej     int64
 }
 
@@ -51,12 +53,15 @@ func newComponentStats() componentStats {
 func (st *componentStats) arrive(now sim.Time) {
 	st.arrivals++
 	st.inSystem.Add(now, 1)
+	st.presentAt.Add(float64(now))
 }
 
 func (st *componentStats) depart(o outcome, arrived, now sim.Time, measured bool) {
 	st.inSystem.Add(now, -1)
 	st.departures++
-	st.sojourn.Add(float64(now - arrived))
+	from := max(arrived, st.start)
+	st.presentAt.Add(-float64(from))
+	st.sojourn.Add(float64(now - from))
 	if o == outRejected {
 		st.rejected++
 		st.winRej++
@@ -73,9 +78,19 @@ func (st *componentStats) reset(now sim.Time) {
 	st.lat.Reset()
 	st.arrivals, st.departures, st.rejected = 0, 0, 0
 	st.sojourn = sim.Kahan{}
+	st.start = now
 	// Calls present now count as arrivals of the measured period, so that
-	// arrivals = departures + present holds for the measured period.
+	// arrivals = departures + present holds for it, and their time in the
+	// component counts from now.
 	st.arrivals = st.inSystem.Value()
+	st.presentAt = sim.Kahan{}
+	st.presentAt.Add(float64(st.arrivals) * float64(now))
+}
+
+// timeInSystem is the total time calls spent in the component during the
+// measured period up to now, departed or not (ns).
+func (st *componentStats) timeInSystem(now sim.Time) float64 {
+	return st.sojourn.Sum() + float64(st.inSystem.Value())*float64(now) - st.presentAt.Sum()
 }
 
 // service is the run-time state of a ServiceConfig.
@@ -91,7 +106,6 @@ type service struct {
 
 	busy  sim.Level // cores in use over all instances
 	stats componentStats
-	start sim.Time // when the measured period began
 }
 
 func newService(c *ServiceConfig, idx int32, seed uint64) *service {
@@ -204,7 +218,7 @@ func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	c := &sm.calls[ci]
 	in := &s.insts[c.inst]
 	in.load--
-	s.stats.depart(o, c.arrived, now, c.arrived >= s.start)
+	s.stats.depart(o, c.arrived, now, c.arrived >= s.stats.start)
 	if !c.active {
 		return
 	}
@@ -222,7 +236,6 @@ func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 func (s *service) resetStats(now sim.Time) {
 	s.busy.ResetRun(now)
 	s.stats.reset(now)
-	s.start = now
 }
 
 // balancer is the run-time state of a BalancerConfig.
@@ -234,7 +247,6 @@ type balancer struct {
 	rngPick *sim.Stream
 	rngLat  *sim.Stream
 	stats   componentStats
-	start   sim.Time
 }
 
 func newBalancer(c *BalancerConfig, idx, svc int32, seed uint64) *balancer {
@@ -262,10 +274,9 @@ func (b *balancer) arrive(sm *Sim, ci int32) {
 }
 
 func (b *balancer) depart(sm *Sim, c *call, o outcome, now sim.Time) {
-	b.stats.depart(o, c.arrived, now, c.arrived >= b.start)
+	b.stats.depart(o, c.arrived, now, c.arrived >= b.stats.start)
 }
 
 func (b *balancer) resetStats(now sim.Time) {
 	b.stats.reset(now)
-	b.start = now
 }

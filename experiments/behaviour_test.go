@@ -1,0 +1,269 @@
+package experiments_test
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/capsim/capsim/examples"
+	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/output"
+)
+
+func summaryJSON(t *testing.T, o *experiments.Outcome) []byte {
+	t.Helper()
+	b, err := output.JSON(o.Summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Same scenario and seed: identical summary.json and timeseries.csv bytes.
+// A different seed: different bytes.
+func TestDeterminism(t *testing.T) {
+	src, _ := examples.Get("ticketing-onsale")
+	run := func(seed string) ([]byte, []byte) {
+		o := runTOML(t, string(src), "run.duration=60s", "run.seed="+seed)
+		return summaryJSON(t, o), output.TimeseriesCSV(o)
+	}
+	j1, c1 := run("1")
+	j2, c2 := run("1")
+	if !bytes.Equal(j1, j2) || !bytes.Equal(c1, c2) {
+		t.Error("two runs with the same seed differ")
+	}
+	j3, _ := run("2")
+	if bytes.Equal(j1, j3) {
+		t.Error("a different seed gave identical results")
+	}
+}
+
+const shop = `
+[run]
+duration = "300s"
+[traffic.users]
+to = "lb"
+rate = 300
+timeout = "1s"
+keys = "zipf(s=0.9, n=1000)"
+[balancer.lb]
+to = "web"
+algorithm = "power_of_two"
+latency = "exp(200us)"
+[service.web]
+instances = 3
+cores = 2
+concurrency = 20
+queue = 50
+steps = [ { cpu = "exp(3ms)" }, { call = "db", p = 0.4 }, { sleep = "exp(1ms)" } ]
+[service.db]
+cores = 4
+steps = [ { cpu = "exp(4ms)" } ]
+`
+
+// Adding a component that shares nothing with the others leaves their
+// random draws, and so their results, unchanged.
+func TestUnrelatedComponentChangesNothing(t *testing.T) {
+	base := runTOML(t, shop)
+	more := runTOML(t, shop+`
+[traffic.batch]
+to = "reports"
+rate = 50
+[service.reports]
+steps = [ { cpu = "exp(10ms)" } ]
+`)
+	for _, name := range []string{"lb", "web", "db"} {
+		a, b := base.Summary.Components[name], more.Summary.Components[name]
+		if a.Latency != b.Latency || a.Requests != b.Requests || a.Queue != b.Queue || (a.Utilization != nil && *a.Utilization != *b.Utilization) {
+			t.Errorf("%s changed: %+v vs %+v", name, a, b)
+		}
+	}
+	if base.Summary.Traffic["users"] != more.Summary.Traffic["users"] {
+		t.Error("traffic users changed")
+	}
+}
+
+// Conditional steps run with their probability: the db sees 40 % of web's
+// calls.
+func TestConditionalStep(t *testing.T) {
+	o := runTOML(t, shop)
+	web, db := o.Summary.Components["web"], o.Summary.Components["db"]
+	var admitted float64 = float64(web.Requests - web.Rejected)
+	if f := float64(db.Requests) / admitted; math.Abs(f-0.4) > 0.01 {
+		t.Errorf("db got %.3f of web's admitted requests, want 0.4", f)
+	}
+}
+
+// A client timeout ends the request for the client, the work downstream
+// goes on and is counted as wasted; per-call timeouts fail the caller.
+func TestTimeouts(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "200s"
+[traffic.in]
+to = "web"
+rate = 50
+timeout = "100ms"
+[service.web]
+steps = [ { cpu = "const(1ms)" }, { call = "slow", timeout = "150ms" } ]
+[service.slow]
+concurrency = "unlimited"
+steps = [ { sleep = "uniform(0s, 400ms)" } ]
+`)
+	r := o.Summary.Requests
+	// sleep < 99 ms: ok; otherwise the client gives up at 100 ms.
+	if f := float64(r.TimedOut) / float64(r.Arrived); math.Abs(f-(1-0.099/0.4)) > 0.02 {
+		t.Errorf("timed out %.3f, want %.3f", f, 1-0.099/0.4)
+	}
+	if o.Summary.Latency.Max > 100 {
+		t.Errorf("an ok request took %.1f ms, beyond the client timeout", o.Summary.Latency.Max)
+	}
+	// Timed-out requests whose calls are still running at the end are not
+	// yet accounted (at most 400 ms × 50/s of them).
+	if w := o.Summary.Wasted; r.TimedOut-w.Requests < 0 || r.TimedOut-w.Requests > 20 || math.Abs(w.CPUS-float64(w.Requests)/1000) > 1e-6 {
+		t.Errorf("wasted %+v for %d timeouts", o.Summary.Wasted, r.TimedOut)
+	}
+	// The slow service finishes everything it was given, timed out or not.
+	slow := o.Summary.Components["slow"]
+	if math.Abs(float64(slow.Requests)-float64(r.Arrived)) > 25 {
+		t.Errorf("slow served %d of %d", slow.Requests, r.Arrived)
+	}
+}
+
+// Sessions: each user sends its requests in order, thinking between them.
+func TestUsersAndSessions(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.buyers]
+to = "web"
+users = 1000
+over = "10s"
+session = [ { endpoint = "a" }, { endpoint = "b", think = "const(5s)" }, { endpoint = "a", think = "exp(1s)" } ]
+[service.web.endpoint.a]
+steps = [ { cpu = "exp(1ms)" } ]
+[service.web.endpoint.b]
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	if a := o.Summary.Requests.Arrived; a != 3000 {
+		t.Errorf("%d requests, want 3 per user = 3000", a)
+	}
+	if c := o.Summary.Requests.Completed; c != 3000 {
+		t.Errorf("%d completed", c)
+	}
+	// Users arrive over [0, 10 s); the third request starts ≥ 5 s later, so
+	// nothing arrives in the last window of a 60 s run... and arrivals
+	// during [10 s, 15 s) are session follow-ups only.
+	var early, late int64
+	for _, w := range o.Result.Windows {
+		if w.Start < 10e9 {
+			early += w.Arrivals
+		} else {
+			late += w.Arrivals
+		}
+	}
+	if early < 1000 || late < 1000 {
+		t.Errorf("arrivals before 10 s %d, after %d", early, late)
+	}
+}
+
+// Each traffic shape delivers the right number of arrivals.
+func TestTrafficCounts(t *testing.T) {
+	cases := []struct {
+		name, traffic string
+		want          float64
+		tol           float64
+	}{
+		{"users linear", `users = 5000` + "\n" + `over = "10s"`, 5000, 0},
+		{"users at once", `users = 700` + "\n" + `shape = "at_once"`, 700, 0},
+		{"users heaviside", `users = 5000` + "\n" + `over = "10s"` + "\n" + `shape = "heaviside"`, 5000, 0},
+		{"users poisson", `users = 5000` + "\n" + `over = "10s"` + "\n" + `shape = "poisson"`, 5000, 0},
+		{"uniform rate", `rate = 100` + "\n" + `arrivals = "uniform"`, 2000, 0},
+		{"poisson rate", `rate = 100`, 2000, 4 * math.Sqrt(2000)},
+		// k6 stages: 0 → 100/s over 10 s, hold 100/s for 5 s: 500 + 500.
+		{"stages uniform", `stages = [ { duration = "10s", target = 100 }, { duration = "5s", target = 100 } ]` + "\n" + `arrivals = "uniform"`, 1000, 1},
+		{"stages poisson", `start_rate = 50` + "\n" + `stages = [ { duration = "10s", target = 150 } ]`, 1000, 4 * math.Sqrt(1000)},
+		{"start and stop", `rate = 100` + "\n" + `arrivals = "uniform"` + "\n" + `start = "5s"` + "\n" + `stop = "15s"`, 1000, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := runTOML(t, "[run]\nduration = \"20s\"\n[traffic.t]\nto = \"s\"\n"+c.traffic+"\n[service.s]\ncores = 64\nsteps = [ { cpu = \"exp(1ms)\" } ]\n")
+			if got := float64(o.Summary.Requests.Arrived); math.Abs(got-c.want) > c.tol {
+				t.Errorf("%v arrivals, want %v ± %v", got, c.want, c.tol)
+			}
+		})
+	}
+}
+
+// A warm-up period is left out of the statistics.
+func TestWarmup(t *testing.T) {
+	o := runTOML(t, "[run]\nduration = \"20s\"\nwarmup = \"5s\"\n[traffic.t]\nto = \"s\"\nrate = 100\narrivals = \"uniform\"\n[service.s]\nsteps = [ { cpu = \"const(1ms)\" } ]\n")
+	if a := o.Summary.Requests.Arrived; a != 1500 {
+		t.Errorf("%d arrivals counted, want 1500 (15 s at 100/s)", a)
+	}
+	if o.Summary.MeasuredS != 15 {
+		t.Errorf("measured %v s", o.Summary.MeasuredS)
+	}
+}
+
+// The mix sends requests to endpoints in proportion to their weights.
+func TestMix(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.t]
+to = "s"
+rate = 200
+mix = { browse = 9, buy = 1 }
+[service.s.endpoint.browse]
+steps = [ { cpu = "exp(1ms)" } ]
+[service.s.endpoint.buy]
+steps = [ { cpu = "exp(1ms)" }, { call = "pay" } ]
+[service.pay]
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	f := float64(o.Summary.Components["pay"].Requests) / float64(o.Summary.Requests.Arrived)
+	if math.Abs(f-0.1) > 0.005 {
+		t.Errorf("buy share %.4f, want 0.1", f)
+	}
+}
+
+// The SLO verdicts follow the measured values.
+func TestSLO(t *testing.T) {
+	src := oneStation(80, "200s", "1", `"unlimited"`, `"unlimited"`, "exp(10ms)") + "\n[slo]\np99 = \"300ms\"\nmean = \"20ms\"\nerror_rate = 0.01\n"
+	o := runTOML(t, src)
+	met := map[string]bool{}
+	for _, c := range o.Summary.SLO.Checks {
+		met[c.Name] = c.Met
+	}
+	if !met["p99"] || met["mean"] || !met["error_rate"] || o.Summary.SLO.Met {
+		t.Errorf("checks %+v", o.Summary.SLO)
+	}
+}
+
+// The embedded default example runs and tells its story: the burst
+// overloads the web tier.
+func TestDefaultExample(t *testing.T) {
+	src, _ := examples.Get(examples.Default)
+	sc, err := scenario.Parse("default", src, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := experiments.Run(sc, experiments.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, o)
+	if o.Summary.Requests.Arrived < 400_000 {
+		t.Errorf("only %d requests", o.Summary.Requests.Arrived)
+	}
+	var b strings.Builder
+	if err := output.Text(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "SLO") {
+		t.Errorf("summary without SLO verdicts:\n%s", b.String())
+	}
+}
