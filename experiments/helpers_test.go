@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/capsim/capsim/examples"
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/model"
@@ -36,13 +37,24 @@ func checkInvariants(t *testing.T, o *experiments.Outcome) {
 		}
 	}
 	conserve("global", r.Requests)
-	var sum int64
+	var sum model.Counts
 	for _, tr := range r.Traffic {
 		conserve("traffic "+tr.Name, tr.Requests)
-		sum += tr.Requests.Arrived
+		if tr.Latency.Count != tr.Requests.Completed {
+			t.Errorf("traffic %s: %d latencies for %d completed requests", tr.Name, tr.Latency.Count, tr.Requests.Completed)
+		}
+		sum.Arrived += tr.Requests.Arrived
+		sum.Completed += tr.Requests.Completed
+		sum.Rejected += tr.Requests.Rejected
+		sum.TimedOut += tr.Requests.TimedOut
+		sum.Failed += tr.Requests.Failed
+		sum.InFlight += tr.Requests.InFlight
 	}
-	if sum != r.Requests.Arrived {
-		t.Errorf("traffic arrivals %d ≠ global %d", sum, r.Requests.Arrived)
+	if sum != r.Requests {
+		t.Errorf("traffic sources add up to %+v, global is %+v", sum, r.Requests)
+	}
+	if r.Latency.Count != r.Requests.Completed {
+		t.Errorf("%d latencies for %d completed requests", r.Latency.Count, r.Requests.Completed)
 	}
 	T := r.Measured.Seconds()
 	for _, c := range r.Components {
@@ -110,3 +122,5 @@ func erlangB(c int, a float64) float64 {
 	}
 	return b
 }
+
+func examplesGet(name string) ([]byte, bool) { return examples.Get(name) }

@@ -123,6 +123,24 @@ func (s *Sim) costSoFar(now sim.Time) float64 {
 	return usd
 }
 
+// flushLatencies merges every window latency histogram into its run
+// histogram; the global window histogram is the merge of the sources'.
+func (s *Sim) flushLatencies() {
+	s.global.winLat.Reset()
+	for _, src := range s.sources {
+		s.global.winLat.Merge(src.stats.winLat)
+		src.stats.lat.Merge(src.stats.winLat)
+		src.stats.winLat.Reset()
+	}
+	s.global.lat.Merge(s.global.winLat)
+	for _, svc := range s.services {
+		svc.stats.flushWindow()
+	}
+	for _, lb := range s.balancers {
+		lb.stats.flushWindow()
+	}
+}
+
 // closeWindow appends the time-series row of the window ending now.
 func (s *Sim) closeWindow() {
 	now := s.eng.Now()
@@ -137,11 +155,9 @@ func (s *Sim) closeWindow() {
 	w := Window{
 		Start: start, Length: now - start,
 		Arrivals: s.win.arrivals, Completed: s.win.ok, Errors: s.win.errors,
-		P50: s.winLat.Quantile(0.5), P95: s.winLat.Quantile(0.95), P99: s.winLat.Quantile(0.99),
 		InFlight: inflight, CostUSD: s.costSoFar(now),
 	}
 	s.win = windowCounts{}
-	s.winLat.Reset()
 	for _, svc := range s.services {
 		busy, _ := svc.busy.CloseWindow(now)
 		q, _ := svc.stats.waiting.CloseWindow(now)
@@ -150,8 +166,6 @@ func (s *Sim) closeWindow() {
 			Instances: len(svc.insts), Utilization: busy / float64(len(svc.insts)*svc.cores),
 			Queue: q, P99: svc.stats.winLat.Quantile(0.99), Rejected: svc.stats.winRej,
 		})
-		svc.stats.winLat.Reset()
-		svc.stats.winRej = 0
 	}
 	for _, lb := range s.balancers {
 		q, _ := lb.stats.waiting.CloseWindow(now)
@@ -159,9 +173,10 @@ func (s *Sim) closeWindow() {
 		w.Components = append(w.Components, ComponentWindow{
 			Queue: q, P99: lb.stats.winLat.Quantile(0.99), Rejected: lb.stats.winRej,
 		})
-		lb.stats.winLat.Reset()
-		lb.stats.winRej = 0
 	}
+	s.flushLatencies()
+	g := s.global.winLat
+	w.P50, w.P95, w.P99 = g.Quantile(0.5), g.Quantile(0.95), g.Quantile(0.99)
 	s.windows = append(s.windows, w)
 }
 
@@ -177,7 +192,7 @@ func componentResult(name, kind string, st *componentStats, now sim.Time) Compon
 		TimeInSystem: sim.Time(st.timeInSystem(now)),
 	}
 	if st.departures > 0 {
-		c.MeanSojourn = sim.Time(st.sojourn.Sum() / float64(st.departures))
+		c.MeanSojourn = sim.Time(st.sojourn.Float64() / float64(st.departures))
 	}
 	return c
 }
@@ -189,6 +204,7 @@ func (s *Sim) Finish() *Result {
 	if s.cfg.Window > 0 {
 		s.closeWindow()
 	}
+	s.flushLatencies()
 	measuredFrom := s.cfg.Warmup
 	if measuredFrom > now {
 		measuredFrom = now

@@ -42,18 +42,20 @@ type target struct {
 // changes whenever the call stops waiting, which makes events scheduled for
 // an earlier wait stale.
 type call struct {
-	req     int32
-	parent  int32  // calling call, or -1 when the client is the caller
-	ptoken  uint32 // parent's token when it made this call
-	token   uint32
-	tgt     target
-	inst    int32
-	ep      int32
-	step    int32
-	arrived sim.Time
-	demand  sim.Time // cpu time of the step waiting for a core
-	cpuFrom sim.Time // when the current cpu step got its core
-	active  bool     // holds a concurrency slot
+	req        int32
+	parent     int32  // calling call, or -1 when the client is the caller
+	ptoken     uint32 // parent's token when it made this call
+	token      uint32
+	tgt        target // a service once delivered
+	via        int32  // 1 + index of the balancer it came through, or 0
+	inst       int32
+	ep         int32
+	step       int32
+	arrived    sim.Time // at the service
+	viaArrived sim.Time // at the balancer
+	demand     sim.Time // cpu time of the step waiting for a core
+	cpuFrom    sim.Time // when the current cpu step got its core
+	active     bool     // holds a concurrency slot
 }
 
 // request is one client request, from its intended start to its outcome.
@@ -92,7 +94,6 @@ type Sim struct {
 		cpu      sim.Time
 	}
 	win     windowCounts
-	winLat  *sim.Histogram
 	windows []Window
 	winNext sim.Time
 }
@@ -103,8 +104,8 @@ type windowCounts struct{ arrivals, ok, errors int64 }
 // New builds a run of cfg with the given seed. cfg must be valid (see
 // package experiments/scenario); New reports what it cannot wire.
 func New(cfg *Config, seed uint64) (*Sim, error) {
-	s := &Sim{cfg: cfg, winLat: sim.NewHistogram()}
-	s.global.lat = sim.NewHistogram()
+	s := &Sim{cfg: cfg, global: newTrafficStats()}
+	s.eng.SetHandler(s)
 	names := map[string]target{}
 	for i := range cfg.Services {
 		sc := &cfg.Services[i]
@@ -224,11 +225,11 @@ func (s *Sim) Start() {
 		src.scheduleNext(s)
 	}
 	if s.cfg.Warmup > 0 && s.cfg.Warmup < s.cfg.Duration {
-		s.eng.At(s.cfg.Warmup, s, opWarmup, 0, 0)
+		s.eng.At(s.cfg.Warmup, opWarmup, 0, 0)
 	}
 	s.winNext = s.cfg.Window
 	if s.winNext > 0 && s.winNext < s.cfg.Duration {
-		s.eng.At(s.winNext, s, opWindow, 0, 0)
+		s.eng.At(s.winNext, opWindow, 0, 0)
 	}
 }
 
@@ -245,7 +246,7 @@ func (s *Sim) Now() sim.Time { return s.eng.Now() }
 
 // Handle dispatches every event of the run.
 func (s *Sim) Handle(ev *sim.Event) {
-	switch ev.Op {
+	switch ev.Op() {
 	case opArrive:
 		s.sources[ev.Ref].arrive(s)
 	case opStart:
@@ -274,7 +275,7 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.closeWindow()
 		s.winNext += s.cfg.Window
 		if s.winNext < s.cfg.Duration {
-			s.eng.At(s.winNext, s, opWindow, 0, 0)
+			s.eng.At(s.winNext, opWindow, 0, 0)
 		}
 	case opWarmup:
 		s.resetStats()
@@ -310,11 +311,25 @@ func (s *Sim) freeCall(ci int32) {
 	}
 }
 
-// deliver sends call ci to its target component.
+// deliver sends call ci to its target component. A call to a balancer
+// becomes a call to the service behind it that passes through the balancer
+// (one call object per hop, not two): the balancer's statistics see it
+// arrive now and leave when the service answers.
 func (s *Sim) deliver(ci int32) {
 	c := &s.calls[ci]
 	if c.tgt.lb {
-		s.balancers[c.tgt.idx].arrive(s, ci)
+		lb := s.balancers[c.tgt.idx]
+		c.tgt = target{idx: lb.svc}
+		c.via = lb.idx + 1
+		c.viaArrived = s.eng.Now()
+		lb.stats.arrive(c.viaArrived)
+		if lb.cfg.Latency != nil {
+			if d := lb.cfg.Latency.Sample(lb.rngLat); d > 0 {
+				s.eng.After(d, opForward, ci, c.token)
+				return
+			}
+		}
+		s.forward(ci)
 		return
 	}
 	svc := s.services[c.tgt.idx]
@@ -322,15 +337,13 @@ func (s *Sim) deliver(ci int32) {
 	svc.arrive(s, ci)
 }
 
-// forward passes a balancer's call on to the instance it picks.
+// forward passes a call through its balancer to the instance it picks.
 func (s *Sim) forward(ci int32) {
 	c := &s.calls[ci]
-	lb := s.balancers[c.tgt.idx]
-	svc := s.services[lb.svc]
-	inst := svc.pickWith(lb.picker, lb.rngPick)
-	child := s.newCall(c.req, ci, c.token, target{idx: lb.svc}, c.ep)
-	s.calls[child].inst = int32(inst)
-	svc.arrive(s, child)
+	lb := s.balancers[c.via-1]
+	svc := s.services[c.tgt.idx]
+	c.inst = int32(svc.pickWith(lb.picker, lb.rngPick))
+	svc.arrive(s, ci)
 }
 
 // admit gives call ci a concurrency slot at its instance and starts its
@@ -363,11 +376,11 @@ func (s *Sim) advance(ci int32) {
 			svc.requestCore(s, ci, st.d.Sample(svc.rngCPU))
 			return
 		case StepSleep:
-			s.eng.After(st.d.Sample(svc.rngSleep), s, opSleepDone, ci, c.token)
+			s.eng.After(st.d.Sample(svc.rngSleep), opSleepDone, ci, c.token)
 			return
 		case StepCall:
 			if st.timeout > 0 {
-				s.eng.After(st.timeout, s, opCallTimeout, ci, c.token)
+				s.eng.After(st.timeout, opCallTimeout, ci, c.token)
 			}
 			child := s.newCall(c.req, ci, c.token, st.tgt, st.ep)
 			s.deliver(child)
@@ -390,12 +403,11 @@ func (s *Sim) cpuDone(ci int32) {
 func (s *Sim) finishCall(ci int32, o outcome) {
 	c := &s.calls[ci]
 	now := s.eng.Now()
-	if c.tgt.lb {
-		s.balancers[c.tgt.idx].depart(s, c, o, now)
-	} else {
-		s.services[c.tgt.idx].depart(s, ci, o, now)
+	s.services[c.tgt.idx].depart(s, ci, o, now)
+	if c.via > 0 {
+		lb := s.balancers[c.via-1]
+		lb.stats.depart(o, c.viaArrived, now, c.viaArrived >= lb.stats.start)
 	}
-	c = &s.calls[ci]
 	parent, ptoken, req := c.parent, c.ptoken, c.req
 	rtoken := s.reqs[req].token
 	s.freeCall(ci) // may free the request, if its client had given up
@@ -410,10 +422,6 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 		return // the caller gave up (timeout) or is gone
 	}
 	p.token++
-	if p.tgt.lb {
-		s.finishCall(parent, o)
-		return
-	}
 	if o != outOK {
 		s.finishCall(parent, o)
 		return
@@ -463,7 +471,7 @@ func (s *Sim) startRequest(ri int32) {
 	}
 	s.inFlight.Add(now, 1)
 	if src.cfg.Timeout > 0 {
-		s.eng.At(r.intended+src.cfg.Timeout, s, opClientTimeout, ri, r.token)
+		s.eng.At(r.intended+src.cfg.Timeout, opClientTimeout, ri, r.token)
 	}
 	ci := s.newCall(ri, -1, 0, src.to, src.eps[r.ep])
 	s.deliver(ci)
@@ -498,12 +506,10 @@ func (s *Sim) conclude(ri int32, o outcome) {
 	s.inFlight.Add(now, -1)
 	src := s.sources[r.src]
 	if r.measured {
-		lat := now - r.intended
-		src.stats.record(o, lat)
-		s.global.record(o, lat)
+		src.stats.record(o, now-r.intended) // latency merged up when the window closes
+		s.global.count(o)
 		if o == outOK {
 			s.win.ok++
-			s.winLat.Record(lat)
 		} else {
 			s.win.errors++
 		}
@@ -515,22 +521,34 @@ func (s *Sim) conclude(ri int32, o outcome) {
 		}
 		if src.stop == 0 || at < src.stop {
 			nr := s.newRequest(src, next, next, at)
-			s.eng.At(at, s, opStart, nr, 0)
+			s.eng.At(at, opStart, nr, 0)
 		}
 	}
 }
 
 // trafficStats counts outcomes and ok latencies of a set of requests.
+// Latencies are recorded in the window histogram only; closing a window
+// merges it into lat (one histogram update per request instead of several).
 type trafficStats struct {
 	arrived, ok, rejected, timedOut, failed int64
-	lat                                     *sim.Histogram
+	lat, winLat                             *sim.Histogram
+}
+
+func newTrafficStats() trafficStats {
+	return trafficStats{lat: sim.NewHistogram(), winLat: sim.NewHistogram()}
 }
 
 func (t *trafficStats) record(o outcome, lat sim.Time) {
+	t.count(o)
+	if o == outOK {
+		t.winLat.Record(lat)
+	}
+}
+
+func (t *trafficStats) count(o outcome) {
 	switch o {
 	case outOK:
 		t.ok++
-		t.lat.Record(lat)
 	case outRejected:
 		t.rejected++
 	case outTimeout:
@@ -543,6 +561,7 @@ func (t *trafficStats) record(o outcome, lat sim.Time) {
 func (t *trafficStats) reset() {
 	t.arrived, t.ok, t.rejected, t.timedOut, t.failed = 0, 0, 0, 0, 0
 	t.lat.Reset()
+	t.winLat.Reset()
 }
 
 // resetStats starts the statistics afresh at the end of the warm-up period.

@@ -40,9 +40,9 @@ type componentStats struct {
 	arrivals   int64
 	departures int64
 	rejected   int64
-	sojourn    sim.Kahan // time in the component (since start) of departed calls, ns
-	presentAt  sim.Kahan // sum of the arrival times (clipped to start) of calls present
-	start      sim.Time  // start of the measured period
+	sojourn    sim.Int128 // time in the component (since start) of departed calls, ns
+	presentAt  sim.Int128 // sum of the arrival times (clipped to start) of calls present
+	start      sim.Time   // start of the measured period
 	winRej     int64
 }
 
@@ -53,22 +53,21 @@ func newComponentStats() componentStats {
 func (st *componentStats) arrive(now sim.Time) {
 	st.arrivals++
 	st.inSystem.Add(now, 1)
-	st.presentAt.Add(float64(now))
+	st.presentAt.Add(int64(now))
 }
 
 func (st *componentStats) depart(o outcome, arrived, now sim.Time, measured bool) {
 	st.inSystem.Add(now, -1)
 	st.departures++
 	from := max(arrived, st.start)
-	st.presentAt.Add(-float64(from))
-	st.sojourn.Add(float64(now - from))
+	st.presentAt.Add(-int64(from))
+	st.sojourn.Add(int64(now - from))
 	if o == outRejected {
 		st.rejected++
 		st.winRej++
 	}
 	if o == outOK && measured {
-		st.lat.Record(now - arrived)
-		st.winLat.Record(now - arrived)
+		st.winLat.Record(now - arrived) // merged into lat when the window closes
 	}
 }
 
@@ -76,21 +75,32 @@ func (st *componentStats) reset(now sim.Time) {
 	st.inSystem.ResetRun(now)
 	st.waiting.ResetRun(now)
 	st.lat.Reset()
+	st.winLat.Reset()
 	st.arrivals, st.departures, st.rejected = 0, 0, 0
-	st.sojourn = sim.Kahan{}
+	st.sojourn = sim.Int128{}
 	st.start = now
 	// Calls present now count as arrivals of the measured period, so that
 	// arrivals = departures + present holds for it, and their time in the
 	// component counts from now.
 	st.arrivals = st.inSystem.Value()
-	st.presentAt = sim.Kahan{}
-	st.presentAt.Add(float64(st.arrivals) * float64(now))
+	st.presentAt = sim.Int128{}
+	st.presentAt.AddProduct(st.arrivals, int64(now))
+}
+
+// flushWindow merges the window's latencies into the run's and starts a new
+// window.
+func (st *componentStats) flushWindow() {
+	st.lat.Merge(st.winLat)
+	st.winLat.Reset()
+	st.winRej = 0
 }
 
 // timeInSystem is the total time calls spent in the component during the
 // measured period up to now, departed or not (ns).
 func (st *componentStats) timeInSystem(now sim.Time) float64 {
-	return st.sojourn.Sum() + float64(st.inSystem.Value())*float64(now) - st.presentAt.Sum()
+	t := st.sojourn
+	t.AddProduct(st.inSystem.Value(), int64(now))
+	return t.Sub(st.presentAt).Float64()
 }
 
 // service is the run-time state of a ServiceConfig.
@@ -188,7 +198,7 @@ func (s *service) requestCore(sm *Sim, ci int32, d sim.Time) {
 		now := sm.eng.Now()
 		s.busy.Add(now, 1)
 		c.cpuFrom = now
-		sm.eng.After(d, sm, opCPUDone, ci, c.token)
+		sm.eng.After(d, opCPUDone, ci, c.token)
 		return
 	}
 	c.demand = d
@@ -206,7 +216,7 @@ func (s *service) releaseCore(sm *Sim, i int32) {
 		s.stats.waiting.Add(now, -1)
 		c := &sm.calls[next]
 		c.cpuFrom = now
-		sm.eng.After(c.demand, sm, opCPUDone, next, c.token)
+		sm.eng.After(c.demand, opCPUDone, next, c.token)
 		return
 	}
 	in.busy--
@@ -229,7 +239,7 @@ func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 		s.stats.waiting.Add(now, -1)
 		// Admit through an event at the same instant: a chain of calls that
 		// fail at once would otherwise recurse once per queued call.
-		sm.eng.At(now, sm, opAdmit, next, 0)
+		sm.eng.At(now, opAdmit, next, 0)
 	}
 }
 
@@ -256,25 +266,6 @@ func newBalancer(c *BalancerConfig, idx, svc int32, seed uint64) *balancer {
 		rngLat:  sim.NewStream(seed, c.Name, "latency"),
 		stats:   newComponentStats(),
 	}
-}
-
-func (b *balancer) arrive(sm *Sim, ci int32) {
-	now := sm.eng.Now()
-	b.stats.arrive(now)
-	c := &sm.calls[ci]
-	c.arrived = now
-	c.active = true
-	if b.cfg.Latency != nil {
-		if d := b.cfg.Latency.Sample(b.rngLat); d > 0 {
-			sm.eng.After(d, sm, opForward, ci, c.token)
-			return
-		}
-	}
-	sm.forward(ci)
-}
-
-func (b *balancer) depart(sm *Sim, c *call, o outcome, now sim.Time) {
-	b.stats.depart(o, c.arrived, now, c.arrived >= b.stats.start)
 }
 
 func (b *balancer) resetStats(now sim.Time) {

@@ -17,6 +17,7 @@ type source struct {
 	mix   []float64 // cumulative mix weights, normalised
 	keys  dist.Keys
 	stop  sim.Time // 0: none
+	timer int      // engine timer slot for arrivals, or -1: use the queue
 	arr   arrivals
 	stats trafficStats
 
@@ -31,12 +32,12 @@ type arrivals interface {
 
 func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*source, error) {
 	src := &source{
-		cfg: c, idx: idx, to: to, keys: c.Keys, stop: c.Stop,
+		cfg: c, idx: idx, to: to, keys: c.Keys, stop: c.Stop, timer: s.eng.NewTimer(),
 		rngArr:   sim.NewStream(seed, c.Name, "arrivals"),
 		rngMix:   sim.NewStream(seed, c.Name, "mix"),
 		rngKeys:  sim.NewStream(seed, c.Name, "keys"),
 		rngThink: sim.NewStream(seed, c.Name, "think"),
-		stats:    trafficStats{lat: sim.NewHistogram()},
+		stats:    newTrafficStats(),
 	}
 	var names []string
 	switch {
@@ -221,7 +222,11 @@ func (src *source) scheduleNext(s *Sim) {
 	if now := s.eng.Now(); t < now {
 		t = now
 	}
-	s.eng.At(t, s, opArrive, src.idx, 0)
+	if src.timer >= 0 {
+		s.eng.SetTimer(src.timer, t, opArrive, src.idx, 0)
+		return
+	}
+	s.eng.At(t, opArrive, src.idx, 0)
 }
 
 // arrive starts the request of one arrival and schedules the next.

@@ -2,14 +2,24 @@ package sim
 
 import "fmt"
 
-// Engine runs events in time order. The zero value is ready to use at time 0.
+// Engine runs events in time order and delivers each to its Handler. The
+// zero value is at time 0; set the handler before scheduling.
 type Engine struct {
 	now    Time
 	seq    uint64
 	events uint64
+	h      Handler
 	q      eventQueue
 	cur    Event
+	timers []Event // see SetTimer; At == Never when idle
 }
+
+// MaxTimers is how many timers an engine keeps outside its queue.
+const MaxTimers = 8
+
+// SetHandler sets the handler every event is delivered to. A simulation has
+// one handler, which dispatches on Event.Op (as a state machine's Step does).
+func (e *Engine) SetHandler(h Handler) { e.h = h }
 
 // Now is the current simulated time.
 func (e *Engine) Now() Time { return e.now }
@@ -18,31 +28,96 @@ func (e *Engine) Now() Time { return e.now }
 func (e *Engine) Events() uint64 { return e.events }
 
 // Pending is the number of events scheduled but not yet delivered.
-func (e *Engine) Pending() int { return e.q.Len() }
+func (e *Engine) Pending() int {
+	n := e.q.Len()
+	for _, t := range e.timers {
+		if t.At != Never {
+			n++
+		}
+	}
+	return n
+}
 
-// At schedules an event for h at time t, which must not be in the past.
-func (e *Engine) At(t Time, h Handler, op, ref int32, gen uint32) {
+// At schedules an event at time t, which must not be in the past.
+func (e *Engine) At(t Time, op, ref int32, gen uint32) {
 	if t < e.now {
 		panic(fmt.Sprintf("sim: event scheduled at %v, before now (%v)", t, e.now))
 	}
-	e.seq++
-	e.q.push(Event{At: t, seq: e.seq, H: h, Op: op, Ref: ref, Gen: gen})
+	e.q.push(Event{At: t, key: e.nextKey(op), Ref: ref, Gen: gen})
 }
 
-// After schedules an event for h d after now.
-func (e *Engine) After(d Time, h Handler, op, ref int32, gen uint32) {
-	e.At(e.now+d, h, op, ref, gen)
+// nextKey numbers a new event; ops must fit in 8 bits.
+func (e *Engine) nextKey(op int32) uint64 {
+	if uint32(op) > 0xff {
+		panic(fmt.Sprintf("sim: event op %d outside 0..255", op))
+	}
+	e.seq++
+	return e.seq<<8 | uint64(op)
+}
+
+// After schedules an event d after now.
+func (e *Engine) After(d Time, op, ref int32, gen uint32) {
+	e.At(e.now+d, op, ref, gen)
+}
+
+// NewTimer returns a timer slot, or -1 when all MaxTimers are taken.
+//
+// A timer holds at most one pending event outside the queue, for recurring
+// event streams such as a traffic source's arrivals: the engine compares
+// the few timers with the head of the queue instead of pushing and popping
+// every arrival. Timer events carry insertion numbers like queued events, so
+// the delivery order (and every result) is exactly what the queue alone
+// would give; only the cost differs.
+func (e *Engine) NewTimer() int {
+	if len(e.timers) >= MaxTimers {
+		return -1
+	}
+	e.timers = append(e.timers, Event{At: Never})
+	return len(e.timers) - 1
+}
+
+// SetTimer schedules timer slot's event at t (not in the past), replacing
+// any event it held.
+func (e *Engine) SetTimer(slot int, t Time, op, ref int32, gen uint32) {
+	if t < e.now {
+		panic(fmt.Sprintf("sim: timer set at %v, before now (%v)", t, e.now))
+	}
+	e.timers[slot] = Event{At: t, key: e.nextKey(op), Ref: ref, Gen: gen}
+}
+
+// next moves the earliest pending event due at or before end into e.cur
+// and reports whether there was one.
+func (e *Engine) next(end Time) bool {
+	var best *Event
+	if e.q.Len() > 0 {
+		best = &e.q.items[0]
+	}
+	slot := -1
+	for i := range e.timers {
+		if t := &e.timers[i]; t.At != Never && (best == nil || less(t, best)) {
+			best, slot = t, i
+		}
+	}
+	if best == nil || best.At > end {
+		return false
+	}
+	if slot >= 0 {
+		e.cur = *best
+		best.At = Never
+	} else {
+		e.q.pop(&e.cur)
+	}
+	e.now = e.cur.At
+	e.events++
+	return true
 }
 
 // RunUntil delivers every event due at or before end, in (time, insertion)
-// order, then sets the clock to end. Events due later stay queued, so a run
+// order, then sets the clock to end. Events due later stay pending, so a run
 // can be continued.
 func (e *Engine) RunUntil(end Time) {
-	for e.q.Len() > 0 && e.q.items[0].At <= end {
-		e.q.pop(&e.cur)
-		e.now = e.cur.At
-		e.events++
-		e.cur.H.Handle(&e.cur)
+	for e.next(end) {
+		e.h.Handle(&e.cur)
 	}
 	if end > e.now {
 		e.now = end
@@ -51,12 +126,9 @@ func (e *Engine) RunUntil(end Time) {
 
 // Step delivers the next event, if any, and reports whether it did.
 func (e *Engine) Step() bool {
-	if e.q.Len() == 0 {
+	if !e.next(Never) {
 		return false
 	}
-	e.q.pop(&e.cur)
-	e.now = e.cur.At
-	e.events++
-	e.cur.H.Handle(&e.cur)
+	e.h.Handle(&e.cur)
 	return true
 }

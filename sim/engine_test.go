@@ -6,12 +6,14 @@ import (
 
 type recorder struct {
 	e   *Engine
-	got []int32
+	got []int32 // Ref of each delivered event
+	ops []int32
 	at  []Time
 }
 
 func (r *recorder) Handle(ev *Event) {
-	r.got = append(r.got, ev.Op)
+	r.got = append(r.got, ev.Ref)
+	r.ops = append(r.ops, ev.Op())
 	r.at = append(r.at, r.e.Now())
 }
 
@@ -19,6 +21,7 @@ func (r *recorder) Handle(ev *Event) {
 func TestEngineOrder(t *testing.T) {
 	var e Engine
 	r := &recorder{e: &e}
+	e.SetHandler(r)
 	s := NewStream(1, "order", "test")
 	type ev struct {
 		at Time
@@ -29,7 +32,7 @@ func TestEngineOrder(t *testing.T) {
 		evs = append(evs, ev{Time(s.IntN(50)), int32(i)})
 	}
 	for _, x := range evs {
-		e.At(x.at, r, x.op, 0, 0)
+		e.At(x.at, 7, x.op, 0)
 	}
 	e.RunUntil(Never - 1)
 	if len(r.got) != len(evs) {
@@ -52,9 +55,10 @@ func TestEngineOrder(t *testing.T) {
 func TestRunUntilStopsAndResumes(t *testing.T) {
 	var e Engine
 	r := &recorder{e: &e}
-	e.At(5, r, 1, 0, 0)
-	e.At(10, r, 2, 0, 0)
-	e.At(11, r, 3, 0, 0)
+	e.SetHandler(r)
+	e.At(5, 1, 0, 0)
+	e.At(10, 2, 0, 0)
+	e.At(11, 3, 0, 0)
 	e.RunUntil(10)
 	if len(r.got) != 2 || e.Now() != 10 {
 		t.Fatalf("after RunUntil(10): %v at %v", r.got, e.Now())
@@ -68,14 +72,15 @@ func TestRunUntilStopsAndResumes(t *testing.T) {
 func TestSchedulingInThePastPanics(t *testing.T) {
 	var e Engine
 	r := &recorder{e: &e}
-	e.At(10, r, 0, 0, 0)
+	e.SetHandler(r)
+	e.At(10, 0, 0, 0)
 	e.RunUntil(10)
 	defer func() {
 		if recover() == nil {
 			t.Error("no panic")
 		}
 	}()
-	e.At(5, r, 0, 0, 0)
+	e.At(5, 0, 0, 0)
 }
 
 // Streams depend only on (seed, component, purpose).
@@ -110,14 +115,14 @@ func TestStreamsIndependent(t *testing.T) {
 // grown.
 func TestEngineNoAllocs(t *testing.T) {
 	var e Engine
-	r := &nop{}
+	e.SetHandler(nop{})
 	for i := 0; i < 1000; i++ {
-		e.At(Time(i), r, 0, 0, 0)
+		e.At(Time(i), 0, 0, 0)
 	}
 	e.RunUntil(1000)
 	allocs := testing.AllocsPerRun(100, func() {
 		for i := 0; i < 1000; i++ {
-			e.After(Time(i%37), r, 0, 0, 0)
+			e.After(Time(i%37), 0, 0, 0)
 		}
 		e.RunUntil(e.Now() + 100)
 	})
@@ -129,3 +134,63 @@ func TestEngineNoAllocs(t *testing.T) {
 type nop struct{}
 
 func (nop) Handle(*Event) {}
+
+// Timers deliver in exactly the order the queue would: a run that sends a
+// recurring stream through a timer matches one that queues it.
+func TestTimersMatchQueue(t *testing.T) {
+	run := func(useTimer bool) []int32 {
+		var e Engine
+		r := &recorder{e: &e}
+		e.SetHandler(r)
+		s := NewStream(9, "timers", "test")
+		slot := -1
+		if useTimer {
+			slot = e.NewTimer()
+		}
+		next := func() {
+			at := e.Now() + Time(s.IntN(3)) // frequent ties with queued events
+			if slot >= 0 {
+				e.SetTimer(slot, at, 1, -1, 0)
+			} else {
+				e.At(at, 1, -1, 0)
+			}
+		}
+		q := NewStream(9, "timers", "queue")
+		for i := 0; i < 200; i++ {
+			e.At(Time(q.IntN(300)), 2, int32(i), 0)
+		}
+		next()
+		for e.Now() < 400 && e.Step() {
+			if r.ops[len(r.ops)-1] == 1 {
+				next()
+			}
+		}
+		return r.got
+	}
+	a, b := run(false), run(true)
+	if len(a) != len(b) {
+		t.Fatalf("%d events with the queue, %d with a timer", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("event %d: op %d with the queue, %d with a timer", i, a[i], b[i])
+		}
+	}
+}
+
+func TestEventOpRange(t *testing.T) {
+	var e Engine
+	r := &recorder{e: &e}
+	e.SetHandler(r)
+	e.At(1, 255, 3, 0)
+	e.Step()
+	if r.ops[0] != 255 || r.got[0] != 3 {
+		t.Errorf("op %d ref %d", r.ops[0], r.got[0])
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("op 256 accepted")
+		}
+	}()
+	e.At(2, 256, 0, 0)
+}

@@ -18,7 +18,7 @@ const histogramMax = int64(10_000 * Second)
 // requested rank, so its relative error is at most 1/256 (0.4 %).
 type Histogram struct {
 	h   *hdrhistogram.Histogram
-	sum Kahan
+	sum Int128
 	max Time
 }
 
@@ -32,7 +32,7 @@ func (h *Histogram) Record(v Time) {
 	if v < 0 {
 		v = 0
 	}
-	h.sum.Add(float64(v))
+	h.sum.Add(int64(v))
 	if v > h.max {
 		h.max = v
 	}
@@ -52,7 +52,7 @@ func (h *Histogram) Mean() Time {
 	if n == 0 {
 		return 0
 	}
-	return Time(math.Round(h.sum.Sum() / float64(n)))
+	return Time(math.Round(h.sum.Float64() / float64(n)))
 }
 
 // Max is the exact largest observation.
@@ -79,7 +79,7 @@ func (h *Histogram) Quantile(q float64) Time {
 // Merge adds the observations of o to h.
 func (h *Histogram) Merge(o *Histogram) {
 	h.h.Merge(o.h)
-	h.sum.Add(o.sum.Sum())
+	h.sum = h.sum.Sub(Int128{}.Sub(o.sum))
 	if o.max > h.max {
 		h.max = o.max
 	}
@@ -88,7 +88,7 @@ func (h *Histogram) Merge(o *Histogram) {
 // Reset forgets every observation.
 func (h *Histogram) Reset() {
 	h.h.Reset()
-	h.sum = Kahan{}
+	h.sum = Int128{}
 	h.max = 0
 }
 
@@ -110,41 +110,41 @@ func (k *Kahan) Add(x float64) {
 // Sum is the compensated total.
 func (k *Kahan) Sum() float64 { return k.sum + k.c }
 
-// Level tracks an integer quantity over time (busy cores, queue length,
-// requests in flight) and integrates it, for time-weighted means over the
-// whole run and over the current window.
+// Level tracks a non-negative integer quantity over time (busy cores, queue
+// length, requests in flight) and integrates it exactly, for time-weighted
+// means over the whole run and over the current window.
 type Level struct {
 	v         int64
 	last      Time
+	area      Int128 // ∫ v dt since time 0, in unit·ns
 	runStart  Time
+	runArea   Int128 // area at runStart
 	winStart  Time
-	run, win  Kahan
+	winArea   Int128 // area at winStart
 	max, wmax int64
 }
 
 // Add changes the level by d at time now.
 func (l *Level) Add(now Time, d int64) {
-	l.advance(now)
-	l.v += d
-	if l.v > l.max {
-		l.max = l.v
+	if dt := now - l.last; dt > 0 {
+		if l.v > 0 {
+			l.area.AddProduct(l.v, int64(dt))
+		}
+		l.last = now
 	}
+	l.v += d
 	if l.v > l.wmax {
 		l.wmax = l.v
+		if l.v > l.max {
+			l.max = l.v
+		}
 	}
 }
 
 // Value is the current level.
 func (l *Level) Value() int64 { return l.v }
 
-func (l *Level) advance(now Time) {
-	if dt := now - l.last; dt > 0 && l.v != 0 {
-		a := float64(l.v) * float64(dt)
-		l.run.Add(a)
-		l.win.Add(a)
-	}
-	l.last = now
-}
+func (l *Level) advance(now Time) { l.Add(now, 0) }
 
 // Mean is the time-weighted mean since the run statistics were last reset.
 func (l *Level) Mean(now Time) float64 {
@@ -152,7 +152,7 @@ func (l *Level) Mean(now Time) float64 {
 	if now <= l.runStart {
 		return float64(l.v)
 	}
-	return l.run.Sum() / float64(now-l.runStart)
+	return l.area.Sub(l.runArea).Float64() / float64(now-l.runStart)
 }
 
 // Max is the largest level since the run statistics were last reset.
@@ -164,12 +164,10 @@ func (l *Level) CloseWindow(now Time) (mean float64, max int64) {
 	l.advance(now)
 	mean = float64(l.v)
 	if now > l.winStart {
-		mean = l.win.Sum() / float64(now-l.winStart)
+		mean = l.area.Sub(l.winArea).Float64() / float64(now-l.winStart)
 	}
 	max = l.wmax
-	l.win = Kahan{}
-	l.winStart = now
-	l.wmax = l.v
+	l.winArea, l.winStart, l.wmax = l.area, now, l.v
 	return mean, max
 }
 
@@ -177,7 +175,5 @@ func (l *Level) CloseWindow(now Time) (mean float64, max int64) {
 // keeping the current level.
 func (l *Level) ResetRun(now Time) {
 	l.advance(now)
-	l.run = Kahan{}
-	l.runStart = now
-	l.max = l.v
+	l.runArea, l.runStart, l.max = l.area, now, l.v
 }

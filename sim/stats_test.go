@@ -113,3 +113,26 @@ func TestKahan(t *testing.T) {
 		t.Errorf("compensated sum = %v, want 1000", k.Sum())
 	}
 }
+
+func TestInt128(t *testing.T) {
+	var a Int128
+	a.AddProduct(math.MaxInt64, math.MaxInt64) // far beyond int64
+	a.AddProduct(math.MaxInt64, math.MaxInt64)
+	b := a
+	a.Add(-5)
+	a.Add(3)
+	if d := a.Sub(b); d.Float64() != -2 {
+		t.Errorf("difference %v, want -2", d.Float64())
+	}
+	want := 2 * float64(math.MaxInt64) * float64(math.MaxInt64)
+	if got := b.Float64(); math.Abs(got-want) > 1e-12*want {
+		t.Errorf("%v, want %v", got, want)
+	}
+	var c Int128
+	for i := 0; i < 1000; i++ {
+		c.Add(-1)
+	}
+	if c.Float64() != -1000 {
+		t.Errorf("%v, want -1000", c.Float64())
+	}
+}

@@ -1,0 +1,192 @@
+package experiments_test
+
+import (
+	"container/heap"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/experiments/scenario"
+)
+
+// The yardstick: a minimal hand-written M/M/1 event loop with a value-struct
+// heap, the fastest a general simulator could hope to be. capsim's targets
+// are stated relative to it (docs/performance.md).
+
+type ysEvent struct {
+	t    float64
+	kind int8 // 0 arrival, 1 departure
+}
+
+type ysHeap []ysEvent
+
+func (h ysHeap) Len() int           { return len(h) }
+func (h ysHeap) Less(i, j int) bool { return h[i].t < h[j].t }
+func (h ysHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *ysHeap) Push(x any)        { *h = append(*h, x.(ysEvent)) }
+func (h *ysHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// yardstickMM1 simulates n customers of an M/M/1 queue (λ = 0.8, μ = 1) and
+// returns the mean response time and the number of events.
+func yardstickMM1(n int) (float64, int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	h := &ysHeap{}
+	heap.Push(h, ysEvent{rng.ExpFloat64() / 0.8, 0})
+	var queue []float64 // arrival times of customers present, FIFO
+	var sum float64
+	served, arrived, events := 0, 0, 0
+	for served < n {
+		e := heap.Pop(h).(ysEvent)
+		events++
+		switch e.kind {
+		case 0:
+			arrived++
+			queue = append(queue, e.t)
+			if len(queue) == 1 {
+				heap.Push(h, ysEvent{e.t + rng.ExpFloat64(), 1})
+			}
+			if arrived < n {
+				heap.Push(h, ysEvent{e.t + rng.ExpFloat64()/0.8, 0})
+			}
+		case 1:
+			sum += e.t - queue[0]
+			queue = queue[1:]
+			served++
+			if len(queue) > 0 {
+				heap.Push(h, ysEvent{e.t + rng.ExpFloat64(), 1})
+			}
+		}
+	}
+	return sum / float64(n), events
+}
+
+func BenchmarkYardstickMM1(b *testing.B) {
+	const n = 1_000_000
+	var events int
+	for b.Loop() {
+		_, events = yardstickMM1(n)
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(events)/sec, "events/s")
+	b.ReportMetric(n/sec, "requests/s")
+}
+
+// benchScenario parses and runs src; everything a user's run does except
+// writing files is inside the timed loop.
+func benchScenario(b *testing.B, src string) {
+	b.ReportAllocs()
+	var o *experiments.Outcome
+	for b.Loop() {
+		sc, err := scenario.Parse("bench.toml", []byte(src), nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if o, err = experiments.Run(sc, experiments.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(o.Summary.Events)/sec, "events/s")
+	b.ReportMetric(float64(o.Summary.Requests.Arrived)/sec, "requests/s")
+}
+
+// About 1M requests through one M/M/1 station (80/s for 12,500 s).
+const benchMM1 = `
+[run]
+duration = "12500s"
+window = "125s"
+[traffic.in]
+to = "s"
+rate = 80
+[service.s]
+steps = [ { cpu = "exp(10ms)" } ]
+`
+
+func BenchmarkFullPathMM1(b *testing.B) { benchScenario(b, benchMM1) }
+
+// The three-tier network of the performance target: Poisson 1000/s →
+// round-robin LB → 10 instances × 8 cores (lognormal, mean 50 ms) → 20 %
+// call a 32-core database (exp 5 ms); about 1M requests.
+const benchThreeTier = `
+[run]
+duration = "1000s"
+window = "10s"
+[traffic.in]
+to = "lb"
+rate = 1000
+[balancer.lb]
+to = "web"
+[service.web]
+instances = 10
+cores = 8
+steps = [ { cpu = "lognormal(mean=50ms, sd=50ms)" }, { call = "db", p = 0.2 } ]
+[service.db]
+cores = 32
+steps = [ { cpu = "exp(5ms)" } ]
+`
+
+func BenchmarkThreeTier(b *testing.B) { benchScenario(b, benchThreeTier) }
+
+// The default example, end to end.
+func BenchmarkDefaultExample(b *testing.B) {
+	src, _ := examplesGet("ticketing-onsale")
+	benchScenario(b, string(src))
+}
+
+// The yardstick must agree with M/M/1 theory (T = 1/(μ−λ) = 5), or the
+// comparison means nothing.
+func TestYardstickIsMM1(t *testing.T) {
+	mean, _ := yardstickMM1(200_000)
+	within(t, "yardstick M/M/1 mean", mean, 5, 0.05)
+}
+
+// BenchmarkVsYardstick times capsim's full path against the yardstick in
+// alternation, pair by pair, and reports the median ratio: on a shared
+// machine whose speed drifts, paired ratios are far steadier than separate
+// benchmark runs. The targets are mm1_x ≤ 2 and three_tier_x ≤ 2.3.
+func BenchmarkVsYardstick(b *testing.B) {
+	parse := func(src string) *scenario.Scenario {
+		sc, err := scenario.Parse("bench.toml", []byte(src), nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return sc
+	}
+	timeIt := func(f func()) float64 {
+		start := time.Now()
+		f()
+		return time.Since(start).Seconds()
+	}
+	full := func(src string) func() {
+		return func() {
+			if _, err := experiments.Run(parse(src), experiments.Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var mm1, three []float64
+	for b.Loop() {
+		y := timeIt(func() { yardstickMM1(1_000_000) })
+		mm1 = append(mm1, timeIt(full(benchMM1))/y)
+		y = timeIt(func() { yardstickMM1(1_000_000) })
+		three = append(three, timeIt(full(benchThreeTier))/y)
+	}
+	b.ReportMetric(median(mm1), "mm1_x")
+	b.ReportMetric(median(three), "three_tier_x")
+}
+
+func median(x []float64) float64 {
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
