@@ -136,3 +136,27 @@ func TestInt128(t *testing.T) {
 		t.Errorf("%v, want -1000", c.Float64())
 	}
 }
+
+// Every value falls inside the bounds of its bucket, buckets are contiguous,
+// and no bucket is wider than 1/128 of its smallest value.
+func TestBucketLayout(t *testing.T) {
+	prevEnd := int64(0)
+	for i := 0; i < histogramBuckets; i++ {
+		lo, w := bucketBounds(i)
+		if lo != prevEnd {
+			t.Fatalf("bucket %d starts at %d, previous ended at %d", i, lo, prevEnd)
+		}
+		if lo >= 256 && w*128 > lo {
+			t.Fatalf("bucket %d [%d, +%d) wider than 1/128", i, lo, w)
+		}
+		for _, v := range []int64{lo, lo + w - 1} {
+			if bucketIndex(v) != i {
+				t.Fatalf("value %d in bucket %d, want %d", v, bucketIndex(v), i)
+			}
+		}
+		prevEnd = lo + w
+	}
+	if prevEnd <= histogramMax {
+		t.Errorf("buckets end at %d, below the maximum %d", prevEnd, histogramMax)
+	}
+}
