@@ -10,6 +10,7 @@ import (
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/output"
+	"github.com/capsim/capsim/sim"
 )
 
 func summaryJSON(t *testing.T, o *experiments.Outcome) []byte {
@@ -205,6 +206,18 @@ func TestWarmup(t *testing.T) {
 	}
 	if o.Summary.MeasuredS != 15 {
 		t.Errorf("measured %v s", o.Summary.MeasuredS)
+	}
+	// The time series covers the warm-up too, and a row starts exactly
+	// where it ends.
+	o = runTOML(t, "[run]\nduration = \"20s\"\nwarmup = \"5.5s\"\nwindow = \"2s\"\n[traffic.t]\nto = \"s\"\nrate = 100\narrivals = \"uniform\"\n[service.s]\nsteps = [ { cpu = \"const(1ms)\" } ]\n")
+	var all int64
+	split := false
+	for _, w := range o.Result.Windows {
+		all += w.Arrivals
+		split = split || w.Start == 5500*sim.Millisecond
+	}
+	if all != 2000 || !split {
+		t.Errorf("time series: %d arrivals (want 2000), row at the warm-up's end: %v", all, split)
 	}
 }
 

@@ -278,6 +278,11 @@ func (s *Sim) Handle(ev *sim.Event) {
 			s.eng.At(s.winNext, opWindow, 0, 0)
 		}
 	case opWarmup:
+		// End a time-series row here, so that no row mixes warm-up and
+		// measured traffic, then start the run statistics afresh.
+		if s.cfg.Window > 0 {
+			s.closeWindow()
+		}
 		s.resetStats()
 	}
 }
@@ -464,10 +469,10 @@ func (s *Sim) startRequest(ri int32) {
 	src := s.sources[r.src]
 	now := s.eng.Now()
 	r.measured = r.intended >= s.cfg.Warmup
+	s.win.arrivals++ // the time series shows the warm-up too
 	if r.measured {
 		src.stats.arrived++
 		s.global.arrived++
-		s.win.arrivals++
 	}
 	s.inFlight.Add(now, 1)
 	if src.cfg.Timeout > 0 {
@@ -505,14 +510,19 @@ func (s *Sim) conclude(ri int32, o outcome) {
 	r.done, r.out = true, o
 	s.inFlight.Add(now, -1)
 	src := s.sources[r.src]
-	if r.measured {
+	if o == outOK {
+		s.win.ok++
+	} else {
+		s.win.errors++
+	}
+	switch {
+	case r.measured:
 		src.stats.record(o, now-r.intended) // latency merged up when the window closes
 		s.global.count(o)
-		if o == outOK {
-			s.win.ok++
-		} else {
-			s.win.errors++
-		}
+	case now < s.cfg.Warmup && o == outOK:
+		// Warm-up rows of the time series show latency too; the run
+		// statistics are reset when the warm-up ends.
+		src.stats.winLat.Record(now - r.intended)
 	}
 	if next := r.session + 1; int(next) < len(src.cfg.Session) {
 		at := now

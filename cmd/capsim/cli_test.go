@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func capsim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const small = `
+name = "small"
+[run]
+duration = "30s"
+[slo]
+p99 = "100ms"
+[traffic.in]
+to = "lb"
+rate = 100
+[balancer.lb]
+to = "web"
+[service.web]
+instances = 2
+steps = [ { cpu = "exp(5ms)" } ]
+`
+
+func writeScenario(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "s.toml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunDefaultExample(t *testing.T) {
+	code, out, _ := capsim(t, "run", "--duration", "40s")
+	if code != exitOK && code != exitSLO {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"ticketing-onsale", "SLO", "Latency ms", "p99", "web", "Cost"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRunJSONAndBundle(t *testing.T) {
+	file := writeScenario(t, small)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, out, errOut := capsim(t, "run", file, "--json", "-o", dir, "--seed", "7")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("stdout is not JSON: %v", err)
+	}
+	if s["seed"].(float64) != 7 || s["scenario"] != "small" {
+		t.Errorf("seed %v scenario %v", s["seed"], s["scenario"])
+	}
+	disk, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || string(disk) != out {
+		t.Errorf("summary.json differs from --json output (%v)", err)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "timeseries.csv"))
+	if err != nil || !strings.HasPrefix(string(csv), "t_s,arrivals_rps,") {
+		t.Errorf("timeseries.csv: %v %.40q", err, csv)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("bundle holds %d files (temporary files left behind?)", len(entries))
+	}
+}
+
+func TestCheckExitCode(t *testing.T) {
+	file := writeScenario(t, small)
+	if code, _, _ := capsim(t, "run", file, "--check"); code != exitOK {
+		t.Errorf("SLO met: exit %d", code)
+	}
+	code, out, _ := capsim(t, "run", file, "--check", "--set", "slo.p99=1ms")
+	if code != exitSLO {
+		t.Errorf("SLO not met: exit %d, want %d", code, exitSLO)
+	}
+	if !strings.Contains(out, "✘ p99") {
+		t.Errorf("no failed verdict in:\n%s", out)
+	}
+}
+
+func TestSetAndDuration(t *testing.T) {
+	file := writeScenario(t, small)
+	_, out, _ := capsim(t, "run", file, "--json", "--duration", "10s", "--set", "service.web.instances=3", "--set", "traffic.in.rate=50")
+	var s struct {
+		DurationS  float64 `json:"duration_s"`
+		Components map[string]struct {
+			Instances struct{ Final int } `json:"instances"`
+		} `json:"components"`
+		Requests struct{ Arrived int } `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.DurationS != 10 || s.Components["web"].Instances.Final != 3 || s.Requests.Arrived > 700 {
+		t.Errorf("overrides not applied: %+v", s)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := writeScenario(t, small)
+	code, out, _ := capsim(t, "validate", good)
+	if code != exitOK || !strings.Contains(out, "valid") {
+		t.Errorf("valid file: exit %d, %q", code, out)
+	}
+	bad := writeScenario(t, strings.Replace(small, "instances = 2", "instnces = 2", 1)+"[service.db]\nsteps = [ { cpu = \"fast\" } ]\n")
+	code, _, errOut := capsim(t, "validate", bad)
+	if code != exitError {
+		t.Errorf("bad file: exit %d", code)
+	}
+	for _, want := range []string{bad + ":13: service.web.instnces: unknown key; did you mean \"instances\"?", bad + ":16: service.db.steps[0].cpu:", "2 problems found"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	overloaded := writeScenario(t, strings.Replace(small, "rate = 100", "rate = 1000", 1))
+	_, out, _ = capsim(t, "validate", overloaded)
+	if !strings.Contains(out, "warning:") || !strings.Contains(out, "2.50× the capacity of service.web") {
+		t.Errorf("no plausibility warning: %q", out)
+	}
+}
+
+func TestExamples(t *testing.T) {
+	code, out, _ := capsim(t, "examples")
+	if code != exitOK || !strings.Contains(out, "ticketing-onsale") || !strings.Contains(out, "social-feed") || !strings.Contains(out, "(default)") {
+		t.Errorf("examples: exit %d\n%s", code, out)
+	}
+	code, out, _ = capsim(t, "examples", "social-feed")
+	if code != exitOK || !strings.Contains(out, `name = "social-feed"`) {
+		t.Errorf("examples social-feed: exit %d", code)
+	}
+	if code, _, _ := capsim(t, "examples", "nope"); code != exitError {
+		t.Errorf("unknown example: exit %d", code)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"fly"}, {"run", "--bogus"}, {"run", "a", "b"}, {"run", "--duration", "soon"}, {"validate"}} {
+		if code, _, _ := capsim(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if code, _, errOut := capsim(t, "run", "no-such-thing"); code != exitError || !strings.Contains(errOut, "no such file, and no embedded example") {
+		t.Errorf("missing scenario: exit %d %q", code, errOut)
+	}
+}
