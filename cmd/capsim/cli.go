@@ -137,8 +137,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Duration = sim.Time(d)
 	}
-	if !*quiet && isTerminal(stderr) {
-		opts.Progress = newProgress(stderr)
+	if !*quiet {
+		for _, w := range sc.Warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+		if isTerminal(stderr) {
+			opts.Progress = newProgress(stderr)
+		}
 	}
 	o, err := experiments.Run(sc, opts)
 	if opts.Progress != nil {
@@ -147,11 +152,6 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
-	}
-	if !*quiet {
-		for _, w := range sc.Warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
 	}
 	js, err := output.JSON(o.Summary)
 	if err != nil {
