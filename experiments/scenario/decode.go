@@ -567,10 +567,7 @@ func (d *decoder) check(cfg *model.Config) {
 	}
 	for _, s := range cfg.Services {
 		for _, e := range s.Endpoints {
-			prefix := "service." + s.Name + ".endpoint." + e.Name + ".steps"
-			if e.Name == "default" && len(s.Endpoints) == 1 {
-				prefix = "service." + s.Name + ".steps"
-			}
+			prefix := stepsPath(&s, e.Name)
 			for i, st := range e.Steps {
 				if st.Kind == model.StepCall {
 					if _, ok := kind[st.Target]; !ok {
@@ -636,10 +633,7 @@ func (d *decoder) checkEndpoints(cfg *model.Config) {
 	}
 	for _, s := range cfg.Services {
 		for _, e := range s.Endpoints {
-			prefix := "service." + s.Name + ".endpoint." + e.Name + ".steps"
-			if e.Name == "default" && len(s.Endpoints) == 1 {
-				prefix = "service." + s.Name + ".steps"
-			}
+			prefix := stepsPath(&s, e.Name)
 			for i, st := range e.Steps {
 				if st.Kind == model.StepCall {
 					resolve(elem(prefix, i)+".call", st.Target, st.Endpoint, e.Name)
@@ -702,4 +696,12 @@ func (d *decoder) checkCycles(cfg *model.Config) {
 			return
 		}
 	}
+}
+
+// stepsPath is the key path of an endpoint's steps in the file.
+func stepsPath(s *model.ServiceConfig, endpoint string) string {
+	if endpoint == "default" && len(s.Endpoints) == 1 {
+		return "service." + s.Name + ".steps"
+	}
+	return "service." + s.Name + ".endpoint." + endpoint + ".steps"
 }

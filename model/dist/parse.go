@@ -165,6 +165,19 @@ func Parse(s string, open Opener) (Dist, error) {
 	return d, nil
 }
 
+// durs reads the named duration arguments, in order.
+func durs(a map[string]string, positive bool, keys ...string) ([]float64, error) {
+	out := make([]float64, len(keys))
+	for i, k := range keys {
+		v, err := durArg(a, k, positive)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 func build(c call, open Opener) (Dist, error) {
 	switch c.name {
 	case "const":
@@ -189,35 +202,27 @@ func build(c call, open Opener) (Dist, error) {
 		if err != nil {
 			return nil, err
 		}
-		lo, err := durArg(a, "min", false)
+		v, err := durs(a, false, "min", "max")
 		if err != nil {
 			return nil, err
 		}
-		hi, err := durArg(a, "max", false)
-		if err != nil {
-			return nil, err
-		}
-		if hi < lo {
+		if v[1] < v[0] {
 			return nil, fmt.Errorf("max (%s) is below min (%s)", a["max"], a["min"])
 		}
 		var u Uniform
-		u.d.Min, u.d.Max = lo, hi
+		u.d.Min, u.d.Max = v[0], v[1]
 		return u, nil
 	case "normal":
 		a, err := c.bind([]string{"mean", "sd"})
 		if err != nil {
 			return nil, err
 		}
-		m, err := durArg(a, "mean", true)
-		if err != nil {
-			return nil, err
-		}
-		sd, err := durArg(a, "sd", true)
+		v, err := durs(a, true, "mean", "sd")
 		if err != nil {
 			return nil, err
 		}
 		var n Normal
-		n.d.Mu, n.d.Sigma = m, sd
+		n.d.Mu, n.d.Sigma = v[0], v[1]
 		return n, nil
 	case "lognormal":
 		a, err := c.bind([]string{"mean", "sd"}, []string{"median", "p99"})
@@ -225,28 +230,20 @@ func build(c call, open Opener) (Dist, error) {
 			return nil, err
 		}
 		if _, ok := a["mean"]; ok {
-			m, err := durArg(a, "mean", true)
+			v, err := durs(a, true, "mean", "sd")
 			if err != nil {
 				return nil, err
 			}
-			sd, err := durArg(a, "sd", true)
-			if err != nil {
-				return nil, err
-			}
-			return NewLogNormalMeanSD(m, sd), nil
+			return NewLogNormalMeanSD(v[0], v[1]), nil
 		}
-		med, err := durArg(a, "median", true)
+		v, err := durs(a, true, "median", "p99")
 		if err != nil {
 			return nil, err
 		}
-		p99, err := durArg(a, "p99", true)
-		if err != nil {
-			return nil, err
-		}
-		if p99 <= med {
+		if v[1] <= v[0] {
 			return nil, fmt.Errorf("p99 (%s) must be above the median (%s)", a["p99"], a["median"])
 		}
-		return NewLogNormalMedianP99(med, p99), nil
+		return NewLogNormalMedianP99(v[0], v[1]), nil
 	case "gamma":
 		a, err := c.bind([]string{"mean", "cv"})
 		if err != nil {
