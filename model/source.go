@@ -146,7 +146,7 @@ func (a *rateArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 			T := g.length.Seconds()
 			slope := (g.r1 - g.r0) / T
 			// Solve r0·t + slope·t²/2 = x in the stable form.
-			disc := g.r0*g.r0 + 2*slope*x
+			disc := float64(g.r0*g.r0) + float64(2*slope*x) // float64(): no fused multiply-add (see docs/results.md)
 			if disc < 0 {
 				disc = 0
 			}
@@ -203,11 +203,11 @@ func (a *userArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 		return a.start + sim.Time(float64(a.over)*float64(i)/float64(a.n)), true
 	case ShapeHeaviside:
 		x := float64(i+1) / float64(a.n+2)
-		t := a.hk * (math.Erfinv(2*x-1) + a.t0)
+		t := a.hk * (math.Erfinv(float64(2*x)-1) + a.t0)
 		return a.start + sim.Time(t), true
 	case ShapePoisson:
 		// Sequential uniform order statistics: U(i) = 1 − (1 − U(i−1))·V^(1/(n−i)).
-		a.u = 1 - (1-a.u)*math.Pow(rng.Float64(), 1/float64(a.n-i))
+		a.u = 1 - float64((1-a.u)*math.Pow(rng.Float64(), 1/float64(a.n-i)))
 		return a.start + sim.Time(a.u*float64(a.over)), true
 	}
 	return a.start, true // at once

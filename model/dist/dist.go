@@ -243,7 +243,7 @@ func (d Empirical) Sample(s *sim.Stream) sim.Time {
 	pos := s.Float64() * float64(n-1)
 	i := int(pos)
 	f := pos - float64(i)
-	return toTime(d.sorted[i] + f*(d.sorted[i+1]-d.sorted[i]))
+	return toTime(d.sorted[i] + float64(f*(d.sorted[i+1]-d.sorted[i])))
 }
 
 // Mean and SecondMoment are those of the interpolated distribution.

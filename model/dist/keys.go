@@ -68,7 +68,7 @@ func NewZipf(s float64, n uint64) *Zipf {
 
 func (z *Zipf) Key(r *sim.Stream) uint64 {
 	for {
-		u := z.hN + r.Float64()*(z.hX1-z.hN)
+		u := z.hN + float64(r.Float64()*(z.hX1-z.hN)) // float64(): never fused, same bits on every CPU
 		x := z.hIntegralInverse(u)
 		k := math.Floor(x + 0.5)
 		if k < 1 {
@@ -115,7 +115,7 @@ func helper1(x float64) float64 {
 	if math.Abs(x) > 1e-8 {
 		return math.Log1p(x) / x
 	}
-	return 1 - x*(0.5-x*(1.0/3-0.25*x))
+	return 1 - float64(x*(0.5-float64(x*(1.0/3-float64(0.25*x)))))
 }
 
 // helper2 is expm1(x)/x, accurate near 0.
@@ -123,7 +123,7 @@ func helper2(x float64) float64 {
 	if math.Abs(x) > 1e-8 {
 		return math.Expm1(x) / x
 	}
-	return 1 + x*0.5*(1+x*(1.0/3)*(1+0.25*x))
+	return 1 + float64(x*0.5*(1+float64(x*(1.0/3)*(1+float64(0.25*x)))))
 }
 
 // UniformKeys draws keys 1..n with equal probability.
