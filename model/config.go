@@ -147,3 +147,52 @@ type Backends interface {
 	// Weight is instance i's configured weight (1 when none is set).
 	Weight(i int) float64
 }
+
+// AutoscaleConfig attaches an autoscaler to a service.
+type AutoscaleConfig struct {
+	Policy string        // "hpa", ...
+	New    func() Scaler // a fresh controller per run
+	Metric Metric        // what the controller is fed
+	Sync   sim.Time      // how often it decides
+	Scrape sim.Time      // metric collection period = averaging window
+	Min    int
+	Max    int
+}
+
+// Metric is what an autoscaler measures per instance.
+type Metric int
+
+const (
+	MetricCPU         Metric = iota // busy cores / cores, averaged over the scrape window
+	MetricConcurrency               // requests in progress, averaged over the window
+	MetricRPS                       // requests arriving per second over the window
+)
+
+// Scaler decides a service's instance count. Implementations live in
+// package policies; they see only what the real controller could see.
+type Scaler interface {
+	// Decide is called every sync period. It returns the desired instance
+	// count and the reason the real controller would give (for example
+	// "SucceededRescale" or "ScaleDownStabilized"); an empty reason means
+	// nothing worth reporting happened.
+	Decide(now sim.Time, v ScaleView) (desired int, reason string)
+}
+
+// ScaleView is a controller's view of its service at a sync.
+type ScaleView struct {
+	Current int        // instances asked for: ready and starting, not draining
+	Pods    []PodState // one per instance asked for, oldest first
+	Min     int
+	Max     int
+}
+
+// PodState is one instance as the controller sees it.
+type PodState struct {
+	Ready      bool     // false while starting (Kubernetes: Pending)
+	Started    sim.Time // when it became ready
+	HasSample  bool     // a metric sample exists
+	Value      float64  // the latest sample (cpu: fraction of the instance's cores)
+	SampledAt  sim.Time // end of the sample's window
+	Window     sim.Time // the sample's averaging window
+	CoresMilli int64    // cpu request in millicores (cores × 1000)
+}
