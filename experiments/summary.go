@@ -95,6 +95,8 @@ type ComponentSummary struct {
 	SojournMS     float64    `json:"sojourn_mean_ms"`
 	ScaleEvents   int        `json:"scale_events"`
 	Reversals     int        `json:"reversals"`
+	Variation     int        `json:"replica_variation"`
+	ChurnMinutes  float64    `json:"churn_instance_minutes"`
 	CostUSD       float64    `json:"cost_usd"`
 }
 
@@ -182,6 +184,8 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			cs.Utilization = &u
 			cs.Cores = c.Cores
 			cs.Instances = &Instances{Mean: round(c.Instances.Mean, 3), Min: c.Instances.Min, Max: c.Instances.Max, Final: c.Instances.End}
+			cs.ScaleEvents, cs.Reversals, cs.Variation = c.ScaleEvents, c.Reversals, c.Variation
+			cs.ChurnMinutes = round(c.Churn.Seconds()/60, 3)
 		}
 		total += c.CostUSD
 		s.Components[c.Name] = cs
@@ -194,7 +198,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		}
 	}
 	s.Cost.TotalUSD = round(total, 4)
-	if h := r.Duration.Seconds() / 3600; h > 0 {
+	if h := r.Measured.Seconds() / 3600; h > 0 {
 		s.Cost.PerHourUSD = round(total/h, 4)
 	}
 	if r.Requests.Completed > 0 {

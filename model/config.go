@@ -104,6 +104,11 @@ type ServiceConfig struct {
 	Weights      []float64     // per instance, for weighted pickers
 	PricePerHour float64       // per instance
 	Endpoints    []EndpointConfig
+
+	Autoscale   *AutoscaleConfig // nil: a fixed fleet of Instances
+	StartDelay  sim.Time         // from being asked for (and billed) to taking requests
+	Warmup      sim.Time         // after start, cpu runs at WarmupSpeed for this long
+	WarmupSpeed float64          // 0 < speed ≤ 1
 }
 
 // EndpointConfig is a named list of steps.

@@ -16,6 +16,7 @@ type Result struct {
 	Traffic    []TrafficResult   // in Config order
 	Components []ComponentResult // services then balancers, in Config order
 	Windows    []Window
+	Decisions  []Decision // autoscaler decisions, in time order
 
 	// LatencyHist is the histogram behind Latency (for CDF plots, merging).
 	LatencyHist *sim.Histogram
@@ -53,8 +54,14 @@ type ComponentResult struct {
 	Kind string // "service" or "balancer"
 
 	Cores       int     // per instance (services)
-	Utilization float64 // busy cores / cores, time-averaged (services)
+	Utilization float64 // busy cores / cores of ready instances, time-averaged (services)
 	Instances   Instances
+
+	// Autoscaling and thrashing (services).
+	ScaleEvents int      // decisions that changed the instance count
+	Reversals   int      // changes of direction within 10 minutes of the previous change
+	Variation   int      // total variation: the sum of |change| over scale events
+	Churn       sim.Time // instance-time paid for instances removed within 10 minutes of being asked for
 
 	Arrivals, Departures, Rejected int64
 	Latency                        Latency // of calls answered ok
@@ -89,7 +96,8 @@ type Window struct {
 
 // ComponentWindow is one component's part of a Window.
 type ComponentWindow struct {
-	Instances   int
+	Instances   int // asked for, at the window's end
+	Ready       int // ready, at the window's end
 	Utilization float64
 	Queue       float64
 	P99         sim.Time
@@ -110,12 +118,18 @@ func (t *trafficStats) counts() Counts {
 	return c
 }
 
-// costSoFar is what the run has cost up to now: instances billed per second
-// while they exist, balancers likewise.
+// cost converts instance·ns to US dollars at a price per hour.
+func cost(pricePerHour float64, instanceNS sim.Int128) float64 {
+	return pricePerHour * instanceNS.Float64() / float64(sim.Hour)
+}
+
+// costSoFar is what the run has cost from its start to now: instances billed
+// per second from the moment they are asked for until they are gone,
+// balancers for the whole run.
 func (s *Sim) costSoFar(now sim.Time) float64 {
 	var usd float64
 	for _, svc := range s.services {
-		usd += svc.cfg.PricePerHour * float64(len(svc.insts)) * now.Seconds() / 3600
+		usd += cost(svc.cfg.PricePerHour, svc.fleet.billed.Area(now))
 	}
 	for _, lb := range s.balancers {
 		usd += lb.cfg.PricePerHour * now.Seconds() / 3600
@@ -160,10 +174,15 @@ func (s *Sim) closeWindow() {
 	s.win = windowCounts{}
 	for _, svc := range s.services {
 		busy, _ := svc.busy.CloseWindow(now)
+		cores, _ := svc.fleet.readyCores.CloseWindow(now)
 		q, _ := svc.stats.waiting.CloseWindow(now)
 		svc.stats.inSystem.CloseWindow(now)
+		util := 0.0
+		if cores > 0 {
+			util = busy / cores
+		}
 		w.Components = append(w.Components, ComponentWindow{
-			Instances: len(svc.insts), Utilization: busy / float64(len(svc.insts)*svc.cores),
+			Instances: svc.fleet.replicas, Ready: len(svc.ready), Utilization: util,
 			Queue: q, P99: svc.stats.winLat.Quantile(0.99), Rejected: svc.stats.winRej,
 		})
 	}
@@ -214,6 +233,7 @@ func (s *Sim) Finish() *Result {
 		Requests: s.global.counts(), Latency: summarize(s.global.lat),
 		Wasted:      Wasted{Requests: s.wasted.requests, CPU: s.wasted.cpu},
 		Windows:     s.windows,
+		Decisions:   s.decisions,
 		LatencyHist: s.global.lat,
 	}
 	for _, src := range s.sources {
@@ -221,16 +241,19 @@ func (s *Sim) Finish() *Result {
 	}
 	for _, svc := range s.services {
 		c := componentResult(svc.cfg.Name, "service", &svc.stats, now)
-		n := len(svc.insts)
+		f := &svc.fleet
 		c.Cores = svc.cores
-		c.Utilization = svc.busy.Mean(now) / float64(n*svc.cores)
-		c.Instances = Instances{Mean: float64(n), Min: n, Max: n, End: n}
-		c.CostUSD = svc.cfg.PricePerHour * float64(n) * now.Seconds() / 3600
+		if cores := f.readyCores.Mean(now); cores > 0 {
+			c.Utilization = svc.busy.Mean(now) / cores
+		}
+		c.Instances = Instances{Mean: f.replicaLvl.Mean(now), Min: f.minSeen, Max: f.maxSeen, End: f.replicas}
+		c.CostUSD = cost(svc.cfg.PricePerHour, f.billed.Area(now).Sub(f.billedAtStart))
+		c.ScaleEvents, c.Reversals, c.Variation, c.Churn = f.scaleEvents, f.reversals, f.variation, f.churn
 		r.Components = append(r.Components, c)
 	}
 	for _, lb := range s.balancers {
 		c := componentResult(lb.cfg.Name, "balancer", &lb.stats, now)
-		c.CostUSD = lb.cfg.PricePerHour * now.Seconds() / 3600
+		c.CostUSD = lb.cfg.PricePerHour * (now - measuredFrom).Seconds() / 3600
 		r.Components = append(r.Components, c)
 	}
 	return r

@@ -19,6 +19,9 @@ const (
 	opForward                    // a balancer forwards after its latency; Ref = call
 	opWindow                     // close a time-series window
 	opWarmup                     // the warm-up period ends
+	opScrape                     // collect autoscaling metrics; Ref = service
+	opSync                       // an autoscaler decides; Ref = service
+	opReady                      // a started instance is ready; Ref = instance, Gen = service
 )
 
 // outcome is how a request or call ended.
@@ -93,9 +96,10 @@ type Sim struct {
 		requests int64
 		cpu      sim.Time
 	}
-	win     windowCounts
-	windows []Window
-	winNext sim.Time
+	win       windowCounts
+	windows   []Window
+	decisions []Decision
+	winNext   sim.Time
 }
 
 // windowCounts are the counters of the current time-series window.
@@ -227,6 +231,9 @@ func (s *Sim) Start() {
 	if s.cfg.Warmup > 0 && s.cfg.Warmup < s.cfg.Duration {
 		s.eng.At(s.cfg.Warmup, opWarmup, 0, 0)
 	}
+	for _, svc := range s.services {
+		svc.fleet.start(s, svc)
+	}
 	s.winNext = s.cfg.Window
 	if s.winNext > 0 && s.winNext < s.cfg.Duration {
 		s.eng.At(s.winNext, opWindow, 0, 0)
@@ -277,6 +284,15 @@ func (s *Sim) Handle(ev *sim.Event) {
 		if s.winNext < s.cfg.Duration {
 			s.eng.At(s.winNext, opWindow, 0, 0)
 		}
+	case opScrape:
+		svc := s.services[ev.Ref]
+		svc.fleet.scrape(s, svc)
+	case opSync:
+		svc := s.services[ev.Ref]
+		svc.fleet.sync(s, svc)
+	case opReady:
+		svc := s.services[ev.Gen]
+		svc.fleet.makeReady(svc, ev.Ref, s.eng.Now())
 	case opWarmup:
 		// End a time-series row here, so that no row mixes warm-up and
 		// measured traffic, then start the run statistics afresh.
@@ -338,7 +354,7 @@ func (s *Sim) deliver(ci int32) {
 		return
 	}
 	svc := s.services[c.tgt.idx]
-	c.inst = int32(svc.pick())
+	c.inst = svc.pick()
 	svc.arrive(s, ci)
 }
 
@@ -347,7 +363,7 @@ func (s *Sim) forward(ci int32) {
 	c := &s.calls[ci]
 	lb := s.balancers[c.via-1]
 	svc := s.services[c.tgt.idx]
-	c.inst = int32(svc.pickWith(lb.picker, lb.rngPick))
+	c.inst = svc.pickWith(lb.picker, lb.rngPick)
 	svc.arrive(s, ci)
 }
 

@@ -12,7 +12,21 @@ type instance struct {
 	busy   int  // cores in use
 	admitQ ring // calls waiting for a concurrency slot
 	cpuQ   ring // admitted calls waiting for a core
+
+	state   instState
+	created sim.Time // asked for (billed from here)
+	readyAt sim.Time
+	metrics instanceMetrics // kept only for autoscaled services
 }
+
+type instState uint8
+
+const (
+	instStarting instState = iota // provisioning and booting: billed, takes no requests
+	instReady
+	instDraining // removed: finishes what it has, takes nothing new
+	instGone
+)
 
 // endpoint is an EndpointConfig with its call targets resolved.
 type endpoint struct {
@@ -114,6 +128,9 @@ type service struct {
 	picker                             Picker
 	rngCPU, rngSleep, rngBranch, rngPk *sim.Stream
 
+	ready []int32 // ready instances, oldest first: what balancers choose from
+	fleet fleet   // instance counts, autoscaler and thrashing statistics
+
 	busy  sim.Level // cores in use over all instances
 	stats componentStats
 }
@@ -122,7 +139,6 @@ func newService(c *ServiceConfig, idx int32, seed uint64) *service {
 	s := &service{
 		cfg:       c,
 		idx:       idx,
-		insts:     make([]instance, c.Instances),
 		cores:     c.Cores,
 		picker:    c.NewPicker(),
 		rngCPU:    sim.NewStream(seed, c.Name, "cpu"),
@@ -142,30 +158,36 @@ func newService(c *ServiceConfig, idx int32, seed uint64) *service {
 		}
 		s.eps = append(s.eps, ep)
 	}
+	s.fleet.init(s)
 	return s
 }
 
-// Backends view for pickers.
-func (s *service) Len() int       { return len(s.insts) }
-func (s *service) Load(i int) int { return s.insts[i].load }
+// Backends view for pickers: the ready instances.
+func (s *service) Len() int       { return len(s.ready) }
+func (s *service) Load(i int) int { return s.insts[s.ready[i]].load }
 func (s *service) Weight(i int) float64 {
-	if i < len(s.cfg.Weights) {
-		return s.cfg.Weights[i]
+	if id := int(s.ready[i]); id < len(s.cfg.Weights) {
+		return s.cfg.Weights[id]
 	}
 	return 1
 }
 
-func (s *service) pick() int { return s.pickWith(s.picker, s.rngPk) }
+func (s *service) pick() int32 { return s.pickWith(s.picker, s.rngPk) }
 
-func (s *service) pickWith(p Picker, rng *sim.Stream) int {
-	if len(s.insts) == 1 {
-		return 0
+// pickWith returns the instance a picker chooses, or -1 when no instance is
+// ready.
+func (s *service) pickWith(p Picker, rng *sim.Stream) int32 {
+	switch len(s.ready) {
+	case 0:
+		return -1
+	case 1:
+		return s.ready[0]
 	}
 	i := p.Pick(s, rng)
-	if i < 0 || i >= len(s.insts) {
+	if i < 0 || i >= len(s.ready) {
 		i = 0
 	}
-	return i
+	return s.ready[i]
 }
 
 // arrive admits, queues or rejects call ci at its instance.
@@ -173,9 +195,16 @@ func (s *service) arrive(sm *Sim, ci int32) {
 	now := sm.eng.Now()
 	c := &sm.calls[ci]
 	c.arrived = now
-	in := &s.insts[c.inst]
 	s.stats.arrive(now)
+	if c.inst < 0 { // no instance ready: the balancer answers 503
+		sm.finishCall(ci, outRejected)
+		return
+	}
+	in := &s.insts[c.inst]
 	in.load++
+	if s.fleet.scaler != nil {
+		in.metrics.arrive(now, 1)
+	}
 	if s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency {
 		sm.admit(ci)
 		return
@@ -193,10 +222,16 @@ func (s *service) arrive(sm *Sim, ci int32) {
 func (s *service) requestCore(sm *Sim, ci int32, d sim.Time) {
 	c := &sm.calls[ci]
 	in := &s.insts[c.inst]
+	now := sm.eng.Now()
+	if s.cfg.Warmup > 0 && now < in.readyAt+s.cfg.Warmup {
+		d = sim.Time(float64(d) / s.cfg.WarmupSpeed) // a cold instance is slower
+	}
 	if in.busy < s.cores {
 		in.busy++
-		now := sm.eng.Now()
 		s.busy.Add(now, 1)
+		if s.fleet.scaler != nil {
+			in.metrics.busy.Add(now, 1)
+		}
 		c.cpuFrom = now
 		sm.eng.After(d, opCPUDone, ci, c.token)
 		return
@@ -221,31 +256,43 @@ func (s *service) releaseCore(sm *Sim, i int32) {
 	}
 	in.busy--
 	s.busy.Add(now, -1)
+	if s.fleet.scaler != nil {
+		in.metrics.busy.Add(now, -1)
+	}
 }
 
 // depart updates statistics and frees the concurrency slot of call ci.
 func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	c := &sm.calls[ci]
-	in := &s.insts[c.inst]
-	in.load--
 	s.stats.depart(o, c.arrived, now, c.arrived >= s.stats.start)
-	if !c.active {
+	if c.inst < 0 {
 		return
 	}
-	c.active = false
-	in.active--
-	if in.admitQ.len() > 0 {
-		next := in.admitQ.pop()
-		s.stats.waiting.Add(now, -1)
-		// Admit through an event at the same instant: a chain of calls that
-		// fail at once would otherwise recurse once per queued call.
-		sm.eng.At(now, opAdmit, next, 0)
+	in := &s.insts[c.inst]
+	in.load--
+	if s.fleet.scaler != nil {
+		in.metrics.arrive(now, -1)
+	}
+	if c.active {
+		c.active = false
+		in.active--
+		if in.admitQ.len() > 0 {
+			next := in.admitQ.pop()
+			s.stats.waiting.Add(now, -1)
+			// Admit through an event at the same instant: a chain of calls
+			// that fail at once would otherwise recurse once per queued call.
+			sm.eng.At(now, opAdmit, next, 0)
+		}
+	}
+	if in.state == instDraining && in.load == 0 {
+		s.fleet.retire(sm, s, c.inst, now)
 	}
 }
 
 func (s *service) resetStats(now sim.Time) {
 	s.busy.ResetRun(now)
 	s.stats.reset(now)
+	s.fleet.resetStats(now)
 }
 
 // balancer is the run-time state of a BalancerConfig.

@@ -59,3 +59,15 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 	}
 	return b.Bytes()
 }
+
+// DecisionsCSV renders decisions.csv: every autoscaler decision, with the
+// reason string the real controller would give.
+func DecisionsCSV(o *experiments.Outcome) []byte {
+	var b bytes.Buffer
+	b.WriteString("t_s,component,policy,from,to,reason\n")
+	for _, d := range o.Result.Decisions {
+		b.WriteString(sim.FormatSeconds(d.At) + "," + d.Component + "," + d.Policy + "," +
+			strconv.Itoa(d.From) + "," + strconv.Itoa(d.To) + "," + d.Reason + "\n")
+	}
+	return b.Bytes()
+}

@@ -57,6 +57,7 @@ func TestGoldenOutputs(t *testing.T) {
 	}
 	golden(t, "shop.summary.json", js)
 	golden(t, "shop.timeseries.csv", TimeseriesCSV(o))
+	golden(t, "shop.decisions.csv", DecisionsCSV(o))
 }
 
 func TestNumberFormats(t *testing.T) {

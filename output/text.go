@@ -117,6 +117,9 @@ func Text(w io.Writer, o *experiments.Outcome) error {
 		inst, util := "-", "-"
 		if c.Instances != nil {
 			inst = fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
+			if c.Instances.Min != c.Instances.Max {
+				inst = fmt.Sprintf("%d–%d→%d×%d", c.Instances.Min, c.Instances.Max, c.Instances.Final, c.Cores)
+			}
 		}
 		if c.Utilization != nil {
 			util = f(100**c.Utilization, 1) + " %"
@@ -139,10 +142,33 @@ func Text(w io.Writer, o *experiments.Outcome) error {
 		}
 		tw.Flush()
 	}
+	first := true
+	for _, i := range componentOrder(o.Result) {
+		rc := o.Result.Components[i]
+		c := s.Components[rc.Name]
+		if c.ScaleEvents == 0 && !scaled(o, rc.Name) {
+			continue
+		}
+		if first {
+			b.WriteByte('\n')
+			first = false
+		}
+		fmt.Fprintf(&b, "Autoscaling %s: %d scale events, %d reversals, instances mean %s (%d–%d), replica variation %d, %s instance-minutes churned\n",
+			rc.Name, c.ScaleEvents, c.Reversals, num(c.Instances.Mean), c.Instances.Min, c.Instances.Max, c.Variation, num(c.ChurnMinutes))
+	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
 	if s.Wasted.Requests > 0 {
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func scaled(o *experiments.Outcome, name string) bool {
+	for _, s := range o.Config.Services {
+		if s.Name == name {
+			return s.Autoscale != nil
+		}
+	}
+	return false
 }

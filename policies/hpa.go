@@ -57,6 +57,7 @@ type HPAConfig struct {
 // limits, then the min/max clamp — in that order, with its reason strings.
 type HPA struct {
 	cfg             HPAConfig
+	started         bool
 	recommendations []timestamped
 	upEvents        []timestamped
 	downEvents      []timestamped
@@ -188,8 +189,17 @@ func sortInts(a []int) {
 }
 
 // Decide runs one controller sync (reconcileAutoscaler).
+//
+// A simulated controller starts as one that has been running steadily at
+// the initial instance count: its first recommendation, at time 0, is that
+// count (so a fleet sized by hand is not scaled down before the
+// stabilisation window has passed).
 func (h *HPA) Decide(now sim.Time, v model.ScaleView) (int, string) {
 	current := v.Current
+	if !h.started {
+		h.started = true
+		h.recommendations = append(h.recommendations, timestamped{0, current})
+	}
 	switch {
 	case current > v.Max:
 		h.store(now, current, v.Max)
@@ -203,28 +213,27 @@ func (h *HPA) Decide(now sim.Time, v model.ScaleView) (int, string) {
 		return current, "FailedGetResourceMetric"
 	}
 	desired, reason := h.Normalize(now, current, proposed, v.Min, v.Max)
-	switch {
-	case desired != current:
+	if desired != current {
 		h.store(now, current, desired)
-		if reason == "" {
-			reason = "SucceededRescale"
-		}
-	case proposed == current:
-		reason = "" // nothing wanted to change
 	}
 	return desired, reason
 }
 
 // Normalize applies stabilisation, then the rate limits of the behavior
 // and the min/max bounds (normalizeDesiredReplicasWithBehaviors). The
-// reason is the limit that bound the result, else the stabilisation that
-// changed it, else "".
+// reason is, as the controller's conditions say it: the limit that bound
+// the result (ScaleUpLimit, ScaleDownLimit, TooManyReplicas,
+// TooFewReplicas); else SucceededRescale for a change; else the
+// stabilisation that held the recommendation back (ScaleUpStabilized,
+// ScaleDownStabilized); else "" (nothing wanted to change).
 func (h *HPA) Normalize(now sim.Time, current, proposed, minR, maxR int) (int, string) {
 	stabilized, stabReason := h.stabilize(now, current, proposed)
 	desired, limitReason := h.rateLimit(now, current, stabilized, minR, maxR)
 	switch {
 	case desired != stabilized:
 		return desired, limitReason
+	case desired != current:
+		return desired, "SucceededRescale"
 	case stabilized != proposed:
 		return desired, stabReason
 	}

@@ -186,7 +186,7 @@ func TestHPABounds(t *testing.T) {
 		t.Errorf("above max: %d %q", d, r)
 	}
 	h = cpuHPA(0.5)
-	if d, r := h.Decide(0, model.ScaleView{Current: 4, Pods: pods(4, 0.01), Min: 3, Max: 6}); d != 3 || r != "TooFewReplicas" {
+	if d, r := h.Decide(time(600), model.ScaleView{Current: 4, Pods: pods(4, 0.01), Min: 3, Max: 6}); d != 3 || r != "TooFewReplicas" {
 		t.Errorf("below min: %d %q", d, r)
 	}
 	h = cpuHPA(0.5)
@@ -204,5 +204,18 @@ func TestHPAPodsMetric(t *testing.T) {
 	}
 	if got, _ := h.Replicas(0, model.ScaleView{Current: 3, Pods: p}); got != 6 {
 		t.Errorf("3 pods at 200 rps, target 100: %d, want 6", got)
+	}
+}
+
+// The controller starts as if it had run steadily at the initial count: no
+// scale-down within the stabilisation window of the start.
+func TestHPAStartsSteady(t *testing.T) {
+	h := cpuHPA(0.5)
+	v := model.ScaleView{Current: 30, Pods: pods(30, 0.05), Min: 1, Max: 100}
+	if d, r := h.Decide(time(15), v); d != 30 || r != "ScaleDownStabilized" {
+		t.Errorf("at 15 s: %d %q, want 30 ScaleDownStabilized", d, r)
+	}
+	if d, _ := h.Decide(time(300), v); d != 3 {
+		t.Errorf("at 300 s: %d, want 3", d)
 	}
 }

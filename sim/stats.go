@@ -67,6 +67,12 @@ func (l *Level) Mean(now Time) float64 {
 	return l.area.Sub(l.runArea).Float64() / float64(now-l.runStart)
 }
 
+// Area is ∫ level dt from time 0 to now, in unit·ns.
+func (l *Level) Area(now Time) Int128 {
+	l.advance(now)
+	return l.area
+}
+
 // Max is the largest level since the run statistics were last reset.
 func (l *Level) Max() int64 { return l.max }
 

@@ -164,7 +164,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 		if !*quiet {
-			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(*outDir, "{summary.json,timeseries.csv}"))
+			names := "summary.json,timeseries.csv"
+			if hasAutoscaler(o) {
+				names += ",decisions.csv"
+			}
+			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(*outDir, "{"+names+"}"))
 		}
 	}
 	if *jsonOut {
@@ -187,10 +191,31 @@ func writeBundle(dir string, summary []byte, o *experiments.Outcome) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "summary.json"), summary); err != nil {
-		return err
+	files := []struct {
+		name string
+		data []byte
+	}{{"summary.json", summary}, {"timeseries.csv", output.TimeseriesCSV(o)}}
+	if hasAutoscaler(o) {
+		files = append(files, struct {
+			name string
+			data []byte
+		}{"decisions.csv", output.DecisionsCSV(o)})
 	}
-	return writeFileAtomic(filepath.Join(dir, "timeseries.csv"), output.TimeseriesCSV(o))
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasAutoscaler(o *experiments.Outcome) bool {
+	for _, s := range o.Config.Services {
+		if s.Autoscale != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // writeFileAtomic writes data to a temporary file in the same directory and

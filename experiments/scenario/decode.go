@@ -108,10 +108,7 @@ var planned = map[string]string{
 }
 
 var plannedService = map[string]string{
-	"autoscale":   "autoscaling is not available in this version yet (planned: hpa, target_tracking, step, threshold, schedule)",
-	"start_delay": "start_delay belongs to autoscaling, which is not available in this version yet",
-	"warmup":      "instance warm-up belongs to autoscaling, which is not available in this version yet",
-	"drain":       "drain belongs to autoscaling, which is not available in this version yet",
+	"drain": "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
 }
 
 func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
@@ -296,6 +293,19 @@ func (d *decoder) service(t *table) model.ServiceConfig {
 		if len(s.Weights) != s.Instances {
 			d.errorf(t.key("weights"), "has %d weights for %d instances: give one per instance", len(s.Weights), s.Instances)
 		}
+	}
+	s.StartDelay = t.duration("start_delay", 0)
+	s.Warmup = t.duration("warmup", 0)
+	s.WarmupSpeed = 0.5
+	if v, ok := t.number("warmup_speed"); ok {
+		if !(v > 0 && v <= 1) {
+			d.errorf(t.key("warmup_speed"), "must be greater than 0 and at most 1 (the fraction of full cpu speed while warming up), got %v", v)
+		} else {
+			s.WarmupSpeed = v
+		}
+	}
+	if a := t.sub("autoscale"); a != nil {
+		s.Autoscale = d.autoscale(a, s.Instances)
 	}
 	if t.has("steps") {
 		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps")})

@@ -1,0 +1,226 @@
+package model
+
+import "github.com/capsim/capsim/sim"
+
+// churnWindow is how young a removed instance must be for its cost to count
+// as churn: capacity paid for and removed again within 10 minutes.
+const churnWindow = 10 * sim.Minute
+
+// instanceMetrics is what a metrics pipeline can observe of one instance.
+type instanceMetrics struct {
+	busy     sim.Level // cores in use
+	load     sim.Level // requests at the instance
+	arrivals int64
+
+	// At the last scrape.
+	lastAt       sim.Time
+	lastBusy     sim.Int128
+	lastLoad     sim.Int128
+	lastArrivals int64
+
+	sample    float64
+	sampledAt sim.Time
+	hasSample bool
+}
+
+func (m *instanceMetrics) arrive(now sim.Time, d int64) {
+	m.load.Add(now, d)
+	if d > 0 {
+		m.arrivals++
+	}
+}
+
+// Decision is one autoscaler decision, with the reason string the real
+// controller would give.
+type Decision struct {
+	At        sim.Time
+	Component string
+	Policy    string
+	From, To  int
+	Reason    string
+}
+
+// fleet is a service's instance bookkeeping: how many are asked for, ready
+// and billed, its autoscaler, and the thrashing statistics.
+type fleet struct {
+	replicas int // instances asked for: starting + ready
+	scaler   Scaler
+	as       *AutoscaleConfig
+
+	replicaLvl sim.Level // replicas over time
+	readyCores sim.Level // cores of ready instances (the utilisation denominator)
+	billed     sim.Level // instances billed: starting, ready or draining
+	// billedAtStart is the billed area when the measured period began.
+	billedAtStart sim.Int128
+
+	minSeen, maxSeen int
+	scaleEvents      int
+	reversals        int
+	variation        int
+	lastDir          int
+	lastChange       sim.Time
+	churn            sim.Time // instance-time of instances removed within churnWindow
+}
+
+func (f *fleet) init(s *service) {
+	n := s.cfg.Instances
+	if a := s.cfg.Autoscale; a != nil {
+		f.as, f.scaler = a, a.New()
+		n = min(max(n, a.Min), a.Max)
+	}
+	for i := 0; i < n; i++ {
+		// The initial fleet is up, warm and past initialisation.
+		s.insts = append(s.insts, instance{state: instReady, created: 0, readyAt: -sim.Hour})
+		s.ready = append(s.ready, int32(i))
+	}
+	f.replicas = n
+	f.replicaLvl.Add(0, int64(n))
+	f.readyCores.Add(0, int64(n*s.cores))
+	f.billed.Add(0, int64(n))
+	f.minSeen, f.maxSeen = n, n
+}
+
+func (f *fleet) resetStats(now sim.Time) {
+	f.replicaLvl.ResetRun(now)
+	f.readyCores.ResetRun(now)
+	f.billed.ResetRun(now)
+	f.billedAtStart = f.billed.Area(now)
+	f.minSeen, f.maxSeen = f.replicas, f.replicas
+	f.scaleEvents, f.reversals, f.variation, f.churn = 0, 0, 0, 0
+}
+
+// start schedules the metric scrapes and controller syncs. Syncs run half a
+// sync period after scrapes, so the controller acts on metrics that are on
+// average as old as in production, not on the instant's truth.
+func (f *fleet) start(sm *Sim, s *service) {
+	if f.as == nil {
+		return
+	}
+	sm.eng.At(f.as.Scrape, opScrape, s.idx, 0)
+	sm.eng.At(f.as.Sync+f.as.Sync/2, opSync, s.idx, 0)
+}
+
+// scrape takes one metric sample of every ready instance, averaged over the
+// time since the previous scrape (or since it became ready).
+func (f *fleet) scrape(sm *Sim, s *service) {
+	now := sm.eng.Now()
+	for i := range s.insts {
+		in := &s.insts[i]
+		if in.state != instReady {
+			continue
+		}
+		m := &in.metrics
+		busy, load := m.busy.Area(now), m.load.Area(now)
+		if from := max(m.lastAt, in.readyAt); now > from {
+			span := float64(now - from)
+			switch f.as.Metric {
+			case MetricCPU:
+				m.sample = busy.Sub(m.lastBusy).Float64() / span / float64(s.cores)
+			case MetricConcurrency:
+				m.sample = load.Sub(m.lastLoad).Float64() / span
+			case MetricRPS:
+				m.sample = float64(m.arrivals-m.lastArrivals) / (span / float64(sim.Second))
+			}
+			m.sampledAt, m.hasSample = now, true
+		}
+		m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, busy, load, m.arrivals
+	}
+	sm.eng.At(now+f.as.Scrape, opScrape, s.idx, 0)
+}
+
+// sync runs one controller decision and applies it.
+func (f *fleet) sync(sm *Sim, s *service) {
+	now := sm.eng.Now()
+	v := ScaleView{Current: f.replicas, Min: f.as.Min, Max: f.as.Max}
+	for i := range s.insts {
+		in := &s.insts[i]
+		if in.state != instStarting && in.state != instReady {
+			continue
+		}
+		v.Pods = append(v.Pods, PodState{
+			Ready: in.state == instReady, Started: in.readyAt,
+			HasSample: in.metrics.hasSample, Value: in.metrics.sample,
+			SampledAt: in.metrics.sampledAt, Window: f.as.Scrape, CoresMilli: int64(s.cores) * 1000,
+		})
+	}
+	desired, reason := f.scaler.Decide(now, v)
+	desired = min(max(desired, f.as.Min), f.as.Max) // a policy can never leave [min, max]
+	if desired != f.replicas || reason != "" {
+		sm.decisions = append(sm.decisions, Decision{At: now, Component: s.cfg.Name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: reason})
+	}
+	if desired != f.replicas {
+		f.scale(sm, s, desired, now)
+	}
+	sm.eng.At(now+f.as.Sync, opSync, s.idx, 0)
+}
+
+// scale asks for desired instances: new ones start (and are billed) now and
+// take requests after the start delay; removed ones are the newest, those
+// still starting first, and drain.
+func (f *fleet) scale(sm *Sim, s *service, desired int, now sim.Time) {
+	delta := desired - f.replicas
+	dir := 1
+	if delta < 0 {
+		dir = -1
+	}
+	f.scaleEvents++
+	f.variation += delta * dir
+	if f.lastDir != 0 && dir != f.lastDir && now-f.lastChange <= churnWindow {
+		f.reversals++
+	}
+	f.lastDir, f.lastChange = dir, now
+	f.replicas = desired
+	f.replicaLvl.Add(now, int64(delta))
+	f.minSeen, f.maxSeen = min(f.minSeen, desired), max(f.maxSeen, desired)
+
+	for ; delta > 0; delta-- {
+		s.insts = append(s.insts, instance{state: instStarting, created: now})
+		id := int32(len(s.insts) - 1)
+		f.billed.Add(now, 1)
+		if s.cfg.StartDelay > 0 {
+			sm.eng.At(now+s.cfg.StartDelay, opReady, id, uint32(s.idx))
+		} else {
+			f.makeReady(s, id, now)
+		}
+	}
+	for i := len(s.insts) - 1; i >= 0 && delta < 0; i-- { // starting ones first
+		if in := &s.insts[i]; in.state == instStarting {
+			f.retire(sm, s, int32(i), now)
+			delta++
+		}
+	}
+	for delta < 0 && len(s.ready) > 0 { // then the newest ready ones
+		id := s.ready[len(s.ready)-1]
+		s.ready = s.ready[:len(s.ready)-1]
+		f.readyCores.Add(now, -int64(s.cores))
+		in := &s.insts[id]
+		in.state = instDraining
+		if in.load == 0 {
+			f.retire(sm, s, id, now)
+		}
+		delta++
+	}
+}
+
+// makeReady lets a started instance take requests.
+func (f *fleet) makeReady(s *service, id int32, now sim.Time) {
+	in := &s.insts[id]
+	if in.state != instStarting {
+		return // removed while starting
+	}
+	in.state, in.readyAt = instReady, now
+	s.ready = append(s.ready, id)
+	f.readyCores.Add(now, int64(s.cores))
+	m := &in.metrics
+	m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, m.busy.Area(now), m.load.Area(now), m.arrivals
+}
+
+// retire ends an instance's life (and its bill).
+func (f *fleet) retire(sm *Sim, s *service, id int32, now sim.Time) {
+	in := &s.insts[id]
+	in.state = instGone
+	f.billed.Add(now, -1)
+	if life := now - in.created; life < churnWindow && in.created > 0 {
+		f.churn += life
+	}
+}
