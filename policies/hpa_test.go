@@ -40,7 +40,7 @@ func TestHPAReplicaFormula(t *testing.T) {
 		{"half the target halves", 4, 0.25, 0.5, 2},
 		{"within tolerance (ratio 1.08)", 10, 0.54, 0.5, 10},
 		{"just beyond tolerance (ratio 1.12)", 10, 0.56, 0.5, 12},
-		{"rounds up", 3, 0.7, 0.6, 4}, // 3 × 70/60 = 3.5 → 4
+		{"rounds up", 3, 0.7, 0.6, 4},                              // 3 × 70/60 = 3.5 → 4
 		{"integer percent (70.04 % is 70 %)", 10, 0.7004, 0.5, 14}, // a float ratio 1.4008 would give 15
 		{"scale to one", 8, 0.05, 0.6, 1},
 	}
