@@ -172,3 +172,58 @@ steps = [ { cpu = "exp(1ms)" } ]
 		t.Errorf("cost so far at the end %v, want 0.63", last)
 	}
 }
+
+// The embedded threshold example: no two scale events closer than the
+// cooldown, instances within [min, max], and without the cooldown the
+// fleet follows the load more closely (lower p99).
+func TestThresholdExampleCooldown(t *testing.T) {
+	src, _ := examplesGet("cpu-threshold-scaling")
+	with := runTOML(t, string(src))
+	var last sim.Time = -sim.Hour
+	for _, d := range with.Result.Decisions {
+		if d.To < 2 || d.To > 20 {
+			t.Errorf("%+v outside [2, 20]", d)
+		}
+		if d.To != d.From {
+			if d.At-last < 300*sim.Second {
+				t.Errorf("scaled at %v and again at %v, within the 300 s cooldown", last, d.At)
+			}
+			last = d.At
+		}
+	}
+	without := runTOML(t, string(src), "service.web.autoscale.cooldown=0s")
+	if w, wo := with.Summary.Latency.P99, without.Summary.Latency.P99; wo >= w {
+		t.Errorf("p99 without cooldown %v ms, not below %v ms with it", wo, w)
+	}
+	if with.Summary.Components["web"].ScaleEvents >= without.Summary.Components["web"].ScaleEvents {
+		t.Error("the cooldown did not reduce the number of scale events")
+	}
+}
+
+// Scheduled actions change the bounds and the count at their time.
+func TestScheduledActions(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "20m"
+window = "1m"
+[traffic.in]
+to = "web"
+rate = 50
+[service.web]
+instances = 2
+steps = [ { cpu = "exp(10ms)" } ]
+autoscale = { policy = "schedule", min = 2, max = 40, schedule = [ { at = "5m", min = 10 }, { at = "15m", min = 2, instances = 3 } ] }
+`)
+	var got []string
+	for _, d := range o.Result.Decisions {
+		got = append(got, fmt.Sprintf("%v %d→%d %s", d.At, d.From, d.To, d.Reason))
+	}
+	want := []string{"5m0s 2→10 ScheduledAction", "15m0s 10→3 ScheduledAction"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("decisions %v, want %v", got, want)
+	}
+	// 10 instances for 10 of 20 minutes, 2 for 5, 3 for 5: mean 6.25.
+	if m := o.Summary.Components["web"].Instances.Mean; math.Abs(m-6.25) > 1e-9 {
+		t.Errorf("mean instances %v, want 6.25", m)
+	}
+}

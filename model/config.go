@@ -162,6 +162,17 @@ type AutoscaleConfig struct {
 	Scrape sim.Time      // metric collection period = averaging window
 	Min    int
 	Max    int
+	// Schedule changes the bounds (and optionally the count) at given
+	// times, as scheduled actions do.
+	Schedule []ScheduledAction
+}
+
+// ScheduledAction sets an autoscaler's bounds at a time; Instances > 0 also
+// sets the instance count (clamped to the new bounds).
+type ScheduledAction struct {
+	At        sim.Time
+	Min, Max  int
+	Instances int
 }
 
 // Metric is what an autoscaler measures per instance.

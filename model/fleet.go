@@ -46,6 +46,7 @@ type fleet struct {
 	replicas int // instances asked for: starting + ready
 	scaler   Scaler
 	as       *AutoscaleConfig
+	min, max int // current bounds (scheduled actions change them)
 
 	replicaLvl sim.Level // replicas over time
 	readyCores sim.Level // cores of ready instances (the utilisation denominator)
@@ -66,6 +67,7 @@ func (f *fleet) init(s *service) {
 	n := s.cfg.Instances
 	if a := s.cfg.Autoscale; a != nil {
 		f.as, f.scaler = a, a.New()
+		f.min, f.max = a.Min, a.Max
 		n = min(max(n, a.Min), a.Max)
 	}
 	for i := 0; i < n; i++ {
@@ -98,6 +100,31 @@ func (f *fleet) start(sm *Sim, s *service) {
 	}
 	sm.eng.At(f.as.Scrape, opScrape, s.idx, 0)
 	sm.eng.At(f.as.Sync+f.as.Sync/2, opSync, s.idx, 0)
+	for i, a := range f.as.Schedule {
+		sm.eng.At(a.At, opSchedule, s.idx, uint32(i))
+	}
+}
+
+// scheduled applies scheduled action i.
+func (f *fleet) scheduled(sm *Sim, s *service, i int) {
+	a := f.as.Schedule[i]
+	now := sm.eng.Now()
+	if a.Min > 0 {
+		f.min = a.Min
+	}
+	if a.Max > 0 {
+		f.max = a.Max
+	}
+	f.max = max(f.max, f.min)
+	desired := f.replicas
+	if a.Instances > 0 {
+		desired = a.Instances
+	}
+	desired = min(max(desired, f.min), f.max)
+	sm.decisions = append(sm.decisions, Decision{At: now, Component: s.cfg.Name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: "ScheduledAction"})
+	if desired != f.replicas {
+		f.scale(sm, s, desired, now)
+	}
 }
 
 // scrape takes one metric sample of every ready instance, averaged over the
@@ -131,7 +158,7 @@ func (f *fleet) scrape(sm *Sim, s *service) {
 // sync runs one controller decision and applies it.
 func (f *fleet) sync(sm *Sim, s *service) {
 	now := sm.eng.Now()
-	v := ScaleView{Current: f.replicas, Min: f.as.Min, Max: f.as.Max}
+	v := ScaleView{Current: f.replicas, Min: f.min, Max: f.max}
 	for i := range s.insts {
 		in := &s.insts[i]
 		if in.state != instStarting && in.state != instReady {
@@ -144,7 +171,7 @@ func (f *fleet) sync(sm *Sim, s *service) {
 		})
 	}
 	desired, reason := f.scaler.Decide(now, v)
-	desired = min(max(desired, f.as.Min), f.as.Max) // a policy can never leave [min, max]
+	desired = min(max(desired, f.min), f.max) // a policy can never leave [min, max]
 	if desired != f.replicas || reason != "" {
 		sm.decisions = append(sm.decisions, Decision{At: now, Component: s.cfg.Name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: reason})
 	}

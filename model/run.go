@@ -22,6 +22,7 @@ const (
 	opScrape                     // collect autoscaling metrics; Ref = service
 	opSync                       // an autoscaler decides; Ref = service
 	opReady                      // a started instance is ready; Ref = instance, Gen = service
+	opSchedule                   // a scheduled scaling action; Ref = service, Gen = action
 )
 
 // outcome is how a request or call ended.
@@ -293,6 +294,9 @@ func (s *Sim) Handle(ev *sim.Event) {
 	case opReady:
 		svc := s.services[ev.Gen]
 		svc.fleet.makeReady(svc, ev.Ref, s.eng.Now())
+	case opSchedule:
+		svc := s.services[ev.Ref]
+		svc.fleet.scheduled(s, svc, int(ev.Gen))
 	case opWarmup:
 		// End a time-series row here, so that no row mixes warm-up and
 		// measured traffic, then start the run statistics afresh.

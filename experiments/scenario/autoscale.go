@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/capsim/capsim/model"
@@ -12,14 +13,11 @@ import (
 var metrics = map[string]model.Metric{"cpu": model.MetricCPU, "concurrency": model.MetricConcurrency, "rps": model.MetricRPS}
 
 // autoscalePolicies lists the autoscaling policies this version has.
-var autoscalePolicies = []string{"hpa"}
+var autoscalePolicies = []string{"hpa", "schedule", "target_tracking", "threshold"}
 
 var plannedPolicies = map[string]string{
-	"target_tracking": "the AWS target-tracking policy is not available in this version yet",
-	"step":            "AWS step scaling is not available in this version yet",
-	"threshold":       "threshold (simple) scaling is not available in this version yet",
-	"schedule":        "scheduled scaling is not available in this version yet",
-	"queue":           "queue-lag (KEDA) scaling is not available in this version yet",
+	"step":  "AWS step scaling is not available in this version yet",
+	"queue": "queue-lag (KEDA) scaling is not available in this version yet",
 }
 
 func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
@@ -51,39 +49,132 @@ func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
 	if !t.has("max") {
 		d.errorf(t.key("max"), "missing: the most instances the autoscaler may run")
 	}
-	target, ok := t.number("target")
-	if !ok && !t.has("target") {
-		d.errorf(t.key("target"), "missing: the metric's target per instance (cpu: a fraction such as 0.6)")
-	} else if ok && !(target > 0) {
-		d.errorf(t.key("target"), "must be greater than 0, got %v", target)
+	a.Schedule = d.schedule(t)
+
+	// Kubernetes controllers sync every 15 s on 15 s metrics; AWS alarms
+	// evaluate 60 s CloudWatch periods.
+	period := 15 * sim.Second
+	if a.Policy != "hpa" {
+		period = sim.Minute
 	}
-	tol := 0.1
-	if v, ok := t.number("tolerance"); ok {
-		if v < 0 || v >= 1 {
-			d.errorf(t.key("tolerance"), "must be from 0 to below 1, got %v", v)
+	switch a.Policy {
+	case "hpa":
+		a.Sync = d.positiveDuration(t, "sync", period)
+		a.Scrape = d.positiveDuration(t, "scrape", period)
+		cfg := policies.HPAConfig{Metric: m, Target: d.target(t), Tolerance: 0.1,
+			ScaleUp: d.scalingRules(t, "scale_up", policies.DefaultScaleUp()), ScaleDown: d.scalingRules(t, "scale_down", policies.DefaultScaleDown())}
+		if v, ok := t.number("tolerance"); ok {
+			if v < 0 || v >= 1 {
+				d.errorf(t.key("tolerance"), "must be from 0 to below 1, got %v", v)
+			} else {
+				cfg.Tolerance = v
+			}
+		}
+		a.New = func() model.Scaler { return policies.NewHPA(cfg) }
+	case "target_tracking":
+		a.Sync = d.positiveDuration(t, "period", period)
+		a.Scrape = a.Sync
+		cfg := policies.TargetTrackingConfig{Target: d.target(t), Period: a.Sync,
+			Warmup: t.duration("warmup", 300*sim.Second), DisableScaleIn: t.boolean("disable_scale_in", false)}
+		a.New = func() model.Scaler { return policies.NewTargetTracking(cfg) }
+	case "threshold":
+		a.Sync = d.positiveDuration(t, "period", period)
+		a.Scrape = a.Sync
+		cfg := policies.ThresholdConfig{Period: a.Sync, Cooldown: t.duration("cooldown", 300*sim.Second)}
+		if up := t.sub("scale_up"); up == nil {
+			d.errorf(t.key("scale_up"), "missing: { above = 0.7, for = \"2m\", add = 1 }")
 		} else {
-			tol = v
+			cfg.Above = d.fraction(up, "above")
+			cfg.UpFor = d.positiveDuration(up, "for", sim.Minute)
+			cfg.AddN = int(up.integer("add", 1, 1, 100_000, false))
+			up.done(nil)
 		}
-	}
-	a.Sync = t.duration("sync", 15*sim.Second)
-	a.Scrape = t.duration("scrape", 15*sim.Second)
-	for _, k := range []string{"sync", "scrape"} {
-		if v := map[string]sim.Time{"sync": a.Sync, "scrape": a.Scrape}[k]; v <= 0 {
-			d.errorf(t.key(k), "must be greater than 0")
+		if down := t.sub("scale_down"); down == nil {
+			d.errorf(t.key("scale_down"), "missing: { below = 0.4, for = \"5m\", remove = 1 }")
+		} else {
+			cfg.Below = d.fraction(down, "below")
+			cfg.DownFor = d.positiveDuration(down, "for", sim.Minute)
+			cfg.RemoveN = int(down.integer("remove", 1, 1, 100_000, false))
+			down.done(nil)
 		}
+		if cfg.Below >= cfg.Above && cfg.Above > 0 {
+			d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Below, cfg.Above)
+		}
+		a.New = func() model.Scaler { return policies.NewThreshold(cfg) }
+	case "schedule":
+		a.Sync, a.Scrape = period, period
+		if len(a.Schedule) == 0 {
+			d.errorf(t.key("schedule"), "missing: the schedule policy needs schedule = [ { at = \"10m\", min = 20 } ]")
+		}
+		a.New = func() model.Scaler { return policies.Scheduled{} }
+	default: // unknown policy, already reported: its keys cannot be checked
+		a.Sync, a.Scrape = period, period
+		a.New = func() model.Scaler { return policies.Scheduled{} }
+		return a
 	}
-	up := d.scalingRules(t, "scale_up", policies.DefaultScaleUp())
-	down := d.scalingRules(t, "scale_down", policies.DefaultScaleDown())
 	t.done(nil)
-	cfg := policies.HPAConfig{Metric: m, Target: target, Tolerance: tol, ScaleUp: up, ScaleDown: down}
-	a.New = func() model.Scaler { return policies.NewHPA(cfg) }
-	if a.Sync <= 0 {
-		a.Sync = 15 * sim.Second
-	}
-	if a.Scrape <= 0 {
-		a.Scrape = 15 * sim.Second
-	}
 	return a
+}
+
+func (d *decoder) positiveDuration(t *table, key string, def sim.Time) sim.Time {
+	v := t.duration(key, def)
+	if v <= 0 {
+		d.errorf(t.key(key), "must be greater than 0")
+		return def
+	}
+	return v
+}
+
+// target reads the metric's target per instance.
+func (d *decoder) target(t *table) float64 {
+	v, ok := t.number("target")
+	switch {
+	case !ok && !t.has("target"):
+		d.errorf(t.key("target"), "missing: the metric's target per instance (cpu: a fraction such as 0.6)")
+	case ok && !(v > 0):
+		d.errorf(t.key("target"), "must be greater than 0, got %v", v)
+	}
+	return v
+}
+
+// fraction reads a required threshold greater than 0.
+func (d *decoder) fraction(t *table, key string) float64 {
+	v, ok := t.number(key)
+	switch {
+	case !ok && !t.has(key):
+		d.errorf(t.key(key), "missing: the alarm threshold (cpu: a fraction such as 0.7)")
+	case ok && !(v > 0):
+		d.errorf(t.key(key), "must be greater than 0, got %v", v)
+	}
+	return v
+}
+
+// schedule reads scheduled actions: [ { at = "10m", min = 20, max = 80, instances = 30 } ].
+func (d *decoder) schedule(t *table) []model.ScheduledAction {
+	var out []model.ScheduledAction
+	for i, v := range t.list("schedule") {
+		path := elem(t.key("schedule"), i)
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.errorf(path, "want { at = \"10m\", min = 20, max = 80, instances = 30 }, got %s", typeName(v))
+			continue
+		}
+		st := d.table(path, m)
+		a := model.ScheduledAction{At: st.duration("at", 0)}
+		a.Min = int(st.integer("min", 0, 1, 100_000, false))
+		a.Max = int(st.integer("max", 0, 1, 100_000, false))
+		a.Instances = int(st.integer("instances", 0, 1, 100_000, false))
+		if a.Min == 0 && a.Max == 0 && a.Instances == 0 {
+			d.errorf(path, "a scheduled action needs min, max or instances")
+		}
+		if a.Min > 0 && a.Max > 0 && a.Max < a.Min {
+			d.errorf(st.key("max"), "max (%d) is below min (%d)", a.Max, a.Min)
+		}
+		st.done(nil)
+		out = append(out, a)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
 }
 
 // scalingRules reads scale_up or scale_down; keys left out keep the
