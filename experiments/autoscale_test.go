@@ -227,3 +227,55 @@ autoscale = { policy = "schedule", min = 2, max = 40, schedule = [ { at = "5m", 
 		t.Errorf("mean instances %v, want 6.25", m)
 	}
 }
+
+// Step scaling in the loop: scale-outs follow the steps, never beyond max,
+// and new instances count towards the step while they warm up, so no two
+// scale-outs come closer than start delay + warm-up.
+func TestStepScalingLoop(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "60m"
+window = "1m"
+[traffic.users]
+to = "web"
+start_rate = 60
+stages = [ { duration = "20m", target = 500 }, { duration = "10m", target = 500 }, { duration = "20m", target = 60 }, { duration = "10m", target = 60 } ]
+[service.web]
+instances = 2
+cores = 2
+start_delay = "90s"
+steps = [ { cpu = "gamma(mean=20ms, cv=0.8)" } ]
+[service.web.autoscale]
+policy = "step"
+min = 2
+max = 20
+warmup = "120s"
+scale_up = { above = 0.6, for = "2m", min_adjustment = 1, steps = [ { upper = 0.2, change = "20%" }, { lower = 0.2, change = "50%" } ] }
+scale_down = { below = 0.35, for = "5m", steps = [ { change = -1 } ] }
+`)
+	var lastUp sim.Time = -sim.Hour
+	ups, downs := 0, 0
+	for _, d := range o.Result.Decisions {
+		if d.To < 2 || d.To > 20 {
+			t.Errorf("%+v outside [2, 20]", d)
+		}
+		switch {
+		case d.To > d.From:
+			ups++
+			if d.At-lastUp < 210*sim.Second {
+				t.Errorf("scale-outs at %v and %v, within start delay + warm-up", lastUp, d.At)
+			}
+			lastUp = d.At
+		case d.To < d.From:
+			downs++
+			if d.From-d.To != 1 {
+				t.Errorf("scale-in by %d, the step says 1", d.From-d.To)
+			}
+		default:
+			t.Errorf("a step decision without a change: %+v", d)
+		}
+	}
+	if ups == 0 || downs == 0 || o.Summary.Components["web"].Instances.Final != 2 {
+		t.Errorf("%d scale-outs, %d scale-ins, ending at %d", ups, downs, o.Summary.Components["web"].Instances.Final)
+	}
+}

@@ -2,7 +2,9 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/capsim/capsim/model"
@@ -13,10 +15,9 @@ import (
 var metrics = map[string]model.Metric{"cpu": model.MetricCPU, "concurrency": model.MetricConcurrency, "rps": model.MetricRPS}
 
 // autoscalePolicies lists the autoscaling policies this version has.
-var autoscalePolicies = []string{"hpa", "schedule", "target_tracking", "threshold"}
+var autoscalePolicies = []string{"hpa", "schedule", "step", "target_tracking", "threshold"}
 
 var plannedPolicies = map[string]string{
-	"step":  "AWS step scaling is not available in this version yet",
 	"queue": "queue-lag (KEDA) scaling is not available in this version yet",
 }
 
@@ -101,6 +102,15 @@ func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
 			d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Below, cfg.Above)
 		}
 		a.New = func() model.Scaler { return policies.NewThreshold(cfg) }
+	case "step":
+		a.Sync = d.positiveDuration(t, "period", period)
+		a.Scrape = a.Sync
+		cfg := policies.StepConfig{Period: a.Sync, Warmup: t.duration("warmup", 300*sim.Second),
+			Up: d.stepRules(t, "scale_up", "above"), Down: d.stepRules(t, "scale_down", "below")}
+		if cfg.Down.Threshold >= cfg.Up.Threshold && cfg.Up.Threshold > 0 {
+			d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Down.Threshold, cfg.Up.Threshold)
+		}
+		a.New = func() model.Scaler { return policies.NewStep(cfg) }
 	case "schedule":
 		a.Sync, a.Scrape = period, period
 		if len(a.Schedule) == 0 {
@@ -223,4 +233,73 @@ func (d *decoder) scalingRules(parent *table, key string, def policies.ScalingRu
 	}
 	t.done(nil)
 	return r
+}
+
+// stepRules reads one direction of a step policy:
+// { above = 0.5, for = "1m", min_adjustment = 2, steps = [ { lower = 0, upper = 0.1, change = "10%" }, … ] }.
+// Step bounds are relative to the alarm threshold, as in AWS.
+func (d *decoder) stepRules(parent *table, key, cmp string) policies.StepRules {
+	var r policies.StepRules
+	t := parent.sub(key)
+	if t == nil {
+		d.errorf(parent.key(key), "missing: { %s = 0.5, for = \"2m\", steps = [ { change = 1 } ] }", cmp)
+		return r
+	}
+	r.Threshold = d.fraction(t, cmp)
+	r.For = d.positiveDuration(t, "for", sim.Minute)
+	r.MinAdjustment = int(t.integer("min_adjustment", 0, 0, 100_000, false))
+	list := t.list("steps")
+	if len(list) == 0 {
+		d.errorf(t.key("steps"), "missing: give at least one step, such as { change = 1 }")
+	}
+	for i, v := range list {
+		path := elem(t.key("steps"), i)
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.errorf(path, "want { lower = 0, upper = 0.1, change = 1 }, got %s", typeName(v))
+			continue
+		}
+		st := d.table(path, m)
+		s := policies.StepAdjustment{Lower: math.Inf(-1), Upper: math.Inf(1)}
+		if x, ok := st.number("lower"); ok {
+			s.Lower = x
+		}
+		if x, ok := st.number("upper"); ok {
+			s.Upper = x
+		}
+		if s.Upper <= s.Lower {
+			d.errorf(path, "upper (%v) must be above lower (%v)", s.Upper, s.Lower)
+		}
+		switch {
+		case st.has("exact"):
+			s.Exact = true
+			s.Change = float64(st.integer("exact", 1, 0, 100_000, false))
+		case st.has("change"):
+			s.Change, s.Percent = d.change(st)
+		default:
+			d.errorf(path, "a step needs change = 1 (or \"20%%\") or exact = 10")
+		}
+		st.known = append(st.known, "exact", "change")
+		st.done(nil)
+		r.Steps = append(r.Steps, s)
+	}
+	t.done(nil)
+	return r
+}
+
+// change reads a step's change: a whole number of instances, or "20%".
+func (d *decoder) change(t *table) (float64, bool) {
+	v, _ := t.get("change")
+	switch x := v.(type) {
+	case int64:
+		return float64(x), false
+	case string:
+		if p, ok := strings.CutSuffix(strings.TrimSpace(x), "%"); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(p), 64); err == nil && f != 0 && !math.IsInf(f, 0) {
+				return f, true
+			}
+		}
+	}
+	d.errorf(t.key("change"), "want a whole number of instances (2, -1) or a percentage (\"20%%\", \"-10%%\"), got %v", v)
+	return 0, false
 }
