@@ -98,6 +98,10 @@ type ComponentSummary struct {
 	Variation     int        `json:"replica_variation"`
 	ChurnMinutes  float64    `json:"churn_instance_minutes"`
 	CostUSD       float64    `json:"cost_usd"`
+	// Caches.
+	HitRatio   *float64 `json:"hit_ratio,omitempty"`
+	StaleReads *float64 `json:"stale_reads,omitempty"` // stale hits / lookups
+	Evictions  *int64   `json:"evictions,omitempty"`
 }
 
 // Instances over time.
@@ -179,7 +183,15 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			SojournMS: ms(c.MeanSojourn),
 			CostUSD:   round(c.CostUSD, 4),
 		}
-		if c.Kind == "service" {
+		if k := c.Cache; k != nil {
+			var hr, st float64
+			if n := k.Hits + k.Misses; n > 0 {
+				hr, st = round(float64(k.Hits)/float64(n), 6), round(float64(k.Stale)/float64(n), 6)
+			}
+			ev := k.Evictions
+			cs.HitRatio, cs.StaleReads, cs.Evictions = &hr, &st, &ev
+		}
+		if c.Kind != "balancer" {
 			u := round(c.Utilization, 4)
 			cs.Utilization = &u
 			cs.Cores = c.Cores

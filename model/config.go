@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/model/keycache"
 	"github.com/capsim/capsim/sim"
 )
 
@@ -105,6 +106,7 @@ type ServiceConfig struct {
 	PricePerHour float64       // per instance
 	Endpoints    []EndpointConfig
 
+	Cache       *CacheConfig     // non-nil: the service is a cache (endpoints get, set, invalidate)
 	Autoscale   *AutoscaleConfig // nil: a fixed fleet of Instances
 	StartDelay  sim.Time         // from being asked for (and billed) to taking requests
 	Warmup      sim.Time         // after start, cpu runs at WarmupSpeed for this long
@@ -134,6 +136,34 @@ type Step struct {
 	Endpoint string    // call: endpoint at the target ("" = resolved at build)
 	P        float64   // probability the step runs (1 = always)
 	Timeout  sim.Time  // call: give up after this long (0 = wait forever)
+	If       CacheCond // run only after a cache hit or miss in this endpoint
+	Write    bool      // call: a successful call writes the request's key
+}
+
+// CacheCond makes a step conditional on the endpoint's last cache lookup.
+type CacheCond int8
+
+const (
+	Always CacheCond = iota
+	IfHit
+	IfMiss
+)
+
+// Cache endpoints, in this order.
+const (
+	CacheGet        = "get"
+	CacheSet        = "set"
+	CacheInvalidate = "invalidate"
+)
+
+// CacheConfig makes a service a cache. Either HitRatio (a fixed
+// probability, no keys involved) or a key-level cache of Capacity keys with
+// Eviction and TTL, whose hit ratio follows from the request keys.
+type CacheConfig struct {
+	HitRatio float64 // ≥ 0 when fixed; < 0 for a key-level cache
+	Capacity int
+	Eviction keycache.Policy
+	TTL      sim.Time // 0: entries do not expire
 }
 
 // Picker chooses the instance that receives a request. Implementations live

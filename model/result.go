@@ -1,6 +1,10 @@
 package model
 
-import "github.com/capsim/capsim/sim"
+import (
+	"math"
+
+	"github.com/capsim/capsim/sim"
+)
 
 // Result is the plain-data outcome of one run. Times are simulated
 // nanoseconds.
@@ -63,6 +67,8 @@ type ComponentResult struct {
 	Variation   int      // total variation: the sum of |change| over scale events
 	Churn       sim.Time // instance-time paid for instances removed within 10 minutes of being asked for
 
+	Cache *CacheResult // caches only
+
 	Arrivals, Departures, Rejected int64
 	Latency                        Latency // of calls answered ok
 	QueueMean                      float64 // waiting for admission or a core
@@ -75,6 +81,15 @@ type ComponentResult struct {
 	// InSystemMean × Measured = TimeInSystem exactly.
 	TimeInSystem sim.Time
 	CostUSD      float64
+}
+
+// CacheResult is a cache's outcome over the measured period.
+type CacheResult struct {
+	Hits, Misses int64
+	Stale        int64 // hits that returned a value older than the key's latest write
+	Evictions    int64 // since the start of the run
+	Expirations  int64
+	Entries      int // keys held at the end
 }
 
 // Instances describes a component's instance count over time.
@@ -102,6 +117,7 @@ type ComponentWindow struct {
 	Queue       float64
 	P99         sim.Time
 	Rejected    int64
+	HitRatio    float64 // caches: hits / lookups in the window (NaN: no lookup)
 }
 
 func summarize(h *sim.Histogram) Latency {
@@ -181,10 +197,18 @@ func (s *Sim) closeWindow() {
 		if cores > 0 {
 			util = busy / cores
 		}
-		w.Components = append(w.Components, ComponentWindow{
+		cw := ComponentWindow{
 			Instances: svc.fleet.replicas, Ready: len(svc.ready), Utilization: util,
 			Queue: q, P99: svc.stats.winLat.Quantile(0.99), Rejected: svc.stats.winRej,
-		})
+		}
+		if k := svc.cache; k != nil {
+			cw.HitRatio = math.NaN()
+			if n := k.win.hits + k.win.misses; n > 0 {
+				cw.HitRatio = float64(k.win.hits) / float64(n)
+			}
+			k.win = cacheStats{}
+		}
+		w.Components = append(w.Components, cw)
 	}
 	for _, lb := range s.balancers {
 		q, _ := lb.stats.waiting.CloseWindow(now)
@@ -240,7 +264,17 @@ func (s *Sim) Finish() *Result {
 		r.Traffic = append(r.Traffic, TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)})
 	}
 	for _, svc := range s.services {
-		c := componentResult(svc.cfg.Name, "service", &svc.stats, now)
+		kind := "service"
+		if k := svc.cache; k != nil {
+			kind = "cache"
+		}
+		c := componentResult(svc.cfg.Name, kind, &svc.stats, now)
+		if k := svc.cache; k != nil {
+			c.Cache = &CacheResult{Hits: k.stats.hits, Misses: k.stats.misses, Stale: k.stats.stale}
+			if k.store != nil {
+				c.Cache.Evictions, c.Cache.Expirations, c.Cache.Entries = k.store.Evictions, k.store.Expirations, k.store.Len()
+			}
+		}
 		f := &svc.fleet
 		c.Cores = svc.cores
 		if cores := f.readyCores.Mean(now); cores > 0 {

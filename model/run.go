@@ -58,6 +58,9 @@ type call struct {
 	arrived    sim.Time // at the service
 	viaArrived sim.Time // at the balancer
 	demand     sim.Time // cpu time of the step waiting for a core
+	lookupAt   sim.Time // when the endpoint's last cache lookup answered
+	lookupFrom int32    // the cache of that lookup
+	lookup     int8     // lookupNone, lookupHit or lookupMiss
 	cpuFrom    sim.Time // when the current cpu step got its core
 	active     bool     // holds a concurrency slot
 }
@@ -100,6 +103,7 @@ type Sim struct {
 	win       windowCounts
 	windows   []Window
 	decisions []Decision
+	lastWrite map[uint64]sim.Time // per key, when there is a key-level cache
 	winNext   sim.Time
 }
 
@@ -111,6 +115,11 @@ type windowCounts struct{ arrivals, ok, errors int64 }
 func New(cfg *Config, seed uint64) (*Sim, error) {
 	s := &Sim{cfg: cfg, global: newTrafficStats()}
 	s.eng.SetHandler(s)
+	for i := range cfg.Services {
+		if c := cfg.Services[i].Cache; c != nil && c.HitRatio < 0 {
+			s.lastWrite = map[uint64]sim.Time{}
+		}
+	}
 	names := map[string]target{}
 	for i := range cfg.Services {
 		sc := &cfg.Services[i]
@@ -189,6 +198,9 @@ func ResolveEndpoint(svc *ServiceConfig, name, callerEP string) (int, error) {
 	var names []string
 	for _, e := range svc.Endpoints {
 		names = append(names, e.Name)
+	}
+	if name == "" && svc.Cache != nil {
+		name = CacheGet
 	}
 	if name != "" {
 		if i := find(name); i >= 0 {
@@ -393,6 +405,9 @@ func (s *Sim) advance(ci int32) {
 			return
 		}
 		st := &steps[c.step]
+		if st.cond != Always && int8(st.cond) != c.lookup {
+			continue
+		}
 		if st.p < 1 && svc.rngBranch.Float64() >= st.p {
 			continue
 		}
@@ -428,7 +443,16 @@ func (s *Sim) cpuDone(ci int32) {
 func (s *Sim) finishCall(ci int32, o outcome) {
 	c := &s.calls[ci]
 	now := s.eng.Now()
-	s.services[c.tgt.idx].depart(s, ci, o, now)
+	svc := s.services[c.tgt.idx]
+	if o == outOK {
+		if svc.cache != nil {
+			s.cacheOp(ci, svc)
+		}
+		if c.lookup == lookupMiss {
+			s.fill(c)
+		}
+	}
+	svc.depart(s, ci, o, now)
 	if c.via > 0 {
 		lb := s.balancers[c.via-1]
 		lb.stats.depart(o, c.viaArrived, now, c.viaArrived >= lb.stats.start)
@@ -450,6 +474,9 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	if o != outOK {
 		s.finishCall(parent, o)
 		return
+	}
+	if steps := s.services[p.tgt.idx].eps[p.ep].steps; steps[p.step].write {
+		s.recordWrite(p.req)
 	}
 	s.advance(parent)
 }

@@ -38,6 +38,8 @@ type step struct {
 	kind     StepKind
 	d        dist.Dist
 	p        float64
+	cond     CacheCond
+	write    bool
 	timeout  sim.Time
 	target   string
 	endpoint string
@@ -130,6 +132,7 @@ type service struct {
 
 	ready []int32 // ready instances, oldest first: what balancers choose from
 	fleet fleet   // instance counts, autoscaler and thrashing statistics
+	cache *cache  // non-nil for caches
 
 	busy  sim.Level // cores in use over all instances
 	stats componentStats
@@ -154,11 +157,14 @@ func newService(c *ServiceConfig, idx int32, seed uint64) *service {
 			if p <= 0 || p > 1 {
 				p = 1
 			}
-			ep.steps = append(ep.steps, step{kind: st.Kind, d: st.Dist, p: p, timeout: st.Timeout, target: st.Target, endpoint: st.Endpoint})
+			ep.steps = append(ep.steps, step{kind: st.Kind, d: st.Dist, p: p, cond: st.If, write: st.Write, timeout: st.Timeout, target: st.Target, endpoint: st.Endpoint})
 		}
 		s.eps = append(s.eps, ep)
 	}
 	s.fleet.init(s)
+	if c.Cache != nil {
+		s.cache = newCache(c, seed)
+	}
 	return s
 }
 
@@ -290,6 +296,9 @@ func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 }
 
 func (s *service) resetStats(now sim.Time) {
+	if s.cache != nil {
+		s.cache.stats = cacheStats{}
+	}
 	s.busy.ResetRun(now)
 	s.stats.reset(now)
 	s.fleet.resetStats(now)

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"math"
 	"sort"
 	"strconv"
 
@@ -33,10 +34,13 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 	for _, i := range order {
 		c := r.Components[i]
 		n := c.Name
-		if c.Kind == "service" {
+		if c.Kind != "balancer" {
 			b.WriteString("," + n + ".instances," + n + ".utilization")
 		}
 		b.WriteString("," + n + ".queue," + n + ".p99_ms," + n + ".rejected")
+		if c.Cache != nil {
+			b.WriteString("," + n + ".hit_ratio")
+		}
 	}
 	b.WriteByte('\n')
 	ms := func(t sim.Time) string { return f(t.Millis(), 3) }
@@ -50,10 +54,16 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 		}
 		for _, i := range order {
 			cw := w.Components[i]
-			if r.Components[i].Kind == "service" {
+			if r.Components[i].Kind != "balancer" {
 				b.WriteString("," + strconv.Itoa(cw.Instances) + "," + f(cw.Utilization, 4))
 			}
 			b.WriteString("," + f(cw.Queue, 3) + "," + ms(cw.P99) + "," + strconv.FormatInt(cw.Rejected, 10))
+			if r.Components[i].Cache != nil {
+				b.WriteByte(',')
+				if !math.IsNaN(cw.HitRatio) {
+					b.WriteString(f(cw.HitRatio, 4))
+				}
+			}
 		}
 		b.WriteByte('\n')
 	}

@@ -156,6 +156,18 @@ func Text(w io.Writer, o *experiments.Outcome) error {
 		fmt.Fprintf(&b, "Autoscaling %s: %d scale events, %d reversals, instances mean %s (%d–%d), replica variation %d, %s instance-minutes churned\n",
 			rc.Name, c.ScaleEvents, c.Reversals, num(c.Instances.Mean), c.Instances.Min, c.Instances.Max, c.Variation, num(c.ChurnMinutes))
 	}
+	for _, i := range componentOrder(o.Result) {
+		rc := o.Result.Components[i]
+		c := s.Components[rc.Name]
+		if c.HitRatio == nil {
+			continue
+		}
+		if first {
+			b.WriteByte('\n')
+			first = false
+		}
+		fmt.Fprintf(&b, "Cache %s: hit ratio %s, stale reads %s of lookups, %s evictions\n", rc.Name, pct(*c.HitRatio), pct(*c.StaleReads), thousands(*c.Evictions))
+	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
 	if s.Wasted.Requests > 0 {
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))

@@ -99,7 +99,6 @@ func syntaxProblem(name string, err error) Problem {
 
 // planned explains keys of features capsim will have but this version lacks.
 var planned = map[string]string{
-	"cache":    "caches are not available in this version yet (planned: key-level caches)",
 	"database": "databases are not available in this version yet (planned: replicas and shards)",
 	"queue":    "queues are not available in this version yet",
 	"function": "serverless functions are not available in this version yet",
@@ -121,6 +120,10 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	for _, t := range top.named("service") {
 		cfg.Services = append(cfg.Services, d.service(t))
 	}
+	for _, t := range top.named("cache") {
+		cfg.Services = append(cfg.Services, d.cache(t))
+	}
+	sort.SliceStable(cfg.Services, func(i, j int) bool { return cfg.Services[i].Name < cfg.Services[j].Name })
 	for _, t := range top.named("balancer") {
 		cfg.Balancers = append(cfg.Balancers, d.balancer(t))
 	}
@@ -359,6 +362,18 @@ func (d *decoder) steps(t *table, key string) []model.Step {
 			step.Endpoint = st.str("endpoint", "")
 			step.Timeout = st.duration("timeout", 0)
 		}
+		switch cond := st.str("if", ""); cond {
+		case "":
+		case "hit":
+			step.If = model.IfHit
+		case "miss":
+			step.If = model.IfMiss
+		default:
+			d.errorf(st.key("if"), "want \"hit\" or \"miss\" (the endpoint's last cache lookup), got %q", cond)
+		}
+		if step.Kind == model.StepCall {
+			step.Write = st.boolean("write", false)
+		}
 		st.known = append(st.known, "cpu", "sleep", "call")
 		if kinds != 1 {
 			d.errorf(path, "a step needs exactly one of cpu, call or sleep; this one has %d", kinds)
@@ -371,7 +386,7 @@ func (d *decoder) steps(t *table, key string) []model.Step {
 			}
 		}
 		if step.Kind != model.StepCall {
-			for _, k := range []string{"endpoint", "timeout"} {
+			for _, k := range []string{"endpoint", "timeout", "write"} {
 				if st.has(k) {
 					st.known = append(st.known, k)
 					d.errorf(st.key(k), "only call steps take %s", k)
@@ -379,7 +394,6 @@ func (d *decoder) steps(t *table, key string) []model.Step {
 			}
 		}
 		st.done(map[string]string{
-			"if":      `"if" conditions on cache lookups are not available in this version yet`,
 			"retries": "retries are not available in this version yet",
 			"async":   "async calls are not available in this version yet",
 		})
@@ -545,7 +559,14 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 func (d *decoder) check(cfg *model.Config) {
 	kind := map[string]string{}
 	for _, s := range cfg.Services {
-		kind[s.Name] = "service"
+		k := "service"
+		if s.Cache != nil {
+			k = "cache"
+		}
+		if prev, dup := kind[s.Name]; dup {
+			d.errorf(k+"."+s.Name, "name %q is already used by a %s; component names must be unique", s.Name, prev)
+		}
+		kind[s.Name] = k
 	}
 	for _, b := range cfg.Balancers {
 		if k, dup := kind[b.Name]; dup {
@@ -571,8 +592,8 @@ func (d *decoder) check(cfg *model.Config) {
 	for _, b := range cfg.Balancers {
 		if k, ok := kind[b.To]; !ok {
 			unknown("balancer."+b.Name+".to", b.To)
-		} else if k != "service" {
-			d.errorf("balancer."+b.Name+".to", "%q is a %s; a balancer sends to a service", b.To, k)
+		} else if k == "balancer" {
+			d.errorf("balancer."+b.Name+".to", "%q is a %s; a balancer sends to a service or a cache", b.To, k)
 		}
 	}
 	for _, s := range cfg.Services {
@@ -642,11 +663,21 @@ func (d *decoder) checkEndpoints(cfg *model.Config) {
 		}
 	}
 	for _, s := range cfg.Services {
+		if s.Cache != nil {
+			continue
+		}
 		for _, e := range s.Endpoints {
 			prefix := stepsPath(&s, e.Name)
+			looked := false // a cache lookup came earlier in the endpoint
 			for i, st := range e.Steps {
+				if st.If != model.Always && !looked {
+					d.errorf(elem(prefix, i)+".if", "no cache lookup comes before this step in the endpoint: add { call = \"CACHE\" } before it")
+				}
 				if st.Kind == model.StepCall {
 					resolve(elem(prefix, i)+".call", st.Target, st.Endpoint, e.Name)
+					if b := backend[st.Target]; b != nil && b.Cache != nil && (st.Endpoint == "" || st.Endpoint == model.CacheGet) {
+						looked = true
+					}
 				}
 			}
 		}

@@ -29,7 +29,21 @@ func (d *decoder) plausibility(cfg *model.Config) {
 			visitCPU(cfg, svcIdx, lbTo, tr.To, ep, peak*weights[i], demand, 0)
 		}
 	}
+	keyless := ""
+	for _, tr := range cfg.Traffic {
+		if tr.Keys == nil && keyless == "" {
+			keyless = tr.Name
+		}
+	}
+	for _, s := range cfg.Services {
+		if s.Cache != nil && s.Cache.HitRatio < 0 && keyless != "" {
+			d.warnf("cache."+s.Name, "traffic.%s sends requests without keys: they all share one key in this key-level cache (give the traffic keys = \"zipf(s=0.8, n=100000)\")", keyless)
+		}
+	}
 	for i, s := range cfg.Services {
+		if s.Cache != nil && s.Cores == 1 && s.Endpoints[0].Steps[0].Kind == model.StepSleep {
+			continue // a cache without cores does not saturate
+		}
 		capacity := float64(s.Instances * s.Cores)
 		if ratio := demand[i] / capacity; ratio > 1 {
 			d.warnf("service."+s.Name, "offered cpu load at the traffic's peak is %.2f× the capacity of service.%s (%d instances × %d cores): queues will grow while the peak lasts", ratio, s.Name, s.Instances, s.Cores)
