@@ -98,10 +98,22 @@ type ComponentSummary struct {
 	Variation     int        `json:"replica_variation"`
 	ChurnMinutes  float64    `json:"churn_instance_minutes"`
 	CostUSD       float64    `json:"cost_usd"`
-	// Caches.
+	// Caches and databases.
 	HitRatio   *float64 `json:"hit_ratio,omitempty"`
-	StaleReads *float64 `json:"stale_reads,omitempty"` // stale hits / lookups
+	StaleReads *float64 `json:"stale_reads,omitempty"` // caches: stale hits / lookups; databases: stale reads / reads
 	Evictions  *int64   `json:"evictions,omitempty"`
+	Nodes      []Node   `json:"nodes,omitempty"`
+}
+
+// Node is one database node.
+type Node struct {
+	Role        string  `json:"role"`
+	Shard       int     `json:"shard"`
+	Utilization float64 `json:"utilization"`
+	Requests    int64   `json:"requests"`
+	Latency     Latency `json:"latency_ms"`
+	Queue       Queue   `json:"queue"`
+	Rejected    int64   `json:"rejected"`
 }
 
 // Instances over time.
@@ -190,6 +202,17 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			}
 			ev := k.Evictions
 			cs.HitRatio, cs.StaleReads, cs.Evictions = &hr, &st, &ev
+		}
+		if d := c.Database; d != nil {
+			var st float64
+			if d.Reads > 0 {
+				st = round(float64(d.StaleReads)/float64(d.Reads), 6)
+			}
+			cs.StaleReads = &st
+			for _, n := range d.Nodes {
+				cs.Nodes = append(cs.Nodes, Node{Role: n.Role, Shard: n.Shard, Utilization: round(n.Utilization, 4),
+					Requests: n.Requests, Latency: latency(n.Latency), Queue: Queue{Mean: round(n.QueueMean, 4), Max: n.QueueMax}, Rejected: n.Rejected})
+			}
 		}
 		if c.Kind != "balancer" {
 			u := round(c.Utilization, 4)

@@ -107,6 +107,7 @@ type ServiceConfig struct {
 	Endpoints    []EndpointConfig
 
 	Cache       *CacheConfig     // non-nil: the service is a cache (endpoints get, set, invalidate)
+	Database    *DatabaseConfig  // non-nil: the service is a database (endpoints read, write); its instances are the nodes
 	Autoscale   *AutoscaleConfig // nil: a fixed fleet of Instances
 	StartDelay  sim.Time         // from being asked for (and billed) to taking requests
 	Warmup      sim.Time         // after start, cpu runs at WarmupSpeed for this long
@@ -155,6 +156,25 @@ const (
 	CacheSet        = "set"
 	CacheInvalidate = "invalidate"
 )
+
+// Database endpoints.
+const (
+	DBRead  = "read"
+	DBWrite = "write"
+)
+
+// DatabaseConfig makes a service a database: Shards × (1 primary +
+// Replicas) nodes, which are the service's instances, shard by shard,
+// primary first. Writes go to the key's shard primary; reads go where
+// ReadFrom says.
+type DatabaseConfig struct {
+	Replicas       int
+	Shards         int
+	ShardBy        string // "hash" or "range"
+	ReadFrom       string // "replicas", "primary" or "any"
+	ReplicationLag dist.Dist
+	KeySpace       uint64 // keys 1..KeySpace, for range sharding
+}
 
 // CacheConfig makes a service a cache. Either HitRatio (a fixed
 // probability, no keys involved) or a key-level cache of Capacity keys with

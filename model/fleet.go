@@ -10,6 +10,7 @@ const churnWindow = 10 * sim.Minute
 type instanceMetrics struct {
 	busy     sim.Level // cores in use
 	load     sim.Level // requests at the instance
+	waiting  sim.Level // requests waiting for admission or a core
 	arrivals int64
 
 	// At the last scrape.

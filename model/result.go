@@ -67,7 +67,8 @@ type ComponentResult struct {
 	Variation   int      // total variation: the sum of |change| over scale events
 	Churn       sim.Time // instance-time paid for instances removed within 10 minutes of being asked for
 
-	Cache *CacheResult // caches only
+	Cache    *CacheResult    // caches only
+	Database *DatabaseResult // databases only
 
 	Arrivals, Departures, Rejected int64
 	Latency                        Latency // of calls answered ok
@@ -90,6 +91,25 @@ type CacheResult struct {
 	Evictions    int64 // since the start of the run
 	Expirations  int64
 	Entries      int // keys held at the end
+}
+
+// DatabaseResult is a database's outcome over the measured period.
+type DatabaseResult struct {
+	Reads      int64
+	StaleReads int64 // replica reads older than the key's latest write
+	Nodes      []NodeResult
+}
+
+// NodeResult is one database node.
+type NodeResult struct {
+	Role        string // "primary" or "replica"
+	Shard       int
+	Utilization float64
+	Requests    int64
+	Rejected    int64
+	Latency     Latency
+	QueueMean   float64
+	QueueMax    int64
 }
 
 // Instances describes a component's instance count over time.
@@ -117,7 +137,8 @@ type ComponentWindow struct {
 	Queue       float64
 	P99         sim.Time
 	Rejected    int64
-	HitRatio    float64 // caches: hits / lookups in the window (NaN: no lookup)
+	HitRatio    float64   // caches: hits / lookups in the window (NaN: no lookup)
+	Nodes       []float64 // databases: utilisation of each node
 }
 
 func summarize(h *sim.Histogram) Latency {
@@ -201,6 +222,12 @@ func (s *Sim) closeWindow() {
 			Instances: svc.fleet.replicas, Ready: len(svc.ready), Utilization: util,
 			Queue: q, P99: svc.stats.winLat.Quantile(0.99), Rejected: svc.stats.winRej,
 		}
+		if svc.db != nil {
+			for i := range svc.insts {
+				b, _ := svc.insts[i].metrics.busy.CloseWindow(now)
+				cw.Nodes = append(cw.Nodes, b/float64(svc.cores))
+			}
+		}
 		if k := svc.cache; k != nil {
 			cw.HitRatio = math.NaN()
 			if n := k.win.hits + k.win.misses; n > 0 {
@@ -265,10 +292,26 @@ func (s *Sim) Finish() *Result {
 	}
 	for _, svc := range s.services {
 		kind := "service"
-		if k := svc.cache; k != nil {
+		switch {
+		case svc.cache != nil:
 			kind = "cache"
+		case svc.db != nil:
+			kind = "database"
 		}
 		c := componentResult(svc.cfg.Name, kind, &svc.stats, now)
+		if d := svc.db; d != nil {
+			c.Database = &DatabaseResult{Reads: d.reads, StaleReads: d.stale}
+			for i := range svc.insts {
+				m := &svc.insts[i].metrics
+				c.Database.Nodes = append(c.Database.Nodes, NodeResult{
+					Role: d.role(i), Shard: i / d.perShard,
+					Utilization: m.busy.Mean(now) / float64(svc.cores),
+					Requests:    d.nodes[i].requests, Rejected: d.nodes[i].rejected,
+					Latency:   summarize(d.nodes[i].lat),
+					QueueMean: m.waiting.Mean(now), QueueMax: m.waiting.Max(),
+				})
+			}
+		}
 		if k := svc.cache; k != nil {
 			c.Cache = &CacheResult{Hits: k.stats.hits, Misses: k.stats.misses, Stale: k.stats.stale}
 			if k.store != nil {

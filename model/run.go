@@ -116,7 +116,8 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 	s := &Sim{cfg: cfg, global: newTrafficStats()}
 	s.eng.SetHandler(s)
 	for i := range cfg.Services {
-		if c := cfg.Services[i].Cache; c != nil && c.HitRatio < 0 {
+		sc := &cfg.Services[i]
+		if c := sc.Cache; (c != nil && c.HitRatio < 0) || (sc.Database != nil && sc.Database.Replicas > 0) {
 			s.lastWrite = map[uint64]sim.Time{}
 		}
 	}
@@ -201,6 +202,9 @@ func ResolveEndpoint(svc *ServiceConfig, name, callerEP string) (int, error) {
 	}
 	if name == "" && svc.Cache != nil {
 		name = CacheGet
+	}
+	if name == "" && svc.Database != nil {
+		name = DBRead
 	}
 	if name != "" {
 		if i := find(name); i >= 0 {
@@ -370,7 +374,11 @@ func (s *Sim) deliver(ci int32) {
 		return
 	}
 	svc := s.services[c.tgt.idx]
-	c.inst = svc.pick()
+	if svc.db != nil {
+		c.inst = svc.db.pick(s.reqs[c.req].key, c.ep == svc.db.readEP)
+	} else {
+		c.inst = svc.pick()
+	}
 	svc.arrive(s, ci)
 }
 
@@ -379,7 +387,11 @@ func (s *Sim) forward(ci int32) {
 	c := &s.calls[ci]
 	lb := s.balancers[c.via-1]
 	svc := s.services[c.tgt.idx]
-	c.inst = svc.pickWith(lb.picker, lb.rngPick)
+	if svc.db != nil {
+		c.inst = svc.db.pick(s.reqs[c.req].key, c.ep == svc.db.readEP)
+	} else {
+		c.inst = svc.pickWith(lb.picker, lb.rngPick)
+	}
 	svc.arrive(s, ci)
 }
 
@@ -447,6 +459,13 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	if o == outOK {
 		if svc.cache != nil {
 			s.cacheOp(ci, svc)
+		}
+		if svc.db != nil {
+			if c.ep == svc.db.readEP {
+				s.dbRead(svc, c)
+			} else {
+				s.recordWrite(c.req)
+			}
 		}
 		if c.lookup == lookupMiss {
 			s.fill(c)

@@ -133,6 +133,10 @@ type service struct {
 	ready []int32 // ready instances, oldest first: what balancers choose from
 	fleet fleet   // instance counts, autoscaler and thrashing statistics
 	cache *cache  // non-nil for caches
+	db    *db     // non-nil for databases
+	// perInstance keeps per-instance levels (for autoscaling metrics and
+	// database node statistics); other services skip that cost.
+	perInstance bool
 
 	busy  sim.Level // cores in use over all instances
 	stats componentStats
@@ -165,6 +169,10 @@ func newService(c *ServiceConfig, idx int32, seed uint64) *service {
 	if c.Cache != nil {
 		s.cache = newCache(c, seed)
 	}
+	if c.Database != nil {
+		s.db = newDB(c, seed)
+	}
+	s.perInstance = s.fleet.scaler != nil || s.db != nil
 	return s
 }
 
@@ -208,7 +216,7 @@ func (s *service) arrive(sm *Sim, ci int32) {
 	}
 	in := &s.insts[c.inst]
 	in.load++
-	if s.fleet.scaler != nil {
+	if s.perInstance {
 		in.metrics.arrive(now, 1)
 	}
 	if s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency {
@@ -217,7 +225,7 @@ func (s *service) arrive(sm *Sim, ci int32) {
 	}
 	if s.cfg.Queue == Unlimited || in.admitQ.len() < s.cfg.Queue {
 		in.admitQ.push(ci)
-		s.stats.waiting.Add(now, 1)
+		s.wait(in, now, 1)
 		return
 	}
 	sm.finishCall(ci, outRejected)
@@ -235,7 +243,7 @@ func (s *service) requestCore(sm *Sim, ci int32, d sim.Time) {
 	if in.busy < s.cores {
 		in.busy++
 		s.busy.Add(now, 1)
-		if s.fleet.scaler != nil {
+		if s.perInstance {
 			in.metrics.busy.Add(now, 1)
 		}
 		c.cpuFrom = now
@@ -244,7 +252,15 @@ func (s *service) requestCore(sm *Sim, ci int32, d sim.Time) {
 	}
 	c.demand = d
 	in.cpuQ.push(ci)
-	s.stats.waiting.Add(sm.eng.Now(), 1)
+	s.wait(in, now, 1)
+}
+
+// wait changes the number of calls waiting at instance in.
+func (s *service) wait(in *instance, now sim.Time, d int64) {
+	s.stats.waiting.Add(now, d)
+	if s.perInstance {
+		in.metrics.waiting.Add(now, d)
+	}
 }
 
 // releaseCore frees a core of instance i, handing it straight to the next
@@ -254,7 +270,7 @@ func (s *service) releaseCore(sm *Sim, i int32) {
 	now := sm.eng.Now()
 	if in.cpuQ.len() > 0 {
 		next := in.cpuQ.pop()
-		s.stats.waiting.Add(now, -1)
+		s.wait(in, now, -1)
 		c := &sm.calls[next]
 		c.cpuFrom = now
 		sm.eng.After(c.demand, opCPUDone, next, c.token)
@@ -262,7 +278,7 @@ func (s *service) releaseCore(sm *Sim, i int32) {
 	}
 	in.busy--
 	s.busy.Add(now, -1)
-	if s.fleet.scaler != nil {
+	if s.perInstance {
 		in.metrics.busy.Add(now, -1)
 	}
 }
@@ -270,13 +286,17 @@ func (s *service) releaseCore(sm *Sim, i int32) {
 // depart updates statistics and frees the concurrency slot of call ci.
 func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	c := &sm.calls[ci]
-	s.stats.depart(o, c.arrived, now, c.arrived >= s.stats.start)
+	measured := c.arrived >= s.stats.start
+	s.stats.depart(o, c.arrived, now, measured)
 	if c.inst < 0 {
 		return
 	}
+	if s.db != nil && measured {
+		s.db.depart(c.inst, o, now-c.arrived)
+	}
 	in := &s.insts[c.inst]
 	in.load--
-	if s.fleet.scaler != nil {
+	if s.perInstance {
 		in.metrics.arrive(now, -1)
 	}
 	if c.active {
@@ -284,7 +304,7 @@ func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 		in.active--
 		if in.admitQ.len() > 0 {
 			next := in.admitQ.pop()
-			s.stats.waiting.Add(now, -1)
+			s.wait(in, now, -1)
 			// Admit through an event at the same instant: a chain of calls
 			// that fail at once would otherwise recurse once per queued call.
 			sm.eng.At(now, opAdmit, next, 0)
@@ -298,6 +318,15 @@ func (s *service) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 func (s *service) resetStats(now sim.Time) {
 	if s.cache != nil {
 		s.cache.stats = cacheStats{}
+	}
+	if s.db != nil {
+		s.db.resetStats()
+	}
+	if s.perInstance {
+		for i := range s.insts {
+			s.insts[i].metrics.busy.ResetRun(now)
+			s.insts[i].metrics.waiting.ResetRun(now)
+		}
 	}
 	s.busy.ResetRun(now)
 	s.stats.reset(now)

@@ -41,6 +41,11 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 		if c.Cache != nil {
 			b.WriteString("," + n + ".hit_ratio")
 		}
+		if c.Database != nil {
+			for _, name := range nodeNames(c.Database) {
+				b.WriteString("," + n + "." + name + ".utilization")
+			}
+		}
 	}
 	b.WriteByte('\n')
 	ms := func(t sim.Time) string { return f(t.Millis(), 3) }
@@ -64,6 +69,9 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 					b.WriteString(f(cw.HitRatio, 4))
 				}
 			}
+			for _, u := range cw.Nodes {
+				b.WriteString("," + f(u, 4))
+			}
 		}
 		b.WriteByte('\n')
 	}
@@ -80,4 +88,23 @@ func DecisionsCSV(o *experiments.Outcome) []byte {
 			strconv.Itoa(d.From) + "," + strconv.Itoa(d.To) + "," + d.Reason + "\n")
 	}
 	return b.Bytes()
+}
+
+// nodeNames names database nodes in column headers: s0.primary,
+// s0.replica1, ...
+func nodeNames(d *model.DatabaseResult) []string {
+	var names []string
+	k := 0
+	for i, n := range d.Nodes {
+		if i > 0 && n.Shard != d.Nodes[i-1].Shard {
+			k = 0
+		}
+		name := "s" + strconv.Itoa(n.Shard) + ".primary"
+		if n.Role == "replica" {
+			k++
+			name = "s" + strconv.Itoa(n.Shard) + ".replica" + strconv.Itoa(k)
+		}
+		names = append(names, name)
+	}
+	return names
 }

@@ -168,6 +168,31 @@ func Text(w io.Writer, o *experiments.Outcome) error {
 		}
 		fmt.Fprintf(&b, "Cache %s: hit ratio %s, stale reads %s of lookups, %s evictions\n", rc.Name, pct(*c.HitRatio), pct(*c.StaleReads), thousands(*c.Evictions))
 	}
+	for _, i := range componentOrder(o.Result) {
+		rc := o.Result.Components[i]
+		c := s.Components[rc.Name]
+		if c.Nodes == nil {
+			continue
+		}
+		if first {
+			b.WriteByte('\n')
+			first = false
+		}
+		fmt.Fprintf(&b, "Database %s: stale reads %s of reads; node utilisation", rc.Name, pct(*c.StaleReads))
+		const shown = 12
+		for k, n := range c.Nodes {
+			if k == shown {
+				fmt.Fprintf(&b, " … (%d more in summary.json)", len(c.Nodes)-shown)
+				break
+			}
+			role := "P"
+			if n.Role == "replica" {
+				role = "R"
+			}
+			fmt.Fprintf(&b, " s%d%s %s", n.Shard, role, f(100*n.Utilization, 0)+"%")
+		}
+		b.WriteByte('\n')
+	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
 	if s.Wasted.Requests > 0 {
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))

@@ -99,7 +99,6 @@ func syntaxProblem(name string, err error) Problem {
 
 // planned explains keys of features capsim will have but this version lacks.
 var planned = map[string]string{
-	"database": "databases are not available in this version yet (planned: replicas and shards)",
 	"queue":    "queues are not available in this version yet",
 	"function": "serverless functions are not available in this version yet",
 	"fault":    "faults are not available in this version yet",
@@ -123,6 +122,9 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	for _, t := range top.named("cache") {
 		cfg.Services = append(cfg.Services, d.cache(t))
 	}
+	for _, t := range top.named("database") {
+		cfg.Services = append(cfg.Services, d.database(t))
+	}
 	sort.SliceStable(cfg.Services, func(i, j int) bool { return cfg.Services[i].Name < cfg.Services[j].Name })
 	for _, t := range top.named("balancer") {
 		cfg.Balancers = append(cfg.Balancers, d.balancer(t))
@@ -130,6 +132,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	for _, t := range top.named("traffic") {
 		cfg.Traffic = append(cfg.Traffic, d.traffic(t, cfg.Duration))
 	}
+	d.keySpaces(cfg)
 	top.done(planned)
 	if len(cfg.Traffic) == 0 {
 		d.errorf("traffic", "no traffic: add a [traffic.NAME] table with to = … and rate = …")
@@ -560,8 +563,11 @@ func (d *decoder) check(cfg *model.Config) {
 	kind := map[string]string{}
 	for _, s := range cfg.Services {
 		k := "service"
-		if s.Cache != nil {
+		switch {
+		case s.Cache != nil:
 			k = "cache"
+		case s.Database != nil:
+			k = "database"
 		}
 		if prev, dup := kind[s.Name]; dup {
 			d.errorf(k+"."+s.Name, "name %q is already used by a %s; component names must be unique", s.Name, prev)
@@ -619,6 +625,17 @@ func (d *decoder) check(cfg *model.Config) {
 	d.checkCycles(cfg)
 	if len(d.errs) > 0 {
 		return
+	}
+	// A write step calling a database writes, unless it names the endpoint.
+	for i := range cfg.Services {
+		for e := range cfg.Services[i].Endpoints {
+			steps := cfg.Services[i].Endpoints[e].Steps
+			for k := range steps {
+				if st := &steps[k]; st.Kind == model.StepCall && st.Write && st.Endpoint == "" && kind[st.Target] == "database" {
+					st.Endpoint = model.DBWrite
+				}
+			}
+		}
 	}
 	d.checkEndpoints(cfg)
 	if len(d.errs) > 0 {
@@ -745,4 +762,25 @@ func stepsPath(s *model.ServiceConfig, endpoint string) string {
 		return "service." + s.Name + ".steps"
 	}
 	return "service." + s.Name + ".endpoint." + endpoint + ".steps"
+}
+
+// keySpaces tells range-sharded databases how many keys there are: the
+// largest key space of the traffic.
+func (d *decoder) keySpaces(cfg *model.Config) {
+	var n uint64
+	for _, tr := range cfg.Traffic {
+		if tr.Keys != nil {
+			n = max(n, tr.Keys.N())
+		}
+	}
+	for i := range cfg.Services {
+		db := cfg.Services[i].Database
+		if db == nil {
+			continue
+		}
+		db.KeySpace = n
+		if db.ShardBy == "range" && db.Shards > 1 && n == 0 {
+			d.errorf("database."+cfg.Services[i].Name+".shard_by", "range sharding needs request keys: give the traffic keys = \"zipf(s=0.9, n=100000)\"")
+		}
+	}
 }

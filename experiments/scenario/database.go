@@ -1,0 +1,50 @@
+package scenario
+
+import (
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/sim"
+)
+
+// database reads [database.NAME]: shards × (1 primary + replicas) nodes,
+// each with cores and a connection limit; endpoints read and write.
+func (d *decoder) database(t *table) model.ServiceConfig {
+	db := &model.DatabaseConfig{}
+	s := model.ServiceConfig{Name: t.name(), Database: db}
+	db.Replicas = int(t.integer("replicas", 0, 0, 1000, false))
+	db.Shards = int(t.integer("shards", 1, 1, 10_000, false))
+	if db.Shards*(1+db.Replicas) > 100_000 {
+		d.errorf(t.key("shards"), "%d shards × %d nodes is more than 100000 nodes", db.Shards, 1+db.Replicas)
+		db.Shards, db.Replicas = 1, 0
+	}
+	s.Instances = db.Shards * (1 + db.Replicas)
+	db.ShardBy = t.str("shard_by", "hash")
+	if db.ShardBy != "hash" && db.ShardBy != "range" {
+		d.errorf(t.key("shard_by"), "want \"hash\" or \"range\" (over the request key), got %q", db.ShardBy)
+	}
+	def := "replicas"
+	db.ReadFrom = t.str("read_from", def)
+	if db.ReadFrom != "replicas" && db.ReadFrom != "primary" && db.ReadFrom != "any" {
+		d.errorf(t.key("read_from"), "want \"replicas\", \"primary\" or \"any\", got %q", db.ReadFrom)
+	}
+	db.ReplicationLag = t.distribution("replication_lag")
+	s.Cores = int(t.integer("cores", 4, 1, 4096, false))
+	s.Concurrency = int(t.integer("connections", 100, 1, 10_000_000, true))
+	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
+	s.PricePerHour = d.price(t)
+	s.NewPicker = func() model.Picker { return nil } // nodes are chosen by key and role
+	read := t.distribution("read")
+	if read == nil && !t.has("read") {
+		read = dist.NewExp(float64(2 * sim.Millisecond))
+	}
+	write := t.distribution("write")
+	if write == nil && !t.has("write") {
+		write = dist.NewExp(float64(5 * sim.Millisecond))
+	}
+	s.Endpoints = []model.EndpointConfig{
+		{Name: model.DBRead, Steps: []model.Step{{Kind: model.StepCPU, Dist: read, P: 1}}},
+		{Name: model.DBWrite, Steps: []model.Step{{Kind: model.StepCPU, Dist: write, P: 1}}},
+	}
+	t.done(map[string]string{"autoscale": "databases do not autoscale in this version"})
+	return s
+}
