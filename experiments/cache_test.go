@@ -119,3 +119,24 @@ func TestFixedHitRatio(t *testing.T) {
 		t.Errorf("hit ratio %v, want 0.7", h)
 	}
 }
+
+// on_write = "invalidate" or "update" keeps the cache fresh without
+// explicit calls; an endpoint marked write = true writes its key.
+func TestCacheOnWrite(t *testing.T) {
+	src := cacheAside(`mix = { read = 9, write = 1 }`)
+	src = replaceOnce(src, `steps = [ { cpu = "exp(1ms)" }, { call = "redis" }, { call = "db", if = "miss" } ]`, `
+[service.web.endpoint.read]
+steps = [ { cpu = "exp(1ms)" }, { call = "redis" }, { call = "db", if = "miss" } ]
+[service.web.endpoint.write]
+write = true
+steps = [ { cpu = "exp(1ms)" }, { call = "db" } ]`)
+	src += "ttl = \"60s\"\n"
+	stale := func(sets ...string) float64 {
+		return *runTOML(t, src, sets...).Summary.Components["redis"].StaleReads
+	}
+	none, inv, upd := stale(), stale("cache.redis.on_write=invalidate"), stale("cache.redis.on_write=update")
+	t.Logf("stale reads: none %.4f, invalidate %.5f, update %.5f", none, inv, upd)
+	if none < 0.1 || inv > none/20 || upd > none/20 {
+		t.Errorf("stale reads: none %v, invalidate %v, update %v", none, inv, upd)
+	}
+}

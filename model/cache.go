@@ -103,8 +103,25 @@ func (s *Sim) fill(c *call) {
 
 // recordWrite notes that the request's key was written now, for stale-read
 // accounting.
+//
+// Key-level caches with an OnWrite rule react at once: "invalidate" drops
+// the key, "update" stores the new value (write-through).
 func (s *Sim) recordWrite(req int32) {
-	if s.lastWrite != nil {
-		s.lastWrite[s.reqs[req].key] = s.eng.Now()
+	if s.lastWrite == nil {
+		return
+	}
+	key, now := s.reqs[req].key, s.eng.Now()
+	s.lastWrite[key] = now
+	for _, svc := range s.services {
+		k := svc.cache
+		if k == nil || k.store == nil {
+			continue
+		}
+		switch k.cfg.OnWrite {
+		case "invalidate":
+			k.store.Delete(key)
+		case "update":
+			k.store.Put(key, now, now)
+		}
 	}
 }

@@ -118,6 +118,7 @@ type ServiceConfig struct {
 type EndpointConfig struct {
 	Name  string
 	Steps []Step
+	Write bool // completing the endpoint successfully writes the request's key
 }
 
 // StepKind is what a step does.
@@ -184,6 +185,7 @@ type CacheConfig struct {
 	Capacity int
 	Eviction keycache.Policy
 	TTL      sim.Time // 0: entries do not expire
+	OnWrite  string   // "" (nothing), "invalidate" or "update": when a request writes its key
 }
 
 // Picker chooses the instance that receives a request. Implementations live

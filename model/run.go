@@ -470,6 +470,9 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 		if c.lookup == lookupMiss {
 			s.fill(c)
 		}
+		if svc.eps[c.ep].write {
+			s.recordWrite(c.req)
+		}
 	}
 	svc.depart(s, ci, o, now)
 	if c.via > 0 {

@@ -32,6 +32,7 @@ const (
 type endpoint struct {
 	name  string
 	steps []step
+	write bool
 }
 
 type step struct {
@@ -155,7 +156,7 @@ func newService(c *ServiceConfig, idx int32, seed uint64) *service {
 		stats:     newComponentStats(),
 	}
 	for _, e := range c.Endpoints {
-		ep := endpoint{name: e.Name}
+		ep := endpoint{name: e.Name, write: e.Write}
 		for _, st := range e.Steps {
 			p := st.P
 			if p <= 0 || p > 1 {

@@ -33,7 +33,7 @@ func (d *decoder) cache(t *table) model.ServiceConfig {
 		} else {
 			c.HitRatio = hr
 		}
-		for _, k := range []string{"capacity", "eviction", "ttl"} {
+		for _, k := range []string{"capacity", "eviction", "ttl", "on_write"} {
 			if t.has(k) {
 				t.known = append(t.known, k)
 				d.errorf(t.key(k), "give either hit_ratio (a fixed probability) or capacity/eviction/ttl (a key-level cache), not both")
@@ -52,6 +52,11 @@ func (d *decoder) cache(t *table) model.ServiceConfig {
 		}
 		c.Eviction = ev
 		c.TTL = t.duration("ttl", 0)
+		switch c.OnWrite = t.str("on_write", ""); c.OnWrite {
+		case "", "invalidate", "update":
+		default:
+			d.errorf(t.key("on_write"), "want \"invalidate\" or \"update\" (what the cache does when a request writes its key), got %q", c.OnWrite)
+		}
 	}
 	step := model.Step{Kind: kind, Dist: lookup, P: 1}
 	for _, ep := range []string{model.CacheGet, model.CacheSet, model.CacheInvalidate} {

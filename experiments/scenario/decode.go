@@ -317,7 +317,7 @@ func (d *decoder) service(t *table) model.ServiceConfig {
 		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps")})
 	}
 	for _, e := range t.named("endpoint") {
-		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps")})
+		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps"), Write: e.boolean("write", false)})
 		e.done(nil)
 	}
 	if t.has("steps") && t.has("endpoint") {
