@@ -47,15 +47,7 @@ func (d *db) shard(key uint64) int {
 		k := min(max(key, 1), space) - 1
 		return int(k * uint64(n) / space) // contiguous, equal key ranges
 	}
-	return int(mix64(key) % uint64(n))
-}
-
-func mix64(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	return x ^ x>>33
+	return int(sim.Mix64(key) % uint64(n))
 }
 
 // pick chooses the node for a call: the shard's primary for writes, and for

@@ -162,14 +162,8 @@ func (d *decoder) fraction(t *table, key string) float64 {
 // schedule reads scheduled actions: [ { at = "10m", min = 20, max = 80, instances = 30 } ].
 func (d *decoder) schedule(t *table) []model.ScheduledAction {
 	var out []model.ScheduledAction
-	for i, v := range t.list("schedule") {
-		path := elem(t.key("schedule"), i)
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.errorf(path, "want { at = \"10m\", min = 20, max = 80, instances = 30 }, got %s", typeName(v))
-			continue
-		}
-		st := d.table(path, m)
+	for _, st := range d.tables(t, "schedule", `{ at = "10m", min = 20, max = 80, instances = 30 }`) {
+		path := st.path
 		a := model.ScheduledAction{At: st.duration("at", 0)}
 		a.Min = int(st.integer("min", 0, 1, 100_000, false))
 		a.Max = int(st.integer("max", 0, 1, 100_000, false))
@@ -203,14 +197,7 @@ func (d *decoder) scalingRules(parent *table, key string, def policies.ScalingRu
 	t.known = append(t.known, "policies")
 	if t.has("policies") {
 		r.Policies = nil
-		for i, v := range t.list("policies") {
-			path := elem(t.key("policies"), i)
-			m, ok := v.(map[string]any)
-			if !ok {
-				d.errorf(path, "want { type = \"pods\", value = 4, period = \"15s\" }, got %s", typeName(v))
-				continue
-			}
-			pt := d.table(path, m)
+		for _, pt := range d.tables(t, "policies", `{ type = "pods", value = 4, period = "15s" }`) {
 			var p policies.ScalingPolicy
 			switch typ := pt.str("type", ""); typ {
 			case "pods":
@@ -252,14 +239,8 @@ func (d *decoder) stepRules(parent *table, key, cmp string) policies.StepRules {
 	if len(list) == 0 {
 		d.errorf(t.key("steps"), "missing: give at least one step, such as { change = 1 }")
 	}
-	for i, v := range list {
-		path := elem(t.key("steps"), i)
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.errorf(path, "want { lower = 0, upper = 0.1, change = 1 }, got %s", typeName(v))
-			continue
-		}
-		st := d.table(path, m)
+	for _, st := range d.tables(t, "steps", `{ lower = 0, upper = 0.1, change = 1 }`) {
+		path := st.path
 		s := policies.StepAdjustment{Lower: math.Inf(-1), Upper: math.Inf(1)}
 		if x, ok := st.number("lower"); ok {
 			s.Lower = x

@@ -340,14 +340,8 @@ func (d *decoder) steps(t *table, key string) []model.Step {
 		return nil
 	}
 	var out []model.Step
-	for i, v := range list {
-		path := elem(t.key(key), i)
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.errorf(path, "want a step table such as { cpu = \"exp(5ms)\" }, got %s", typeName(v))
-			continue
-		}
-		st := d.table(path, m)
+	for _, st := range d.tables(t, key, `a step table such as { cpu = "exp(5ms)" }`) {
+		path := st.path
 		step := model.Step{P: 1}
 		kinds := 0
 		if st.has("cpu") {
@@ -449,14 +443,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 	if t.has("stages") {
 		kinds++
 		c.StartRate, _ = t.rate("start_rate")
-		for i, v := range t.list("stages") {
-			path := elem(t.key("stages"), i)
-			m, ok := v.(map[string]any)
-			if !ok {
-				d.errorf(path, "want { duration = \"1m\", target = 100 }, got %s", typeName(v))
-				continue
-			}
-			st := d.table(path, m)
+		for _, st := range d.tables(t, "stages", `{ duration = "1m", target = 100 }`) {
 			var s model.Stage
 			s.Duration = st.duration("duration", 0)
 			if s.Duration <= 0 {
@@ -523,14 +510,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 			d.errorf(t.key("mix"), "empty: give endpoint weights, e.g. mix = { browse = 0.9, buy = 0.1 }")
 		}
 	}
-	for i, v := range t.list("session") {
-		path := elem(t.key("session"), i)
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.errorf(path, "want { endpoint = \"browse\", think = \"exp(5s)\" }, got %s", typeName(v))
-			continue
-		}
-		st := d.table(path, m)
+	for _, st := range d.tables(t, "session", `{ endpoint = "browse", think = "exp(5s)" }`) {
 		s := model.SessionStep{Endpoint: st.str("endpoint", ""), Think: st.distribution("think")}
 		st.done(nil)
 		c.Session = append(c.Session, s)

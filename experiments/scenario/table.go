@@ -410,3 +410,19 @@ func (t *table) list(k string) []any {
 }
 
 func elem(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// tables returns the tables of the array t.key (an array of inline tables
+// or [[tables]]), reporting any other element against the example form.
+func (d *decoder) tables(t *table, key, example string) []*table {
+	var out []*table
+	for i, v := range t.list(key) {
+		path := elem(t.key(key), i)
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.errorf(path, "want %s, got %s", example, typeName(v))
+			continue
+		}
+		out = append(out, d.table(path, m))
+	}
+	return out
+}

@@ -101,16 +101,8 @@ func (c *Cache) Len() int { return c.n }
 // Cap is the capacity.
 func (c *Cache) Cap() int { return len(c.keys) }
 
-func hash(k uint64) uint64 {
-	k ^= k >> 33
-	k *= 0xff51afd7ed558ccd
-	k ^= k >> 33
-	k *= 0xc4ceb9fe1a85ec53
-	return k ^ k>>33
-}
-
 func (c *Cache) find(k uint64) (pos uint64, slot int32) {
-	for i := hash(k) & c.mask; ; i = (i + 1) & c.mask {
+	for i := sim.Mix64(k) & c.mask; ; i = (i + 1) & c.mask {
 		switch c.tkeys[i] {
 		case 0:
 			return i, none
@@ -130,7 +122,7 @@ func (c *Cache) tableDelete(pos uint64) {
 			if c.tkeys[j] == 0 {
 				return
 			}
-			home := hash(c.tkeys[j]-1) & c.mask
+			home := sim.Mix64(c.tkeys[j]-1) & c.mask
 			// Move j into the hole if its home is not in (pos, j].
 			if (j > pos && (home <= pos || home > j)) || (j < pos && home <= pos && home > j) {
 				c.tkeys[pos], c.tslots[pos] = c.tkeys[j], c.tslots[j]
