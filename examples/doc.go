@@ -4,12 +4,17 @@ package examples
 
 import (
 	"embed"
+	"io/fs"
 	"sort"
 	"strings"
 )
 
-//go:embed *.toml
+//go:embed *.toml traces/*.csv.gz traces/README.md
 var files embed.FS
+
+// Files holds the examples and the data files they name (traces), for
+// scenario.Parse.
+func Files() fs.FS { return files }
 
 // Default is the example `capsim run` runs without arguments.
 const Default = "ticketing-onsale"
@@ -19,7 +24,9 @@ func Names() []string {
 	entries, _ := files.ReadDir(".")
 	var names []string
 	for _, e := range entries {
-		names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+		if strings.HasSuffix(e.Name(), ".toml") {
+			names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+		}
 	}
 	sort.Strings(names)
 	return names

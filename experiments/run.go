@@ -58,6 +58,9 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 		}
 		r = s.Finish()
 	}
+	if err := s.TraceError(); err != nil {
+		return nil, err
+	}
 	return &Outcome{Config: &cfg, Result: r, Summary: summarize(&cfg, sloSpecs(sc.SLO), seed, r)}, nil
 }
 

@@ -40,6 +40,18 @@ type TrafficConfig struct {
 	Stages    []Stage
 	Uniform   bool // evenly spaced arrivals instead of Poisson
 
+	// A recorded trace, replayed: each row is a request (or, with
+	// TraceCounts, a count of requests in an interval).
+	Trace       func() (TraceReader, error) // opens the trace afresh for each run
+	TraceCounts bool                        // rows are per-interval counts, replayed as a Poisson rate
+	Interval    sim.Time                    // TraceCounts: the interval a count covers
+	Speedup     float64                     // > 1 compresses time
+	RateScale   float64                     // < 1 thins, > 1 clones requests (with fresh keys)
+	Loop        bool                        // start over when the trace ends
+	Spread      Spread                      // how requests sharing a timestamp are placed within its resolution
+	Resolution  sim.Time                    // timestamp resolution (for Spread)
+	EndpointMap map[string]string           // trace endpoint value → endpoint name
+
 	// Users arriving over a period (Gatling-style injection).
 	Users int64
 	Over  sim.Time
@@ -52,6 +64,34 @@ type TrafficConfig struct {
 	Session  []SessionStep
 	Keys     dist.Keys // nil: requests carry no key
 }
+
+// TraceRow is one row of a trace: a request at At (since the trace's
+// origin), with its key and endpoint, or for count traces Count requests in
+// [At, At+Interval).
+type TraceRow struct {
+	At       sim.Time
+	Key      uint64
+	Endpoint string
+	Count    int64
+}
+
+// TraceReader streams a trace's rows in time order. Next reports false at
+// the end or on an error, which Err then returns. Readers keep only the row
+// at hand, so a trace of any length replays in constant memory.
+type TraceReader interface {
+	Next() (TraceRow, bool)
+	Err() error
+	Close() error
+}
+
+// Spread places requests that share a timestamp within its resolution.
+type Spread int
+
+const (
+	SpreadNone   Spread = iota // all at the timestamp
+	SpreadEven                 // evenly over the resolution
+	SpreadRandom               // uniformly at random over it
+)
 
 // Stage is one k6 ramping-arrival-rate stage: a linear ramp to Target (per
 // second) over Duration.

@@ -275,6 +275,9 @@ func (s *Sim) Finish() *Result {
 		s.closeWindow()
 	}
 	s.flushLatencies()
+	for _, src := range s.sources {
+		src.closeTrace()
+	}
 	measuredFrom := s.cfg.Warmup
 	if measuredFrom > now {
 		measuredFrom = now

@@ -664,3 +664,14 @@ func (s *Sim) resetStats() {
 
 // Events is the number of events delivered so far.
 func (s *Sim) Events() uint64 { return s.eng.Events() }
+
+// TraceError returns the first error a traffic source's trace reader met
+// (a bad row, an unreadable file), or nil. A source stops at its error.
+func (s *Sim) TraceError() error {
+	for _, src := range s.sources {
+		if err := src.traceError(); err != nil {
+			return fmt.Errorf("traffic %s: %w", src.cfg.Name, err)
+		}
+	}
+	return nil
+}

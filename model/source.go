@@ -10,16 +10,19 @@ import (
 
 // source is the run-time state of a TrafficConfig.
 type source struct {
-	cfg   *TrafficConfig
-	idx   int32
-	to    target
-	eps   []int32   // resolved endpoint per mix entry, session step, or the single endpoint
-	mix   []float64 // cumulative mix weights, normalised
-	keys  dist.Keys
-	stop  sim.Time // 0: none
-	timer int      // engine timer slot for arrivals, or -1: use the queue
-	arr   arrivals
-	stats trafficStats
+	cfg *TrafficConfig
+	idx int32
+	to  target
+	eps []int32 // resolved endpoint per mix entry, session step, or the single endpoint
+	// Traces: endpoint name → index into eps (rows naming no known endpoint
+	// use eps[0], the source's endpoint).
+	traceEPs map[string]int32
+	mix      []float64 // cumulative mix weights, normalised
+	keys     dist.Keys
+	stop     sim.Time // 0: none
+	timer    int      // engine timer slot for arrivals, or -1: use the queue
+	arr      arrivals
+	stats    trafficStats
 
 	rngArr, rngMix, rngKeys, rngThink *sim.Stream
 }
@@ -78,6 +81,10 @@ func newArrivals(c *TrafficConfig, runEnd sim.Time) (arrivals, error) {
 		end = c.Stop
 	}
 	switch {
+	case c.Trace != nil && c.TraceCounts:
+		return newCountArrivals(c)
+	case c.Trace != nil:
+		return newTraceArrivals(c)
 	case c.Users > 0:
 		return newUserArrivals(c), nil
 	case len(c.Stages) > 0:
@@ -238,7 +245,61 @@ func (src *source) arrive(s *Sim) {
 			ep++
 		}
 	}
+	tr, isTrace := src.arr.(*traceArrivals)
+	if isTrace {
+		ep = src.traceEndpoint(s, tr.endpoint)
+	}
 	ri := s.newRequest(src, ep, 0, s.eng.Now())
+	if isTrace && tr.key != 0 {
+		s.reqs[ri].key = tr.key
+	}
 	s.startRequest(ri)
 	src.scheduleNext(s)
+}
+
+// traceEndpoint maps a trace row's endpoint (through EndpointMap, if it
+// names it) to an index into eps, resolving each distinct name once. Rows
+// whose endpoint the target does not have use the source's endpoint.
+func (src *source) traceEndpoint(s *Sim, name string) int32 {
+	if name == "" {
+		return 0
+	}
+	if i, ok := src.traceEPs[name]; ok {
+		return i
+	}
+	if src.traceEPs == nil {
+		src.traceEPs = map[string]int32{}
+	}
+	target := name
+	if m, ok := src.cfg.EndpointMap[name]; ok {
+		target = m
+	}
+	i := int32(0)
+	if idx, err := ResolveEndpoint(s.services[s.backendOf(src.to)].cfg, target, ""); err == nil && s.services[s.backendOf(src.to)].cfg.Endpoints[idx].Name == target {
+		src.eps = append(src.eps, int32(idx))
+		i = int32(len(src.eps) - 1)
+	}
+	src.traceEPs[name] = i
+	return i
+}
+
+// traceError is the error a trace reader met, if any.
+func (src *source) traceError() error {
+	switch a := src.arr.(type) {
+	case *traceArrivals:
+		return a.err
+	case *countArrivals:
+		return a.err
+	}
+	return nil
+}
+
+// closeTrace releases the source's trace reader, if it has one.
+func (src *source) closeTrace() {
+	switch a := src.arr.(type) {
+	case *traceArrivals:
+		a.r.Close()
+	case *countArrivals:
+		a.r.Close()
+	}
 }

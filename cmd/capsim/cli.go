@@ -69,8 +69,7 @@ func load(arg string, overrides []string) (*scenario.Scenario, error) {
 		return scenario.Load(arg, overrides)
 	}
 	if data, ok := examples.Get(arg); ok {
-		var open dist.Opener // embedded examples name no files
-		return scenario.Parse(arg+".toml", data, overrides, open)
+		return scenario.Parse(arg+".toml", data, overrides, examples.Files())
 	}
 	return nil, fmt.Errorf("%s: no such file, and no embedded example of that name (examples: %s)", arg, strings.Join(examples.Names(), ", "))
 }
@@ -324,7 +323,7 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
 		desc := ""
-		if sc, err := scenario.Parse(n, data, nil, nil); err == nil {
+		if sc, err := scenario.Parse(n, data, nil, examples.Files()); err == nil {
 			desc = sc.Config.Description
 		}
 		def := ""

@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -39,32 +40,41 @@ type LatencyLimit struct {
 	Limit    sim.Time
 }
 
-// Load reads and parses a scenario file; empirical distributions are read
-// relative to the file's directory.
+// Load reads and parses a scenario file; files it names (empirical
+// distributions, traces) are read relative to the file's directory.
 func Load(path string, overrides []string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Dir(path)
-	open := func(name string) ([]byte, error) {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(dir, name)
-		}
-		return os.ReadFile(name)
+	return Parse(path, data, overrides, dirFS(filepath.Dir(path)))
+}
+
+// dirFS opens files relative to a directory, or by absolute path. Unlike
+// os.DirFS it lets a scenario name a file outside its directory
+// ("../traces/access.log").
+type dirFS string
+
+func (d dirFS) Open(name string) (fs.File, error) {
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(string(d), name)
 	}
-	return Parse(path, data, overrides, open)
+	return os.Open(name)
 }
 
 // Parse parses scenario data. name is used in messages; overrides are
-// "PATH=VALUE" strings applied before decoding; open reads files named in
-// the scenario (nil: none may be named).
-func Parse(name string, data []byte, overrides []string, open dist.Opener) (*Scenario, error) {
+// "PATH=VALUE" strings applied before decoding; files holds the files the
+// scenario may name (nil: none).
+func Parse(name string, data []byte, overrides []string, files fs.FS) (*Scenario, error) {
+	var open dist.Opener
+	if files != nil {
+		open = func(n string) ([]byte, error) { return fs.ReadFile(files, n) }
+	}
 	tree := map[string]any{}
 	if _, err := toml.Decode(string(data), &tree); err != nil {
 		return nil, &Error{Problems: []Problem{syntaxProblem(name, err)}}
 	}
-	d := &decoder{file: name, pos: scanPositions(string(data)), open: open}
+	d := &decoder{file: name, pos: scanPositions(string(data)), open: open, files: files}
 	for _, o := range overrides {
 		if err := Set(tree, o); err != nil {
 			d.errs = append(d.errs, Problem{File: "--set", Key: o, Msg: err.Error()})
@@ -461,6 +471,10 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		t.known = append(t.known, "start_rate")
 		d.errorf(t.key("start_rate"), "start_rate only applies with stages")
 	}
+	if t.has("trace") {
+		kinds++
+		d.trace(t, &c)
+	}
 	if t.has("users") {
 		kinds++
 		c.Users = t.integer("users", 0, 1, 1_000_000_000, false)
@@ -486,7 +500,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		d.errorf(t.key("arrivals"), "unknown arrival process %q; allowed: poisson, uniform", arr)
 	}
 	if kinds != 1 {
-		d.errorf(t.path, "give exactly one of rate, stages or users (this source has %d)", kinds)
+		d.errorf(t.path, "give exactly one of rate, stages, users or trace (this source has %d)", kinds)
 	}
 
 	c.Endpoint = t.str("endpoint", "")
@@ -532,8 +546,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		c.Keys = k
 	}
 	t.done(map[string]string{
-		"trace": "trace replay is not available in this version yet",
-		"vus":   "closed-model users (vus) are not available in this version yet",
+		"vus": "closed-model users (vus) are not available in this version yet",
 	})
 	return c
 }

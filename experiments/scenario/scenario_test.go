@@ -200,7 +200,7 @@ func TestPlausibilityWarning(t *testing.T) {
 func TestExamplesParse(t *testing.T) {
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
-		if _, err := Parse(n+".toml", data, nil, nil); err != nil {
+		if _, err := Parse(n+".toml", data, nil, examples.Files()); err != nil {
 			t.Errorf("%s: %v", n, err)
 		}
 	}
@@ -218,7 +218,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(minimal))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sc, err := Parse("fuzz.toml", data, nil, nil)
+		sc, err := Parse("fuzz.toml", data, nil, nil) // no files: traces are reported, not read
 		if err != nil {
 			var se *Error
 			if !errors.As(err, &se) || len(se.Problems) == 0 {

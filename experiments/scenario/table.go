@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
 	"sort"
 	"strconv"
@@ -16,6 +17,7 @@ type decoder struct {
 	file  string
 	pos   positions
 	open  dist.Opener
+	files fs.FS
 	errs  []Problem
 	warns []Problem
 }

@@ -1,0 +1,199 @@
+package model
+
+import (
+	"math"
+
+	"github.com/capsim/capsim/sim"
+)
+
+// traceArrivals replays a request trace: row times are shifted to the
+// source's start and divided by Speedup; RateScale thins rows (below 1) or
+// clones them (above 1, each clone with a fresh key); rows sharing a
+// timestamp are spread over its resolution. The row being replayed gives
+// the request its key and endpoint.
+type traceArrivals struct {
+	cfg    *TrafficConfig
+	open   func() (TraceReader, error)
+	r      TraceReader
+	err    error
+	origin sim.Time // raw time of the first row of the current pass
+	offset sim.Time // trace time at which the current pass starts (loops)
+	span   sim.Time // raw time of the last row read, for looping
+
+	batch []TraceRow // rows sharing the current timestamp
+	bi    int        // next row of the batch
+	ahead *TraceRow  // first row of the next batch
+	clone int        // copies of the current row still to send
+	copyN uint64
+
+	key      uint64
+	endpoint string
+}
+
+func newTraceArrivals(c *TrafficConfig) (*traceArrivals, error) {
+	a := &traceArrivals{cfg: c, open: c.Trace, origin: -1}
+	r, err := c.Trace()
+	if err != nil {
+		return nil, err
+	}
+	a.r = r
+	return a, nil
+}
+
+func (a *traceArrivals) read() (TraceRow, bool) {
+	if a.ahead != nil {
+		row := *a.ahead
+		a.ahead = nil
+		return row, true
+	}
+	row, ok := a.r.Next()
+	if !ok {
+		if err := a.r.Err(); err != nil {
+			a.err = err
+			return row, false
+		}
+		if !a.cfg.Loop || a.span <= 0 {
+			return row, false
+		}
+		// Start over, one resolution after the last row.
+		a.r.Close()
+		r, err := a.open()
+		if err != nil {
+			a.err = err
+			return row, false
+		}
+		a.r = r
+		a.offset += a.span - a.origin + max(a.cfg.Resolution, 1)
+		a.origin = -1
+		if row, ok = a.r.Next(); !ok {
+			a.err = a.r.Err()
+			return row, false
+		}
+	}
+	if a.origin < 0 {
+		a.origin = row.At
+	}
+	a.span = row.At
+	row.At = row.At - a.origin + a.offset // trace time of this pass, from 0
+	return row, true
+}
+
+// nextBatch reads the rows sharing the next timestamp.
+func (a *traceArrivals) nextBatch() bool {
+	a.batch, a.bi = a.batch[:0], 0
+	first, ok := a.read()
+	if !ok {
+		return false
+	}
+	a.batch = append(a.batch, first)
+	if a.cfg.Spread == SpreadNone {
+		return true
+	}
+	for {
+		row, ok := a.read()
+		if !ok {
+			return true
+		}
+		if row.At != first.At {
+			a.ahead = &row
+			return true
+		}
+		a.batch = append(a.batch, row)
+	}
+}
+
+func (a *traceArrivals) next(rng *sim.Stream) (sim.Time, bool) {
+	for {
+		if a.clone > 0 {
+			a.clone--
+			a.copyN++
+			a.key = sim.Mix64(a.batch[a.bi-1].Key ^ a.copyN*0x9e3779b97f4a7c15)
+			return a.at(a.bi-1, rng), true
+		}
+		if a.bi >= len(a.batch) && !a.nextBatch() {
+			return 0, false
+		}
+		i := a.bi
+		a.bi++
+		copies := 1
+		if s := a.cfg.RateScale; s != 1 && s > 0 {
+			whole := math.Floor(s)
+			copies = int(whole)
+			if rng.Float64() < s-whole {
+				copies++
+			}
+		}
+		if copies == 0 {
+			continue // thinned
+		}
+		a.clone = copies - 1
+		a.key, a.endpoint = a.batch[i].Key, a.batch[i].Endpoint
+		return a.at(i, rng), true
+	}
+}
+
+// at is the simulated time of batch row i.
+func (a *traceArrivals) at(i int, rng *sim.Stream) sim.Time {
+	t := a.batch[i].At
+	switch a.cfg.Spread {
+	case SpreadEven:
+		t += a.cfg.Resolution * sim.Time(i) / sim.Time(len(a.batch))
+	case SpreadRandom:
+		t += sim.Time(rng.Float64() * float64(a.cfg.Resolution))
+	}
+	if a.cfg.Speedup > 0 && a.cfg.Speedup != 1 {
+		t = sim.Time(float64(t) / a.cfg.Speedup)
+	}
+	return a.cfg.Start + t
+}
+
+// countArrivals replays a per-interval count trace as a piecewise-constant
+// Poisson process: rate count/interval over each row's interval (0 where
+// the trace has no row), times Speedup and RateScale. Exponential gaps
+// restart at each interval, which is exact by memorylessness.
+type countArrivals struct {
+	cfg    *TrafficConfig
+	r      TraceReader
+	err    error
+	origin sim.Time
+	t, end sim.Time // the last arrival (or the interval start), the interval end
+	rate   float64  // per nanosecond
+}
+
+func newCountArrivals(c *TrafficConfig) (*countArrivals, error) {
+	r, err := c.Trace()
+	if err != nil {
+		return nil, err
+	}
+	return &countArrivals{cfg: c, r: r, origin: -1}, nil
+}
+
+func (a *countArrivals) next(rng *sim.Stream) (sim.Time, bool) {
+	speedup, scale := a.cfg.Speedup, a.cfg.RateScale
+	if speedup <= 0 {
+		speedup = 1
+	}
+	if scale <= 0 {
+		scale = 1
+	}
+	for {
+		if a.rate > 0 {
+			if t := a.t + sim.Time(rng.ExpFloat64()/a.rate); t < a.end {
+				a.t = t
+				return t, true
+			}
+		}
+		row, ok := a.r.Next()
+		if !ok {
+			a.err = a.r.Err()
+			return 0, false
+		}
+		if a.origin < 0 {
+			a.origin = row.At
+		}
+		a.t = a.cfg.Start + sim.Time(float64(row.At-a.origin)/speedup)
+		length := sim.Time(float64(a.cfg.Interval) / speedup)
+		a.end = a.t + length
+		a.rate = float64(row.Count) * scale / float64(max(length, 1))
+	}
+}
