@@ -53,6 +53,16 @@ func checkInvariants(t *testing.T, o *experiments.Outcome) {
 	if sum != r.Requests {
 		t.Errorf("traffic sources add up to %+v, global is %+v", sum, r.Requests)
 	}
+	for i, tr := range r.Traffic {
+		// The interactive response time law on every closed-model source
+		// with a constant number of VUs whose requests all succeeded:
+		// R = N/X − Z. (With ramps, each VU that retires ends on a request,
+		// not a think, and the law is off by those missing thinks.)
+		if tr.VUs > 0 && len(o.Config.Traffic[i].VUStages) == 0 && tr.Requests.Completed > 1000 && tr.Requests.Completed == tr.Requests.Arrived-tr.Requests.InFlight {
+			x := float64(tr.Requests.Completed) / r.Measured.Seconds()
+			checkResponseTimeLaw(t, x, tr.Latency.Mean.Seconds(), tr.VUs, tr.MeanThink.Seconds())
+		}
+	}
 	if r.Latency.Count != r.Requests.Completed {
 		t.Errorf("%d latencies for %d completed requests", r.Latency.Count, r.Requests.Completed)
 	}

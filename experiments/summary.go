@@ -137,6 +137,9 @@ type TrafficSummary struct {
 	Throughput float64  `json:"throughput_rps"`
 	ErrorRate  float64  `json:"error_rate"`
 	Latency    Latency  `json:"latency_ms"`
+	// Closed model: mean VUs running and mean think time.
+	VUs         float64 `json:"vus,omitempty"`
+	ThinkMeanMS float64 `json:"think_mean_ms,omitempty"`
 }
 
 // round rounds to d decimals (fixed precision keeps output bytes stable).
@@ -230,6 +233,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			Arrived: t.Requests.Arrived, Requests: requests(t.Requests),
 			Throughput: perSecond(t.Requests.Completed, r.Measured),
 			ErrorRate:  errorRate(t.Requests), Latency: latency(t.Latency),
+			VUs: round(t.VUs, 3), ThinkMeanMS: ms(t.MeanThink),
 		}
 	}
 	s.Cost.TotalUSD = round(total, 4)

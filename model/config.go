@@ -52,6 +52,14 @@ type TrafficConfig struct {
 	Resolution  sim.Time                    // timestamp resolution (for Spread)
 	EndpointMap map[string]string           // trace endpoint value → endpoint name
 
+	// Closed model (k6 constant-vus / ramping-vus, Gatling injectClosed):
+	// virtual users each send a request (or a session), wait for it, think
+	// for Think, and go again. VUStages ramp the number of VUs linearly from
+	// VUs to each stage's Target.
+	VUs      int64
+	VUStages []Stage
+	Think    dist.Dist // after each iteration; nil: none
+
 	// Users arriving over a period (Gatling-style injection).
 	Users int64
 	Over  sim.Time

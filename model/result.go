@@ -50,6 +50,10 @@ type TrafficResult struct {
 	Name     string
 	Requests Counts
 	Latency  Latency
+	// Closed model: the mean number of VUs running and the mean think time
+	// drawn (for the response time law R = N/X − Z).
+	VUs       float64
+	MeanThink sim.Time
 }
 
 // ComponentResult is one component's outcome over the measured period.
@@ -291,7 +295,14 @@ func (s *Sim) Finish() *Result {
 		LatencyHist: s.global.lat,
 	}
 	for _, src := range s.sources {
-		r.Traffic = append(r.Traffic, TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)})
+		tr := TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)}
+		if src.closed {
+			tr.VUs = src.stats.vus.Mean(now)
+			if src.stats.thinks > 0 {
+				tr.MeanThink = sim.Time(src.stats.thinkSum.Float64() / float64(src.stats.thinks))
+			}
+		}
+		r.Traffic = append(r.Traffic, tr)
 	}
 	for _, svc := range s.services {
 		kind := "service"

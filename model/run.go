@@ -601,7 +601,13 @@ func (s *Sim) conclude(ri int32, o outcome) {
 		if src.stop == 0 || at < src.stop {
 			nr := s.newRequest(src, next, next, at)
 			s.eng.At(at, opStart, nr, 0)
+		} else if src.closed {
+			src.retire(now)
 		}
+		return
+	}
+	if src.closed {
+		s.iterationDone(src, now)
 	}
 }
 
@@ -611,6 +617,9 @@ func (s *Sim) conclude(ri int32, o outcome) {
 type trafficStats struct {
 	arrived, ok, rejected, timedOut, failed int64
 	lat, winLat                             *sim.Histogram
+	thinks                                  int64 // closed model: think times drawn
+	thinkSum                                sim.Int128
+	vus                                     sim.Level // closed model: VUs running
 }
 
 func newTrafficStats() trafficStats {
@@ -641,6 +650,7 @@ func (t *trafficStats) reset() {
 	t.arrived, t.ok, t.rejected, t.timedOut, t.failed = 0, 0, 0, 0, 0
 	t.lat.Reset()
 	t.winLat.Reset()
+	t.thinks, t.thinkSum = 0, sim.Int128{}
 }
 
 // resetStats starts the statistics afresh at the end of the warm-up period.
@@ -653,6 +663,9 @@ func (s *Sim) resetStats() {
 		src.stats.reset()
 	}
 	s.inFlight.ResetRun(now)
+	for _, src := range s.sources {
+		src.stats.vus.ResetRun(now)
+	}
 	s.wasted.requests, s.wasted.cpu = 0, 0
 	for _, svc := range s.services {
 		svc.resetStats(now)

@@ -21,6 +21,8 @@ type source struct {
 	keys     dist.Keys
 	stop     sim.Time // 0: none
 	timer    int      // engine timer slot for arrivals, or -1: use the queue
+	closed   bool     // virtual users loop (closed model)
+	running  int64    // closed model: VUs running
 	arr      arrivals
 	stats    trafficStats
 
@@ -36,6 +38,7 @@ type arrivals interface {
 func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*source, error) {
 	src := &source{
 		cfg: c, idx: idx, to: to, keys: c.Keys, stop: c.Stop, timer: s.eng.NewTimer(),
+		closed:   c.VUs > 0 || len(c.VUStages) > 0,
 		rngArr:   sim.NewStream(seed, c.Name, "arrivals"),
 		rngMix:   sim.NewStream(seed, c.Name, "mix"),
 		rngKeys:  sim.NewStream(seed, c.Name, "keys"),
@@ -81,6 +84,8 @@ func newArrivals(c *TrafficConfig, runEnd sim.Time) (arrivals, error) {
 		end = c.Stop
 	}
 	switch {
+	case c.VUs > 0 || len(c.VUStages) > 0:
+		return newVUStarts(c), nil
 	case c.Trace != nil && c.TraceCounts:
 		return newCountArrivals(c)
 	case c.Trace != nil:
@@ -236,8 +241,9 @@ func (src *source) scheduleNext(s *Sim) {
 	s.eng.At(t, opArrive, src.idx, 0)
 }
 
-// arrive starts the request of one arrival and schedules the next.
-func (src *source) arrive(s *Sim) {
+// pickEndpoint draws the endpoint of a request from the mix (index 0
+// without one).
+func (src *source) pickEndpoint() int32 {
 	var ep int32
 	if len(src.mix) > 0 {
 		u := src.rngMix.Float64()
@@ -245,6 +251,17 @@ func (src *source) arrive(s *Sim) {
 			ep++
 		}
 	}
+	return ep
+}
+
+// arrive starts the request of one arrival (for a closed model, a virtual
+// user's first iteration) and schedules the next.
+func (src *source) arrive(s *Sim) {
+	if src.closed {
+		src.running++
+		src.stats.vus.Add(s.eng.Now(), 1)
+	}
+	ep := src.pickEndpoint()
 	tr, isTrace := src.arr.(*traceArrivals)
 	if isTrace {
 		ep = src.traceEndpoint(s, tr.endpoint)
@@ -302,4 +319,88 @@ func (src *source) closeTrace() {
 	case *countArrivals:
 		a.r.Close()
 	}
+}
+
+// iterationDone moves a virtual user on after its iteration ended: it
+// retires when the ramp wants fewer VUs (or the source has stopped), else
+// it thinks and starts its next iteration.
+func (s *Sim) iterationDone(src *source, now sim.Time) {
+	if src.running > src.vuTarget(now) || (src.stop > 0 && now >= src.stop) {
+		src.retire(now)
+		return
+	}
+	at := now
+	if src.cfg.Think != nil {
+		think := src.cfg.Think.Sample(src.rngThink)
+		at += think
+		if now >= s.cfg.Warmup {
+			src.stats.thinks++
+			src.stats.thinkSum.Add(int64(think))
+		}
+	}
+	if src.stop > 0 && at >= src.stop {
+		src.retire(now)
+		return
+	}
+	ep := src.pickEndpoint()
+	nr := s.newRequest(src, ep, 0, at)
+	s.eng.At(at, opStart, nr, 0)
+}
+
+// vuTarget is how many VUs the source wants at t.
+func (src *source) vuTarget(t sim.Time) int64 {
+	c := src.cfg
+	if len(c.VUStages) == 0 {
+		return c.VUs
+	}
+	v, t0 := float64(c.VUs), c.Start
+	for _, st := range c.VUStages {
+		if t < t0+st.Duration {
+			f := float64(t-t0) / float64(st.Duration)
+			return int64(math.Floor(v + f*(st.Target-v)))
+		}
+		v, t0 = st.Target, t0+st.Duration
+	}
+	return int64(v)
+}
+
+// vuStarts are the times virtual users start: VUs at the source's start,
+// then, during ramps up, the k-th more when the linear ramp reaches k (as
+// k6's ramping-vus executor does).
+type vuStarts struct {
+	c     *TrafficConfig
+	n     int64 // VUs started
+	stage int
+	t0    sim.Time
+	v0    float64
+}
+
+func newVUStarts(c *TrafficConfig) *vuStarts {
+	return &vuStarts{c: c, t0: c.Start, v0: float64(c.VUs)}
+}
+
+func (a *vuStarts) next(*sim.Stream) (sim.Time, bool) {
+	if a.n < a.c.VUs {
+		a.n++
+		return a.c.Start, true
+	}
+	for a.stage < len(a.c.VUStages) {
+		st := a.c.VUStages[a.stage]
+		k := float64(a.n + 1)
+		if st.Target > a.v0 && k <= st.Target {
+			a.n++
+			return a.t0 + sim.Time(float64(st.Duration)*(k-a.v0)/(st.Target-a.v0)), true
+		}
+		a.t0 += st.Duration
+		a.v0 = st.Target
+		a.n = min(a.n, int64(st.Target)) // after a ramp down, later ramps start new VUs again
+		a.stage++
+	}
+	return 0, false
+}
+
+// retire ends a virtual user.
+func (src *source) retire(now sim.Time) {
+	src.running--
+	src.stats.vus.Add(now, -1)
 }

@@ -475,6 +475,30 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		kinds++
 		d.trace(t, &c)
 	}
+	if t.has("vus") || t.has("vu_stages") {
+		kinds++
+		c.VUs = t.integer("vus", 0, 0, 10_000_000, false)
+		for _, st := range d.tables(t, "vu_stages", `{ duration = "1m", target = 100 }`) {
+			var s model.Stage
+			s.Duration = st.duration("duration", 0)
+			if s.Duration <= 0 {
+				d.errorf(st.key("duration"), "each stage needs a duration greater than 0")
+			}
+			s.Target = float64(st.integer("target", 0, 0, 10_000_000, false))
+			if !st.has("target") {
+				d.errorf(st.key("target"), "each stage needs a target number of VUs")
+			}
+			st.done(nil)
+			c.VUStages = append(c.VUStages, s)
+		}
+		if c.VUs == 0 && len(c.VUStages) == 0 {
+			d.errorf(t.key("vus"), "must be at least 1 (or ramp up with vu_stages)")
+		}
+		c.Think = t.distribution("think")
+	} else if t.has("think") {
+		t.known = append(t.known, "think")
+		d.errorf(t.key("think"), "think applies to closed-model users (vus); in a session, give each step its think")
+	}
 	if t.has("users") {
 		kinds++
 		c.Users = t.integer("users", 0, 1, 1_000_000_000, false)
@@ -500,7 +524,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		d.errorf(t.key("arrivals"), "unknown arrival process %q; allowed: poisson, uniform", arr)
 	}
 	if kinds != 1 {
-		d.errorf(t.path, "give exactly one of rate, stages, users or trace (this source has %d)", kinds)
+		d.errorf(t.path, "give exactly one of rate, stages, users, vus or trace (this source has %d)", kinds)
 	}
 
 	c.Endpoint = t.str("endpoint", "")
@@ -545,9 +569,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		}
 		c.Keys = k
 	}
-	t.done(map[string]string{
-		"vus": "closed-model users (vus) are not available in this version yet",
-	})
+	t.done(nil)
 	return c
 }
 
