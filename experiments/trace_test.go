@@ -318,3 +318,54 @@ func TestTraceBadRow(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// A daily cycle: over a whole period the arrivals average the midpoint,
+// and each part of the day gets the cosine's rate.
+func TestDiurnalAndFlash(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "24h"
+window = "1h"
+[traffic.day]
+to = "s"
+diurnal = { peak = 100, trough = 20, period = "24h", peak_at = "14h" }
+[service.s]
+cores = 8
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	if a := float64(o.Summary.Requests.Arrived); math.Abs(a-60*86400) > 4*math.Sqrt(60*86400) {
+		t.Errorf("%v arrivals in a day, want 60/s × 86400 s", a)
+	}
+	for _, h := range []int{2, 14, 20} {
+		w := o.Result.Windows[h]
+		// Mean of 60 + 40 cos over the hour [h, h+1).
+		a0, a1 := 2*math.Pi*float64(h-14)/24, 2*math.Pi*float64(h+1-14)/24
+		want := 60 + 40*(math.Sin(a1)-math.Sin(a0))/(a1-a0)
+		got := float64(w.Arrivals) / 3600
+		if math.Abs(got-want) > 4*math.Sqrt(want/3600) {
+			t.Errorf("hour %d: %.2f requests/s, want %.2f", h, got, want)
+		}
+	}
+	o = runTOML(t, `
+[run]
+duration = "10m"
+window = "30s"
+[traffic.news]
+to = "s"
+rate = 50
+flash = { at = "2m", peak = 950, rise = "30s", hold = "2m", decay = "1m" }
+[service.s]
+cores = 64
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	for _, c := range []struct {
+		window int
+		rate   float64
+	}{{1, 50}, {4, 50 + 950.0/2}, {6, 1000}, {8, 1000}, {10, 50 + 950.0/4}, {15, 50}} {
+		w := o.Result.Windows[c.window]
+		got := float64(w.Arrivals) / 30
+		if math.Abs(got-c.rate) > 4*math.Sqrt(c.rate/30)+0.5 {
+			t.Errorf("flash crowd window %d: %.1f requests/s, want %.1f", c.window, got, c.rate)
+		}
+	}
+}

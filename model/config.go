@@ -38,7 +38,9 @@ type TrafficConfig struct {
 	Rate      float64
 	StartRate float64
 	Stages    []Stage
-	Uniform   bool // evenly spaced arrivals instead of Poisson
+	Uniform   bool     // evenly spaced arrivals instead of Poisson
+	Diurnal   *Diurnal // a daily cycle instead of a constant Rate
+	Flash     *Flash   // a flash crowd on top of the rate
 
 	// A recorded trace, replayed: each row is a request (or, with
 	// TraceCounts, a count of requests in an interval).
@@ -100,6 +102,21 @@ const (
 	SpreadEven                 // evenly over the resolution
 	SpreadRandom               // uniformly at random over it
 )
+
+// Diurnal is a sinusoidal daily cycle of the arrival rate, from Trough to
+// Peak (per second), highest at PeakAt (mod Period).
+type Diurnal struct {
+	Peak, Trough   float64
+	Period, PeakAt sim.Time
+}
+
+// Flash is a flash crowd added to a source's rate: from At the extra rate
+// rises linearly to Peak over Rise, holds for Hold, and falls to 0 over
+// Decay.
+type Flash struct {
+	At, Rise, Hold, Decay sim.Time
+	Peak                  float64
+}
 
 // Stage is one k6 ramping-arrival-rate stage: a linear ramp to Target (per
 // second) over Duration.

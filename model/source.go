@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/sim"
@@ -92,6 +93,8 @@ func newArrivals(c *TrafficConfig, runEnd sim.Time) (arrivals, error) {
 		return newTraceArrivals(c)
 	case c.Users > 0:
 		return newUserArrivals(c), nil
+	case c.Diurnal != nil || c.Flash != nil:
+		return newRateArrivals(profileSegments(c, end), c.Uniform), nil
 	case len(c.Stages) > 0:
 		segs := make([]segment, 0, len(c.Stages))
 		t, r := c.Start, c.StartRate
@@ -403,4 +406,72 @@ func (a *vuStarts) next(*sim.Stream) (sim.Time, bool) {
 func (src *source) retire(now sim.Time) {
 	src.running--
 	src.stats.vus.Add(now, -1)
+}
+
+// profileSegments turns a rate profile with a daily cycle or a flash crowd
+// into linear segments from the source's start to end: exact at the
+// profile's corners (stage ends, the flash crowd's phases), and every
+// minute (or 1/1440 of the period, if shorter) along a daily cycle, where
+// the chord's rate is within 10⁻⁶ of the sinusoid's.
+func profileSegments(c *TrafficConfig, end sim.Time) []segment {
+	rate := func(t sim.Time) float64 {
+		var r float64
+		switch {
+		case c.Diurnal != nil:
+			d := c.Diurnal
+			mid, amp := (d.Peak+d.Trough)/2, (d.Peak-d.Trough)/2
+			r = mid + amp*math.Cos(2*math.Pi*float64(t-d.PeakAt)/float64(d.Period))
+		case len(c.Stages) > 0:
+			v, t0 := c.StartRate, c.Start
+			r = v
+			for _, st := range c.Stages {
+				if t < t0+st.Duration {
+					r = v + float64(t-t0)/float64(st.Duration)*(st.Target-v)
+					break
+				}
+				v, t0, r = st.Target, t0+st.Duration, 0 // after the last stage: none
+			}
+		default:
+			r = c.Rate
+		}
+		if f := c.Flash; f != nil {
+			switch dt := t - f.At; {
+			case dt < 0:
+			case dt < f.Rise:
+				r += f.Peak * float64(dt) / float64(max(f.Rise, 1))
+			case dt < f.Rise+f.Hold:
+				r += f.Peak
+			case dt < f.Rise+f.Hold+f.Decay:
+				r += f.Peak * (1 - float64(dt-f.Rise-f.Hold)/float64(max(f.Decay, 1)))
+			}
+		}
+		return math.Max(r, 0)
+	}
+	points := []sim.Time{c.Start, end}
+	if f := c.Flash; f != nil {
+		points = append(points, f.At, f.At+f.Rise, f.At+f.Rise+f.Hold, f.At+f.Rise+f.Hold+f.Decay)
+	}
+	t := c.Start
+	for _, st := range c.Stages {
+		t += st.Duration
+		points = append(points, t)
+	}
+	if d := c.Diurnal; d != nil {
+		step := min(sim.Minute, max(d.Period/1440, sim.Second))
+		for t := c.Start + step; t < end; t += step {
+			points = append(points, t)
+		}
+	}
+	slices.Sort(points)
+	var segs []segment
+	for i := 0; i+1 < len(points); i++ {
+		a, b := points[i], points[i+1]
+		if a < c.Start || b > end || b <= a {
+			continue
+		}
+		// The value just inside each end, so that jumps at corners (a
+		// stage's end) belong to the right segment.
+		segs = append(segs, segment{start: a, length: b - a, r0: rate(a), r1: rate(b - 1)})
+	}
+	return segs
 }

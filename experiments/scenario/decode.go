@@ -475,6 +475,33 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		kinds++
 		d.trace(t, &c)
 	}
+	if dt := t.sub("diurnal"); dt != nil {
+		kinds++
+		dd := &model.Diurnal{Period: dt.duration("period", 24*sim.Hour), PeakAt: dt.duration("peak_at", 0)}
+		dd.Peak, _ = dt.rate("peak")
+		dd.Trough, _ = dt.rate("trough")
+		if dd.Period <= 0 {
+			d.errorf(dt.key("period"), "must be greater than 0")
+			dd.Period = 24 * sim.Hour
+		}
+		if !dt.has("peak") || dd.Peak < dd.Trough {
+			d.errorf(dt.key("peak"), "want peak ≥ trough (requests per second at the busiest and quietest time of the cycle)")
+		}
+		dt.done(nil)
+		c.Diurnal = dd
+	}
+	if ft := t.sub("flash"); ft != nil {
+		if kinds == 0 || c.Users > 0 || c.Trace != nil {
+			d.errorf(t.key("flash"), "a flash crowd adds to a rate, stages or diurnal profile")
+		}
+		f := &model.Flash{At: ft.duration("at", 0), Rise: ft.duration("rise", 0), Hold: ft.duration("hold", 0), Decay: ft.duration("decay", 0)}
+		f.Peak, _ = ft.rate("peak")
+		if f.Peak <= 0 {
+			d.errorf(ft.key("peak"), "want the flash crowd's extra requests per second at its height")
+		}
+		ft.done(nil)
+		c.Flash = f
+	}
 	if t.has("vus") || t.has("vu_stages") {
 		kinds++
 		c.VUs = t.integer("vus", 0, 0, 10_000_000, false)
