@@ -13,6 +13,7 @@ import (
 
 	"github.com/capsim/capsim/examples"
 	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/experiments/k6"
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/output"
@@ -33,6 +34,7 @@ Usage:
   capsim run [FILE|EXAMPLE] [flags]   run a scenario (default: the embedded %s example)
   capsim validate FILE|EXAMPLE        report every problem in a scenario, with warnings
   capsim examples [NAME]              list the embedded examples, or print one as TOML
+  capsim import k6 OPTIONS.json       turn a k6 test's options into [traffic] tables
   capsim help                         show this help
 
 Run "capsim run --help" for the run flags. Exit codes: 0 ok, 1 error, 2 usage,
@@ -51,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validateCommand(args[1:], stdout, stderr)
 	case "examples":
 		return examplesCommand(args[1:], stdout, stderr)
+	case "import":
+		return importCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintf(stdout, usage, examples.Default)
 		return exitOK
@@ -332,5 +336,24 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%-22s %s%s\n", n, desc, def)
 	}
+	return exitOK
+}
+
+func importCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "k6" {
+		fmt.Fprintln(stderr, "Usage: capsim import k6 OPTIONS.json\n\nPrints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.")
+		return exitUsage
+	}
+	data, err := os.ReadFile(args[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	out, err := k6.Import(args[1], data)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	stdout.Write(out)
 	return exitOK
 }

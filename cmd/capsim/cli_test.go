@@ -160,3 +160,15 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("missing scenario: exit %d %q", code, errOut)
 	}
 }
+
+func TestImportK6(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "options.json")
+	os.WriteFile(p, []byte(`{"scenarios": {"api": {"executor": "constant-arrival-rate", "rate": 100, "duration": "1m"}}}`), 0o644)
+	code, out, errOut := capsim(t, "import", "k6", p)
+	if code != exitOK || !strings.Contains(out, "[traffic.api]") || !strings.Contains(out, "rate = 100") {
+		t.Errorf("exit %d: %s %s", code, out, errOut)
+	}
+	if code, _, _ := capsim(t, "import", "jmeter", p); code != exitUsage {
+		t.Errorf("unknown importer: exit %d", code)
+	}
+}

@@ -1,0 +1,77 @@
+package k6
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/sim"
+)
+
+const system = `
+[service.api]
+steps = [ { cpu = "exp(1ms)" } ]
+`
+
+func TestImportScenarios(t *testing.T) {
+	opts := `{
+  "scenarios": {
+    "steady": { "executor": "constant-arrival-rate", "rate": 30, "timeUnit": "1m", "duration": "5m", "preAllocatedVUs": 10 },
+    "spike": { "executor": "ramping-arrival-rate", "startRate": 10, "timeUnit": "1s", "startTime": "1m",
+               "stages": [ { "duration": "30s", "target": 200 }, { "duration": "1m", "target": 0 } ] },
+    "browsers": { "executor": "constant-vus", "vus": 25, "duration": "2m", "exec": "browse" },
+    "ramp": { "executor": "ramping-vus", "startVUs": 5, "stages": [ { "duration": "1m", "target": 50 } ] }
+  }
+}`
+	out, err := Import("options.json", []byte(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.ReplaceAll(string(out), `"CHANGE_ME"`, `"api"`) + system + `
+[service.api.endpoint.browse]
+steps = [ { cpu = "exp(1ms)" } ]
+[service.api.endpoint.default]
+steps = [ { cpu = "exp(1ms)" } ]
+`
+	src = strings.Replace(src, "[service.api]\nsteps = [ { cpu = \"exp(1ms)\" } ]\n", "", 1)
+	for _, k := range []string{"steady", "spike", "ramp"} {
+		src = strings.Replace(src, "[traffic."+k+"]", "[traffic."+k+"]\nendpoint = \"default\"", 1)
+	}
+	sc, err := scenario.Parse("imported.toml", []byte(src), nil, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	tr := map[string]int{}
+	for i, c := range sc.Config.Traffic {
+		tr[c.Name] = i
+	}
+	c := sc.Config.Traffic
+	if s := c[tr["steady"]]; s.Rate != 0.5 || !s.Uniform || s.Stop != 5*sim.Minute {
+		t.Errorf("steady: rate %v uniform %v stop %v", s.Rate, s.Uniform, s.Stop)
+	}
+	if s := c[tr["spike"]]; s.StartRate != 10 || len(s.Stages) != 2 || s.Stages[0].Target != 200 || s.Start != sim.Minute {
+		t.Errorf("spike: %+v", s)
+	}
+	if s := c[tr["browsers"]]; s.VUs != 25 || s.Endpoint != "browse" || s.Stop != 2*sim.Minute {
+		t.Errorf("browsers: %+v", s)
+	}
+	if s := c[tr["ramp"]]; s.VUs != 5 || len(s.VUStages) != 1 || s.VUStages[0].Target != 50 {
+		t.Errorf("ramp: %+v", s)
+	}
+}
+
+func TestImportShortcuts(t *testing.T) {
+	out, err := Import("o.json", []byte(`{"stages": [{"duration": "30s", "target": 20}, {"duration": "1m", "target": 0}]}`))
+	if err != nil || !strings.Contains(string(out), "vu_stages = [") || !strings.Contains(string(out), "vus = 0") {
+		t.Errorf("stages shortcut: %v\n%s", err, out)
+	}
+	out, err = Import("o.json", []byte(`{"vus": 10, "duration": "30s"}`))
+	if err != nil || !strings.Contains(string(out), "vus = 10") || !strings.Contains(string(out), `stop = "30s"`) {
+		t.Errorf("vus shortcut: %v\n%s", err, out)
+	}
+	for _, bad := range []string{`{}`, `not json`, `{"scenarios": {"x": {"executor": "shared-iterations", "iterations": 100}}}`} {
+		if _, err := Import("o.json", []byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
