@@ -14,9 +14,9 @@ import (
 
 // options is the part of k6's options object capsim understands.
 type options struct {
-	VUs       *int64              `json:"vus"`
-	Duration  string              `json:"duration"`
-	Stages    []stage             `json:"stages"`
+	VUs       *int64                `json:"vus"`
+	Duration  string                `json:"duration"`
+	Stages    []stage               `json:"stages"`
 	Scenarios map[string]k6Scenario `json:"scenarios"`
 }
 
