@@ -280,3 +280,31 @@ func TestDefaultExample(t *testing.T) {
 		t.Errorf("summary without SLO verdicts:\n%s", b.String())
 	}
 }
+
+// Gatling open injection steps run one after the other with exact totals.
+func TestInjectSteps(t *testing.T) {
+	o := runTOML(t, `
+[run]
+duration = "200s"
+window = "10s"
+[traffic.g]
+to = "s"
+inject = [ { nothing_for = "10s" }, { at_once = 100 }, { ramp = 500, over = "30s" },
+           { constant = 20, over = "60s" }, { ramp_rate = 10, to = 50, over = "40s" },
+           { heaviside = 1000, over = "20s" } ]
+[service.s]
+cores = 64
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	// 100 + 500 + 20×60 + (10+50)/2×40 + 1000.
+	if a := o.Summary.Requests.Arrived; a != 100+500+1200+1200+1000 {
+		t.Errorf("%d arrivals, want 4000", a)
+	}
+	if w := o.Result.Windows[0]; w.Arrivals != 0 {
+		t.Errorf("%d arrivals during nothing_for", w.Arrivals)
+	}
+	// [10 s, 20 s): the 100 at once and the first third of the ramp.
+	if w := o.Result.Windows[1]; w.Arrivals != 100+167 {
+		t.Errorf("%d arrivals in [10 s, 20 s), want 267", w.Arrivals)
+	}
+}

@@ -62,6 +62,9 @@ type TrafficConfig struct {
 	VUStages []Stage
 	Think    dist.Dist // after each iteration; nil: none
 
+	// Gatling-style open injection steps, run one after the other.
+	Inject []InjectStep
+
 	// Users arriving over a period (Gatling-style injection).
 	Users int64
 	Over  sim.Time
@@ -102,6 +105,19 @@ const (
 	SpreadEven                 // evenly over the resolution
 	SpreadRandom               // uniformly at random over it
 )
+
+// InjectStep is one Gatling open injection step. Kind is "nothing_for"
+// (wait Over), "at_once" (Users at once), "ramp" (Users evenly over Over),
+// "heaviside" (Users over Over on an erf curve), "constant" (Rate per
+// second for Over) or "ramp_rate" (from Rate to To per second over Over).
+// Rates inject at regular intervals, or as a Poisson process when Random.
+type InjectStep struct {
+	Kind     string
+	Users    int64
+	Rate, To float64
+	Over     sim.Time
+	Random   bool
+}
 
 // Diurnal is a sinusoidal daily cycle of the arrival rate, from Trough to
 // Peak (per second), highest at PeakAt (mod Period).

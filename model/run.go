@@ -246,14 +246,14 @@ func (s *Sim) Start() {
 		src.scheduleNext(s)
 	}
 	if s.cfg.Warmup > 0 && s.cfg.Warmup < s.cfg.Duration {
-		s.eng.At(s.cfg.Warmup, opWarmup, 0, 0)
+		s.eng.AtFirst(s.cfg.Warmup, opWarmup, 0, 0)
 	}
 	for _, svc := range s.services {
 		svc.fleet.start(s, svc)
 	}
 	s.winNext = s.cfg.Window
 	if s.winNext > 0 && s.winNext < s.cfg.Duration {
-		s.eng.At(s.winNext, opWindow, 0, 0)
+		s.eng.AtFirst(s.winNext, opWindow, 0, 0)
 	}
 }
 
@@ -299,7 +299,7 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.closeWindow()
 		s.winNext += s.cfg.Window
 		if s.winNext < s.cfg.Duration {
-			s.eng.At(s.winNext, opWindow, 0, 0)
+			s.eng.AtFirst(s.winNext, opWindow, 0, 0)
 		}
 	case opScrape:
 		svc := s.services[ev.Ref]

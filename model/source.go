@@ -85,6 +85,8 @@ func newArrivals(c *TrafficConfig, runEnd sim.Time) (arrivals, error) {
 		end = c.Stop
 	}
 	switch {
+	case len(c.Inject) > 0:
+		return &chainArrivals{c: c, t: c.Start}, nil
 	case c.VUs > 0 || len(c.VUStages) > 0:
 		return newVUStarts(c), nil
 	case c.Trace != nil && c.TraceCounts:
@@ -474,4 +476,43 @@ func profileSegments(c *TrafficConfig, end sim.Time) []segment {
 		segs = append(segs, segment{start: a, length: b - a, r0: rate(a), r1: rate(b - 1)})
 	}
 	return segs
+}
+
+// chainArrivals runs Gatling injection steps one after the other, each
+// starting where the previous one's duration ends.
+type chainArrivals struct {
+	c    *TrafficConfig
+	i    int      // next step
+	t    sim.Time // start of the next step
+	step arrivals
+}
+
+func (a *chainArrivals) next(rng *sim.Stream) (sim.Time, bool) {
+	for {
+		if a.step != nil {
+			if at, ok := a.step.next(rng); ok {
+				return at, true
+			}
+			a.step = nil
+		}
+		if a.i >= len(a.c.Inject) {
+			return 0, false
+		}
+		st := a.c.Inject[a.i]
+		a.i++
+		start := a.t
+		a.t += st.Over
+		switch st.Kind {
+		case "at_once":
+			a.step = newUserArrivals(&TrafficConfig{Users: st.Users, Start: start, Shape: ShapeAtOnce})
+		case "ramp":
+			a.step = newUserArrivals(&TrafficConfig{Users: st.Users, Start: start, Over: st.Over, Shape: ShapeLinear})
+		case "heaviside":
+			a.step = newUserArrivals(&TrafficConfig{Users: st.Users, Start: start, Over: st.Over, Shape: ShapeHeaviside})
+		case "constant":
+			a.step = newRateArrivals([]segment{{start: start, length: st.Over, r0: st.Rate, r1: st.Rate}}, !st.Random)
+		case "ramp_rate":
+			a.step = newRateArrivals([]segment{{start: start, length: st.Over, r0: st.Rate, r1: st.To}}, !st.Random)
+		}
+	}
 }

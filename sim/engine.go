@@ -55,6 +55,20 @@ func (e *Engine) nextKey(op int32) uint64 {
 	return e.seq<<8 | uint64(op)
 }
 
+// AtFirst schedules an event at time t that runs before every other event
+// at t, whenever those were scheduled (for bookkeeping at boundaries, such
+// as closing a statistics window: whatever happens at the boundary belongs
+// to the next window). Such events run in op order among themselves.
+func (e *Engine) AtFirst(t Time, op, ref int32, gen uint32) {
+	if t < e.now {
+		panic(fmt.Sprintf("sim: event scheduled at %v, before now (%v)", t, e.now))
+	}
+	if uint32(op) > 0xff {
+		panic(fmt.Sprintf("sim: event op %d outside 0..255", op))
+	}
+	e.q.push(Event{At: t, key: uint64(op), Ref: ref, Gen: gen})
+}
+
 // After schedules an event d after now.
 func (e *Engine) After(d Time, op, ref int32, gen uint32) {
 	e.At(e.now+d, op, ref, gen)

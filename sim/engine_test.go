@@ -194,3 +194,21 @@ func TestEventOpRange(t *testing.T) {
 	}()
 	e.At(2, 256, 0, 0)
 }
+
+// AtFirst events run before every other event at their instant.
+func TestAtFirst(t *testing.T) {
+	var e Engine
+	r := &recorder{e: &e}
+	e.SetHandler(r)
+	e.At(10, 1, 1, 0)
+	e.At(10, 1, 2, 0)
+	e.AtFirst(10, 2, 3, 0)
+	e.At(5, 1, 4, 0)
+	e.RunUntil(10)
+	want := []int32{4, 3, 1, 2}
+	for i := range want {
+		if r.got[i] != want[i] {
+			t.Fatalf("order %v, want %v", r.got, want)
+		}
+	}
+}

@@ -475,6 +475,12 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		kinds++
 		d.trace(t, &c)
 	}
+	if t.has("inject") {
+		kinds++
+		for _, st := range d.tables(t, "inject", `{ ramp = 1000, over = "30s" }`) {
+			c.Inject = append(c.Inject, d.injectStep(st))
+		}
+	}
 	if dt := t.sub("diurnal"); dt != nil {
 		kinds++
 		dd := &model.Diurnal{Period: dt.duration("period", 24*sim.Hour), PeakAt: dt.duration("peak_at", 0)}
@@ -551,7 +557,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		d.errorf(t.key("arrivals"), "unknown arrival process %q; allowed: poisson, uniform", arr)
 	}
 	if kinds != 1 {
-		d.errorf(t.path, "give exactly one of rate, stages, users, vus or trace (this source has %d)", kinds)
+		d.errorf(t.path, "give exactly one of rate, stages, diurnal, users, inject, vus or trace (this source has %d)", kinds)
 	}
 
 	c.Endpoint = t.str("endpoint", "")
@@ -825,4 +831,44 @@ func (d *decoder) keySpaces(cfg *model.Config) {
 			d.errorf("database."+cfg.Services[i].Name+".shard_by", "range sharding needs request keys: give the traffic keys = \"zipf(s=0.9, n=100000)\"")
 		}
 	}
+}
+
+// injectStep reads one Gatling open injection step.
+func (d *decoder) injectStep(t *table) model.InjectStep {
+	var s model.InjectStep
+	n := 0
+	for _, k := range []string{"nothing_for", "at_once", "ramp", "heaviside", "constant", "ramp_rate"} {
+		if t.has(k) {
+			s.Kind = k
+			n++
+		}
+	}
+	t.known = append(t.known, "nothing_for", "at_once", "ramp", "heaviside", "constant", "ramp_rate")
+	if n != 1 {
+		d.errorf(t.path, "an injection step needs exactly one of nothing_for, at_once, ramp, heaviside, constant, ramp_rate; this one has %d", n)
+		return s
+	}
+	switch s.Kind {
+	case "nothing_for":
+		s.Over = t.duration("nothing_for", 0)
+	case "at_once", "ramp", "heaviside":
+		s.Users = t.integer(s.Kind, 1, 1, 1_000_000_000, false)
+	case "constant", "ramp_rate":
+		s.Rate, _ = t.rate(s.Kind)
+		s.Random = t.boolean("randomized", false)
+	}
+	if s.Kind == "ramp_rate" {
+		var ok bool
+		if s.To, ok = t.rate("to"); !ok && !t.has("to") {
+			d.errorf(t.key("to"), "ramp_rate needs to = the final rate")
+		}
+	}
+	if s.Kind != "nothing_for" && s.Kind != "at_once" {
+		s.Over = t.duration("over", 0)
+		if s.Over <= 0 {
+			d.errorf(t.key("over"), "%s needs over = \"30s\" (the step's duration)", s.Kind)
+		}
+	}
+	t.done(nil)
+	return s
 }
