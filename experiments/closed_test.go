@@ -91,3 +91,34 @@ steps = [ { cpu = "const(10ms)" } ]
 		t.Errorf("mean VUs %v, want 33.3 (ramps averaging 25, a hold at 50)", v)
 	}
 }
+
+// Coordinated omission made visible: when the service stalls, a closed-loop
+// user waits instead of sending, so the measured latencies under-count the
+// stall; the corrected histogram adds the requests users on schedule would
+// have sent. Without stalls longer than the pacing, both agree.
+func TestCoordinatedOmission(t *testing.T) {
+	src := `
+[run]
+duration = "600s"
+[traffic.vus]
+to = "s"
+vus = 10
+think = "const(100ms)"
+[service.s]
+steps = [ { cpu = "exp(2ms)" }, { sleep = "const(1ms)", p = 1 } ]
+`
+	o := runTOML(t, src)
+	ts := o.Summary.Traffic["vus"]
+	if ts.Corrected == nil || *ts.Corrected != ts.Latency {
+		t.Errorf("no stall: corrected %+v, measured %+v", ts.Corrected, ts.Latency)
+	}
+	// 1 % of requests stall for 2 s.
+	o = runTOML(t, src, `service.s.steps[1]={ sleep = "const(2s)", p = 0.01 }`)
+	ts = o.Summary.Traffic["vus"]
+	// The stall is 1 % of the requests sent, but users on schedule would
+	// have been stuck 20 times longer: the corrected p95 shows it.
+	t.Logf("p95 measured %.1f ms, corrected %.1f ms", ts.Latency.P95, ts.Corrected.P95)
+	if ts.Corrected.P95 < 50*ts.Latency.P95 || ts.Corrected.Mean < 5*ts.Latency.Mean {
+		t.Errorf("stalls: corrected %+v not far above measured %+v", *ts.Corrected, ts.Latency)
+	}
+}

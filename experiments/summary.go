@@ -140,6 +140,10 @@ type TrafficSummary struct {
 	// Closed model: mean VUs running and mean think time.
 	VUs         float64 `json:"vus,omitempty"`
 	ThinkMeanMS float64 `json:"think_mean_ms,omitempty"`
+	// Closed model: latency corrected for coordinated omission (what
+	// users arriving on schedule would have seen); latency_ms is what the
+	// closed-loop tool measured.
+	Corrected *Latency `json:"latency_corrected_ms,omitempty"`
 }
 
 // round rounds to d decimals (fixed precision keeps output bytes stable).
@@ -229,12 +233,17 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		s.Components[c.Name] = cs
 	}
 	for _, t := range r.Traffic {
-		s.Traffic[t.Name] = TrafficSummary{
+		ts := TrafficSummary{
 			Arrived: t.Requests.Arrived, Requests: requests(t.Requests),
 			Throughput: perSecond(t.Requests.Completed, r.Measured),
 			ErrorRate:  errorRate(t.Requests), Latency: latency(t.Latency),
 			VUs: round(t.VUs, 3), ThinkMeanMS: ms(t.MeanThink),
 		}
+		if t.Corrected != nil {
+			l := latency(*t.Corrected)
+			ts.Corrected = &l
+		}
+		s.Traffic[t.Name] = ts
 	}
 	s.Cost.TotalUSD = round(total, 4)
 	if h := r.Measured.Seconds() / 3600; h > 0 {

@@ -61,6 +61,7 @@ type TrafficConfig struct {
 	VUs      int64
 	VUStages []Stage
 	Think    dist.Dist // after each iteration; nil: none
+	Pacing   sim.Time  // the interval a user means to keep between requests (0: the mean think time), for the corrected latency
 
 	// Gatling-style open injection steps, run one after the other.
 	Inject []InjectStep

@@ -54,6 +54,10 @@ type TrafficResult struct {
 	// drawn (for the response time law R = N/X − Z).
 	VUs       float64
 	MeanThink sim.Time
+	// Corrected is the latency corrected for coordinated omission (closed
+	// models with a pacing): what users arriving on schedule would have
+	// seen, next to Latency, what the closed-loop tool measured.
+	Corrected *Latency
 }
 
 // ComponentResult is one component's outcome over the measured period.
@@ -300,6 +304,10 @@ func (s *Sim) Finish() *Result {
 			tr.VUs = src.stats.vus.Mean(now)
 			if src.stats.thinks > 0 {
 				tr.MeanThink = sim.Time(src.stats.thinkSum.Float64() / float64(src.stats.thinks))
+			}
+			if src.corrected != nil {
+				l := summarize(src.corrected)
+				tr.Corrected = &l
 			}
 		}
 		r.Traffic = append(r.Traffic, tr)

@@ -588,6 +588,9 @@ func (s *Sim) conclude(ri int32, o outcome) {
 	case r.measured:
 		src.stats.record(o, now-r.intended) // latency merged up when the window closes
 		s.global.count(o)
+		if src.corrected != nil && o == outOK {
+			src.recordCorrected(now - r.intended)
+		}
 	case now < s.cfg.Warmup && o == outOK:
 		// Warm-up rows of the time series show latency too; the run
 		// statistics are reset when the warm-up ends.
@@ -665,6 +668,9 @@ func (s *Sim) resetStats() {
 	s.inFlight.ResetRun(now)
 	for _, src := range s.sources {
 		src.stats.vus.ResetRun(now)
+		if src.corrected != nil {
+			src.corrected.Reset()
+		}
 	}
 	s.wasted.requests, s.wasted.cpu = 0, 0
 	for _, svc := range s.services {

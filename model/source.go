@@ -23,9 +23,13 @@ type source struct {
 	stop     sim.Time // 0: none
 	timer    int      // engine timer slot for arrivals, or -1: use the queue
 	closed   bool     // virtual users loop (closed model)
-	running  int64    // closed model: VUs running
-	arr      arrivals
-	stats    trafficStats
+	// corrected is, for closed models with a pacing, the latency a user
+	// arriving on schedule would have seen (see recordCorrected).
+	corrected *sim.Histogram
+	pacing    sim.Time
+	running   int64 // closed model: VUs running
+	arr       arrivals
+	stats     trafficStats
 
 	rngArr, rngMix, rngKeys, rngThink *sim.Stream
 }
@@ -73,6 +77,15 @@ func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*so
 			return nil, err
 		}
 		src.eps = append(src.eps, i)
+	}
+	if src.closed {
+		src.pacing = c.Pacing
+		if src.pacing == 0 && c.Think != nil {
+			src.pacing = sim.Time(c.Think.Mean())
+		}
+		if src.pacing > 0 {
+			src.corrected = sim.NewHistogram()
+		}
 	}
 	var err error
 	src.arr, err = newArrivals(c, s.cfg.Duration)
@@ -514,5 +527,21 @@ func (a *chainArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 		case "ramp_rate":
 			a.step = newRateArrivals([]segment{{start: start, length: st.Over, r0: st.Rate, r1: st.To}}, !st.Random)
 		}
+	}
+}
+
+// maxCorrections bounds the synthetic samples one request adds.
+const maxCorrections = 10_000
+
+// recordCorrected records a closed-loop latency corrected for coordinated
+// omission, as HdrHistogram's recordValueWithExpectedInterval does: a
+// virtual user stuck for R on one request did not send the requests it
+// would have sent every pacing interval E meanwhile, and users arriving then
+// would have waited R − E, R − 2E, …; those samples are added.
+func (src *source) recordCorrected(r sim.Time) {
+	src.corrected.Record(r)
+	e := src.pacing
+	for v, n := r-e, 0; v >= e && n < maxCorrections; v, n = v-e, n+1 {
+		src.corrected.Record(v)
 	}
 }

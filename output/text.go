@@ -193,6 +193,18 @@ func Text(w io.Writer, o *experiments.Outcome) error {
 		}
 		b.WriteByte('\n')
 	}
+	for _, tr := range o.Result.Traffic {
+		ts := s.Traffic[tr.Name]
+		if ts.Corrected == nil {
+			continue
+		}
+		if first {
+			b.WriteByte('\n')
+			first = false
+		}
+		fmt.Fprintf(&b, "Closed loop %s: %s VUs; p99 measured %s ms, corrected for coordinated omission %s ms (p50 %s → %s)\n",
+			tr.Name, num(ts.VUs), num(ts.Latency.P99), num(ts.Corrected.P99), num(ts.Latency.P50), num(ts.Corrected.P50))
+	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
 	if s.Wasted.Requests > 0 {
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))

@@ -528,6 +528,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 			d.errorf(t.key("vus"), "must be at least 1 (or ramp up with vu_stages)")
 		}
 		c.Think = t.distribution("think")
+		c.Pacing = t.duration("pacing", 0)
 	} else if t.has("think") {
 		t.known = append(t.known, "think")
 		d.errorf(t.key("think"), "think applies to closed-model users (vus); in a session, give each step its think")
