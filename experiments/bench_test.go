@@ -3,7 +3,11 @@ package experiments_test
 import (
 	"container/heap"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -189,4 +193,35 @@ func median(x []float64) float64 {
 		return 0
 	}
 	return s[len(s)/2]
+}
+
+// BenchmarkTraceReplay replays a 1M-row gzip CSV trace (streamed, with
+// keys) through one service, and reports the heap held afterwards.
+func BenchmarkTraceReplay(b *testing.B) {
+	dir := b.TempDir()
+	writeLines(b, filepath.Join(dir, "t.csv.gz"), 1_000_001, func(i int) string {
+		if i == 0 {
+			return "t,key"
+		}
+		return strconv.Itoa(i/1000) + "," + strconv.Itoa(i%50_000)
+	})
+	p := filepath.Join(dir, "s.toml")
+	os.WriteFile(p, []byte("[run]\nduration = \"1001s\"\nwindow = \"10s\"\n[traffic.tr]\nto = \"s\"\ntrace = \"t.csv.gz\"\nkey_column = \"key\"\n[service.s]\ncores = 16\nsteps = [ { cpu = \"exp(1ms)\" } ]\n"), 0o644)
+	var o *experiments.Outcome
+	for b.Loop() {
+		sc, err := scenario.Load(p, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if o, err = experiments.Run(sc, experiments.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	runtime.KeepAlive(o)
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(o.Summary.Requests.Arrived)/sec, "requests/s")
+	b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
 }
