@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"context"
+
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/model"
 	"github.com/capsim/capsim/sim"
@@ -15,6 +17,9 @@ type Options struct {
 	// Progress, when set, is called about a hundred times during the run
 	// with the simulated time reached and the events delivered so far.
 	Progress func(done, total sim.Time, events uint64)
+	// Context, when set, stops the run early (between two of those
+	// hundred slices) with its error.
+	Context context.Context
 }
 
 // Outcome is one run: the raw model result and its summary.
@@ -43,18 +48,25 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 		return nil, err
 	}
 	var r *model.Result
-	if opts.Progress == nil {
+	if opts.Progress == nil && opts.Context == nil {
 		r = s.Run()
 	} else {
 		s.Start()
 		const slices = 100
 		for i := 1; i <= slices; i++ {
+			if opts.Context != nil {
+				if err := opts.Context.Err(); err != nil {
+					return nil, err
+				}
+			}
 			t := cfg.Duration / slices * sim.Time(i)
 			if i == slices {
 				t = cfg.Duration
 			}
 			s.RunUntil(t)
-			opts.Progress(s.Now(), cfg.Duration, s.Events())
+			if opts.Progress != nil {
+				opts.Progress(s.Now(), cfg.Duration, s.Events())
+			}
 		}
 		r = s.Finish()
 	}

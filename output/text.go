@@ -45,9 +45,31 @@ func num(x float64) string {
 
 func pct(x float64) string { return f(100*x, 2) + " %" }
 
+// TextOption adjusts the terminal summary.
+type TextOption func(*textOptions)
+
+type textOptions struct{ color bool }
+
+// WithColor colours the SLO verdicts (for terminals; leave it out when the
+// output is piped).
+func WithColor() TextOption { return func(t *textOptions) { t.color = true } }
+
 // Text writes the terminal summary: SLO verdicts first, then requests,
 // latency, components, cost. It fits one screen for typical scenarios.
-func Text(w io.Writer, o *experiments.Outcome) error {
+func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
+	var to textOptions
+	for _, opt := range opts {
+		opt(&to)
+	}
+	paint := func(s string, ok bool) string {
+		if !to.color {
+			return s
+		}
+		if ok {
+			return "\033[32m" + s + "\033[0m"
+		}
+		return "\033[1;31m" + s + "\033[0m"
+	}
 	s := o.Summary
 	var b strings.Builder
 	title := s.Scenario
@@ -66,12 +88,12 @@ func Text(w io.Writer, o *experiments.Outcome) error {
 		if !s.SLO.Met {
 			verdict = "NOT met"
 		}
-		fmt.Fprintf(&b, "SLO %s\n", verdict)
+		fmt.Fprintf(&b, "SLO %s\n", paint(verdict, s.SLO.Met))
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, c := range s.SLO.Checks {
-			mark := "✔"
+			mark := paint("✔", true)
 			if !c.Met {
-				mark = "✘"
+				mark = paint("✘", false)
 			}
 			if c.Unit == "ms" {
 				fmt.Fprintf(tw, "  %s %s\t%s ms\t(limit %s ms)\n", mark, c.Name, num(c.Value), num(c.Limit))

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/capsim/capsim/examples"
 	"github.com/capsim/capsim/experiments"
@@ -105,7 +109,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Usage: capsim run [FILE|EXAMPLE] [flags]\n\nRuns a scenario file or an embedded example (default %s).\n\nFlags:\n%s", examples.Default, fs.FlagUsages())
 	}
 	var (
-		jsonOut  = fs.Bool("json", false, "print summary.json to stdout instead of the text summary")
+		jsonOut  = fs.Bool("json", false, "print summary.json to stdout instead of the text summary (same as --format json)")
+		format   = fs.String("format", "text", "summary `format` on stdout: text, json or markdown")
 		outDir   = fs.StringP("out", "o", "", "write summary.json and timeseries.csv into `DIR` (created if needed)")
 		sets     = fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable), e.g. service.web.instances=12")
 		seed     = fs.Uint64("seed", 0, "random seed (default: the scenario's run.seed)")
@@ -121,6 +126,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(stderr, "capsim run: want at most one scenario, got %d: %s\n", fs.NArg(), strings.Join(fs.Args(), " "))
+		return exitUsage
+	}
+	if *jsonOut {
+		*format = "json"
+	}
+	if *format != "text" && *format != "json" && *format != "markdown" {
+		fmt.Fprintf(stderr, "capsim run: --format: want text, json or markdown, got %q\n", *format)
 		return exitUsage
 	}
 	sc, err := load(fs.Arg(0), *sets)
@@ -140,17 +152,25 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Duration = sim.Time(d)
 	}
+	var bar *progress
 	if !*quiet {
 		for _, w := range sc.Warnings {
 			fmt.Fprintf(stderr, "warning: %s\n", w)
 		}
 		if isTerminal(stderr) {
-			opts.Progress = newProgress(stderr)
+			bar = newProgress(stderr)
+			opts.Progress = bar.update
 		}
 	}
+	// Ctrl-C stops the run between two slices; nothing is written.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	opts.Context = ctx
 	o, err := experiments.Run(sc, opts)
-	if opts.Progress != nil {
-		fmt.Fprint(stderr, "\r\033[K")
+	bar.finish()
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "capsim: interrupted; no files were written")
+		return exitError
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
@@ -162,22 +182,26 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	if *outDir != "" {
-		if err := writeBundle(*outDir, js, o); err != nil {
+		files, err := writeBundle(*outDir, js, o, sc.Source)
+		if err != nil {
 			fmt.Fprintf(stderr, "capsim: %v\n", err)
 			return exitError
 		}
 		if !*quiet {
-			names := "summary.json,timeseries.csv"
-			if hasAutoscaler(o) {
-				names += ",decisions.csv"
-			}
-			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(*outDir, "{"+names+"}"))
+			fmt.Fprintf(stderr, "wrote %d files to %s: open %s\n", files, *outDir, filepath.Join(*outDir, "report.html"))
 		}
 	}
-	if *jsonOut {
+	switch *format {
+	case "json":
 		_, err = stdout.Write(js)
-	} else {
-		err = output.Text(stdout, o)
+	case "markdown":
+		err = output.Markdown(stdout, o)
+	default:
+		if isTerminal(stdout) {
+			err = output.Text(stdout, o, output.WithColor())
+		} else {
+			err = output.Text(stdout, o)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
@@ -189,27 +213,45 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// writeBundle writes the result files into dir, each atomically.
-func writeBundle(dir string, summary []byte, o *experiments.Outcome) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	files := []struct {
-		name string
-		data []byte
-	}{{"summary.json", summary}, {"timeseries.csv", output.TimeseriesCSV(o)}}
+// bundleFile is one file of the report bundle.
+type bundleFile struct {
+	name string
+	data []byte
+}
+
+// writeBundle renders every file of the report bundle first, then writes
+// each into dir atomically: summary.json, timeseries.csv, decisions.csv
+// (with autoscalers), report.html and plots/NAME.{png,svg}. It returns the
+// number of files written.
+func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []byte) (int, error) {
+	files := []bundleFile{{"summary.json", summary}, {"timeseries.csv", output.TimeseriesCSV(o)}}
 	if hasAutoscaler(o) {
-		files = append(files, struct {
-			name string
-			data []byte
-		}{"decisions.csv", output.DecisionsCSV(o)})
+		files = append(files, bundleFile{"decisions.csv", output.DecisionsCSV(o)})
+	}
+	charts := output.Charts(o)
+	html, err := output.HTML(o, charts, source)
+	if err != nil {
+		return 0, err
+	}
+	files = append(files, bundleFile{"report.html", html})
+	for _, c := range charts {
+		for _, format := range []string{"png", "svg"} {
+			img, err := output.Render(c, format)
+			if err != nil {
+				return 0, fmt.Errorf("plot %s: %w", c.Name, err)
+			}
+			files = append(files, bundleFile{filepath.Join("plots", c.Name+"."+format), img})
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+		return 0, err
 	}
 	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(files), nil
 }
 
 func hasAutoscaler(o *experiments.Outcome) bool {
@@ -252,26 +294,38 @@ func writeFileAtomic(path string, data []byte) error {
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newProgress returns a progress reporter that stays silent for the first
-// second, then redraws one status line: simulated time, events/s, ETA.
-func newProgress(w io.Writer) func(done, total sim.Time, events uint64) {
-	start := time.Now()
-	return func(done, total sim.Time, events uint64) {
-		el := time.Since(start)
-		if el < time.Second || total <= 0 {
-			return
-		}
-		frac := float64(done) / float64(total)
-		eta := time.Duration(float64(el) * (1 - frac) / max(frac, 1e-9))
-		fmt.Fprintf(w, "\r\033[K%5.1f %%  simulated %v of %v  %.2fM events/s  ETA %v",
-			100*frac, done, total, float64(events)/el.Seconds()/1e6, eta.Round(time.Second))
+// progress draws a progress bar on a terminal for runs that take more than
+// a second: simulated time done, events per second, time left.
+type progress struct {
+	w     io.Writer
+	start time.Time
+	bar   *progressbar.ProgressBar
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now()} }
+
+func (p *progress) update(done, total sim.Time, events uint64) {
+	el := time.Since(p.start)
+	if el < time.Second || total <= 0 {
+		return
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions64(int64(total/sim.Millisecond),
+			progressbar.OptionSetWriter(p.w), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowElapsedTimeOnFinish())
+	}
+	p.bar.Describe(fmt.Sprintf("simulated %v of %v, %.1fM events/s", done, total, float64(events)/el.Seconds()/1e6))
+	_ = p.bar.Set64(int64(done / sim.Millisecond))
+}
+
+// finish clears the bar (p may be nil).
+func (p *progress) finish() {
+	if p != nil && p.bar != nil {
+		_ = p.bar.Finish()
 	}
 }
 

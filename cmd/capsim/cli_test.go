@@ -75,9 +75,25 @@ func TestRunJSONAndBundle(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(csv), "t_s,arrivals_rps,") {
 		t.Errorf("timeseries.csv: %v %.40q", err, csv)
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("bundle holds %d files (temporary files left behind?)", len(entries))
+	var names []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			names = append(names, rel)
+			if strings.HasPrefix(d.Name(), ".") {
+				t.Errorf("temporary file left behind: %s", rel)
+			}
+		}
+		return nil
+	})
+	for _, want := range []string{"summary.json", "timeseries.csv", "report.html", "plots/latency.png", "plots/latency.svg", "plots/load.png", "plots/latency_spectrum.svg"} {
+		found := false
+		for _, n := range names {
+			found = found || n == want
+		}
+		if !found {
+			t.Errorf("bundle lacks %s (has %v)", want, names)
+		}
 	}
 }
 
@@ -170,5 +186,16 @@ func TestImportK6(t *testing.T) {
 	}
 	if code, _, _ := capsim(t, "import", "jmeter", p); code != exitUsage {
 		t.Errorf("unknown importer: exit %d", code)
+	}
+}
+
+func TestFormatMarkdown(t *testing.T) {
+	file := writeScenario(t, small)
+	code, out, _ := capsim(t, "run", file, "--format", "markdown")
+	if code != exitOK || !strings.Contains(out, "| objective | measured | limit |") || !strings.Contains(out, "| component | kind |") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if code, _, _ := capsim(t, "run", file, "--format", "yaml"); code != exitUsage {
+		t.Errorf("--format yaml: exit %d", code)
 	}
 }

@@ -1,0 +1,226 @@
+package output
+
+import (
+	"math"
+
+	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
+)
+
+// Chart is the data behind one plot: what Render draws and what the golden
+// tests check (the data, not the pixels).
+type Chart struct {
+	Name   string // file stem: latency → latency.png, latency.svg
+	Title  string
+	XLabel string
+	YLabel string
+	Series []Series
+	LogY   bool
+	Lines  []Level // horizontal reference lines (SLO limits)
+	Marks  []Mark  // points on the time axis (autoscaler decisions)
+	Nines  bool    // X is a percentile, drawn on a log(1/(1−q)) axis
+	Spans  []Span  // shaded intervals (warm-up)
+}
+
+// Series is one line.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// Level is a horizontal reference line.
+type Level struct {
+	Label string
+	Y     float64
+}
+
+// Mark is a labelled point (drawn as a marker on its series' line).
+type Mark struct {
+	Label string
+	X, Y  float64
+}
+
+// Span is a shaded stretch of the X axis.
+type Span struct {
+	Label    string
+	From, To float64
+}
+
+// timeUnit picks the time axis unit for a run of length d.
+func timeUnit(d sim.Time) (float64, string) {
+	switch {
+	case d > 10*sim.Hour:
+		return 3600, "time (h)"
+	case d > 20*sim.Minute:
+		return 60, "time (min)"
+	}
+	return 1, "time (s)"
+}
+
+// Charts computes every chart of a run, in report order: load against
+// capacity, instances, latency over time with the SLO lines, utilisation,
+// queues, errors, cache hit ratios, cost, and the latency percentile
+// spectrum. Charts with nothing to show are left out.
+func Charts(o *experiments.Outcome) []Chart {
+	r := o.Result
+	div, xlabel := timeUnit(r.Duration)
+	xs := make([]float64, len(r.Windows))
+	for i, w := range r.Windows {
+		xs[i] = w.Start.Seconds() / div
+	}
+	col := func(f func(w *model.Window) float64) []float64 {
+		y := make([]float64, len(r.Windows))
+		for i := range r.Windows {
+			y[i] = f(&r.Windows[i])
+		}
+		return y
+	}
+	rate := func(n int64, w *model.Window) float64 { return float64(n) / w.Length.Seconds() }
+	order := componentOrder(r)
+	var spans []Span
+	if o.Config.Warmup > 0 {
+		spans = []Span{{Label: "warm-up", From: 0, To: o.Config.Warmup.Seconds() / div}}
+	}
+	var charts []Chart
+
+	load := Chart{Name: "load", Title: "Offered load, throughput and capacity", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
+		Series: []Series{
+			{Name: "arrivals", X: xs, Y: col(func(w *model.Window) float64 { return rate(w.Arrivals, w) })},
+			{Name: "completed", X: xs, Y: col(func(w *model.Window) float64 { return rate(w.Completed, w) })},
+		}}
+	if name, capacity := bottleneckCapacity(o); capacity != nil {
+		load.Series = append(load.Series, Series{Name: "capacity of " + name, X: xs, Y: capacity})
+	}
+	charts = append(charts, load)
+
+	var inst Chart
+	inst = Chart{Name: "instances", Title: "Instances (asked for) and autoscaler decisions", XLabel: xlabel, YLabel: "instances", Spans: spans}
+	for _, i := range order {
+		c := r.Components[i]
+		if c.Kind == "balancer" || c.Instances.Min == c.Instances.Max && !scaled(o, c.Name) {
+			continue
+		}
+		inst.Series = append(inst.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return float64(w.Components[i].Instances) })})
+		for _, d := range r.Decisions {
+			if d.Component == c.Name && d.From != d.To {
+				inst.Marks = append(inst.Marks, Mark{Label: d.Reason, X: d.At.Seconds() / div, Y: float64(d.To)})
+			}
+		}
+	}
+	if len(inst.Series) > 0 {
+		charts = append(charts, inst)
+	}
+
+	lat := Chart{Name: "latency", Title: "Latency of completed requests", XLabel: xlabel, YLabel: "latency (ms)", LogY: true, Spans: spans,
+		Series: []Series{
+			{Name: "p50", X: xs, Y: col(func(w *model.Window) float64 { return w.P50.Millis() })},
+			{Name: "p95", X: xs, Y: col(func(w *model.Window) float64 { return w.P95.Millis() })},
+			{Name: "p99", X: xs, Y: col(func(w *model.Window) float64 { return w.P99.Millis() })},
+		}}
+	for _, c := range o.Summary.SLO.Checks {
+		if c.Unit == "ms" {
+			lat.Lines = append(lat.Lines, Level{Label: "SLO " + c.Name + " ≤ " + num(c.Limit) + " ms", Y: c.Limit})
+		}
+	}
+	charts = append(charts, lat)
+
+	util := Chart{Name: "utilization", Title: "Utilisation (busy cores / cores)", XLabel: xlabel, YLabel: "utilisation (%)", Spans: spans}
+	queue := Chart{Name: "queue", Title: "Requests waiting (for a slot or a core)", XLabel: xlabel, YLabel: "requests waiting", Spans: spans}
+	hits := Chart{Name: "hit_ratio", Title: "Cache hit ratio", XLabel: xlabel, YLabel: "hit ratio (%)", Spans: spans}
+	for _, i := range order {
+		c := r.Components[i]
+		if c.Kind != "balancer" {
+			util.Series = append(util.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return 100 * w.Components[i].Utilization })})
+		}
+		queue.Series = append(queue.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return w.Components[i].Queue })})
+		if c.Cache != nil {
+			hits.Series = append(hits.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return 100 * w.Components[i].HitRatio })})
+		}
+	}
+	charts = append(charts, util, queue)
+	charts = append(charts, Chart{Name: "errors", Title: "Requests that failed (rejected, timed out, error)", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
+		Series: []Series{{Name: "errors", X: xs, Y: col(func(w *model.Window) float64 { return rate(w.Errors, w) })}}})
+	if len(hits.Series) > 0 {
+		charts = append(charts, hits)
+	}
+	charts = append(charts, Chart{Name: "cost", Title: "Cost so far", XLabel: xlabel, YLabel: "US dollars", Spans: spans,
+		Series: []Series{{Name: "cost", X: xs, Y: col(func(w *model.Window) float64 { return w.CostUSD })}}})
+
+	spectrum := Chart{Name: "latency_spectrum", Title: "Latency percentile spectrum (whole run)", XLabel: "percentile", YLabel: "latency (ms)", LogY: true, Nines: true}
+	h := r.LatencyHist
+	if h.Count() > 0 {
+		var s Series
+		s.Name = "all requests"
+		for _, q := range spectrumQuantiles(h.Count()) {
+			s.X = append(s.X, q)
+			s.Y = append(s.Y, h.Quantile(q).Millis())
+		}
+		spectrum.Series = []Series{s}
+		spectrum.Lines = lat.Lines
+		charts = append(charts, spectrum)
+	}
+	for ci := range charts {
+		for si := range charts[ci].Series {
+			cleanSeries(&charts[ci].Series[si], charts[ci].LogY)
+		}
+	}
+	return charts
+}
+
+// spectrumQuantiles are the percentiles of the spectrum, denser towards the
+// tail, up to the last one the sample can support (at least 10 requests
+// beyond it).
+func spectrumQuantiles(n int64) []float64 {
+	var qs []float64
+	for k := 0.0; ; k += 0.125 {
+		q := 1 - math.Pow(10, -k) // 0, 25 %, ..., 90 %, ..., 99 %, ...
+		if (1-q)*float64(n) < 10 || k > 6 {
+			break
+		}
+		qs = append(qs, q)
+	}
+	return qs
+}
+
+// cleanSeries drops points that cannot be drawn: NaN (no data in the
+// window), and values ≤ 0 on a log axis.
+func cleanSeries(s *Series, logY bool) {
+	x, y := s.X[:0:0], s.Y[:0:0]
+	for i := range s.Y {
+		if math.IsNaN(s.Y[i]) || math.IsInf(s.Y[i], 0) || (logY && s.Y[i] <= 0) {
+			continue
+		}
+		x = append(x, s.X[i])
+		y = append(y, s.Y[i])
+	}
+	s.X, s.Y = x, y
+}
+
+// bottleneckCapacity estimates, for the busiest service, how many
+// end-to-end requests per second its ready instances could complete in
+// each window: instances × cores × (requests per busy core-second over the
+// run).
+func bottleneckCapacity(o *experiments.Outcome) (string, []float64) {
+	r := o.Result
+	best, bestU := -1, 0.0
+	for i, c := range r.Components {
+		if c.Kind == "service" && c.Utilization > bestU {
+			best, bestU = i, c.Utilization
+		}
+	}
+	if best < 0 || r.Requests.Completed == 0 {
+		return "", nil
+	}
+	c := r.Components[best]
+	busy := c.Utilization * c.Instances.Mean * float64(c.Cores) * r.Measured.Seconds()
+	if busy <= 0 {
+		return "", nil
+	}
+	perCore := float64(r.Requests.Arrived) / busy
+	y := make([]float64, len(r.Windows))
+	for i, w := range r.Windows {
+		y[i] = float64(w.Components[best].Ready*c.Cores) * perCore
+	}
+	return c.Name, y
+}

@@ -1,0 +1,64 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/capsim/capsim/experiments"
+)
+
+// Markdown writes the summary as Markdown, to paste into a design document
+// or a pull request: SLO verdicts, headline numbers, and the component
+// table.
+func Markdown(w io.Writer, o *experiments.Outcome) error {
+	s := o.Summary
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n", s.Scenario)
+	if s.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", s.Description)
+	}
+	fmt.Fprintf(&b, "Simulated %g s (measured %g s), seed %d.\n\n", s.DurationS, s.MeasuredS, s.Seed)
+	if len(s.SLO.Checks) > 0 {
+		verdict := "met"
+		if !s.SLO.Met {
+			verdict = "**not met**"
+		}
+		fmt.Fprintf(&b, "SLO %s.\n\n| objective | measured | limit | |\n|---|---:|---:|---|\n", verdict)
+		for _, c := range s.SLO.Checks {
+			mark := "✔"
+			if !c.Met {
+				mark = "✘"
+			}
+			if c.Unit == "ms" {
+				fmt.Fprintf(&b, "| %s | %s ms | %s ms | %s |\n", c.Name, num(c.Value), num(c.Limit), mark)
+			} else {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Name, pct(c.Value), pct(c.Limit), mark)
+			}
+		}
+		b.WriteString("\n")
+	}
+	r, l := s.Requests, s.Latency
+	fmt.Fprintf(&b, "| requests | completed | error rate | throughput | p50 | p95 | p99 | p99.9 | cost |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %s | %s | %s | %s/s | %s ms | %s ms | %s ms | %s ms | $%s |\n\n", thousands(r.Arrived), thousands(r.Completed),
+		pct(s.ErrorRate), num(s.Throughput), num(l.P50), num(l.P95), num(l.P99), num(l.P999), f(s.Cost.TotalUSD, 2))
+	b.WriteString("| component | kind | instances | utilisation | queue mean / max | req/s | p50 ms | p99 ms | rejected |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, i := range componentOrder(o.Result) {
+		name := o.Result.Components[i].Name
+		c := s.Components[name]
+		inst, util := "–", "–"
+		if c.Instances != nil {
+			inst = fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
+			if c.Instances.Min != c.Instances.Max {
+				inst = fmt.Sprintf("%d–%d×%d", c.Instances.Min, c.Instances.Max, c.Cores)
+			}
+		}
+		if c.Utilization != nil {
+			util = f(100**c.Utilization, 1) + " %"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", name, c.Kind, inst, util,
+			num(c.Queue.Mean), thousands(c.Queue.Max), num(c.ThroughputRPS), num(c.Latency.P50), num(c.Latency.P99), thousands(c.Rejected))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
