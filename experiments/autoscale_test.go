@@ -77,6 +77,7 @@ func checkDecisions(t *testing.T, o *experiments.Outcome, name string, minR, max
 // ceil(D/u) instances (10 cores at 50 % → 20), whatever the starting size,
 // and stays there.
 func TestHPASettles(t *testing.T) {
+	t.Parallel()
 	for _, from := range []int{2, 40} {
 		o := runTOML(t, hpaScenario(1000, from, 0.5, ""))
 		checkDecisions(t, o, "web", 1, 60)
@@ -96,6 +97,7 @@ func TestHPASettles(t *testing.T) {
 // After a load drop, no scale-down happens before the 300 s stabilisation
 // window has passed; with the window set to 0 it happens at the next syncs.
 func TestHPAScaleDownWaitsForStabilization(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		set      string
 		earliest sim.Time
@@ -147,6 +149,7 @@ rate = 250
 
 // A fixed fleet costs instances × hours × price, exactly.
 func TestFixedFleetCost(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, `
 [run]
 duration = "1h"
@@ -177,6 +180,7 @@ steps = [ { cpu = "exp(1ms)" } ]
 // cooldown, instances within [min, max], and without the cooldown the
 // fleet follows the load more closely (lower p99).
 func TestThresholdExampleCooldown(t *testing.T) {
+	t.Parallel()
 	src, _ := examplesGet("cpu-threshold-scaling")
 	with := runTOML(t, string(src))
 	var last sim.Time = -sim.Hour
@@ -202,6 +206,7 @@ func TestThresholdExampleCooldown(t *testing.T) {
 
 // Scheduled actions change the bounds and the count at their time.
 func TestScheduledActions(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, `
 [run]
 duration = "20m"
@@ -232,6 +237,7 @@ autoscale = { policy = "schedule", min = 2, max = 40, schedule = [ { at = "5m", 
 // and new instances count towards the step while they warm up, so no two
 // scale-outs come closer than start delay + warm-up.
 func TestStepScalingLoop(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, `
 [run]
 duration = "60m"

@@ -225,3 +225,26 @@ func BenchmarkTraceReplay(b *testing.B) {
 	b.ReportMetric(float64(o.Summary.Requests.Arrived)/sec, "requests/s")
 	b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
 }
+
+// BenchmarkReplicationSpeedup runs 8 replications with 1 worker and with
+// 2, alternately, and reports the median speed-up (target ≥ 1.8 on two
+// cores).
+func BenchmarkReplicationSpeedup(b *testing.B) {
+	sc, err := scenario.Parse("bench.toml", []byte(benchThreeTier), []string{"run.duration=200s"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	timeIt := func(workers int) float64 {
+		start := time.Now()
+		if _, err := experiments.Replicate(sc, 8, workers, experiments.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start).Seconds()
+	}
+	var ratios []float64
+	for b.Loop() {
+		one := timeIt(1)
+		ratios = append(ratios, one/timeIt(2))
+	}
+	b.ReportMetric(median(ratios), "speedup_2_workers")
+}

@@ -59,6 +59,7 @@ func cheLRU(s float64, n uint64, capacity int) float64 {
 // End to end: a cache-aside LRU in front of a database has the hit ratio
 // Che's approximation predicts, and the database sees exactly the misses.
 func TestCacheAsideHitRatio(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, cacheAside(""))
 	c := o.Summary.Components["redis"]
 	want := cheLRU(0.8, 10_000, 1000)
@@ -79,6 +80,7 @@ func TestCacheAsideHitRatio(t *testing.T) {
 // Writes make cached values stale until they expire: the stale fraction
 // grows with the TTL, and invalidating on write removes it.
 func TestStaleReads(t *testing.T) {
+	t.Parallel()
 	withWrites := func(ttl, invalidate string) float64 {
 		src := cacheAside(`mix = { read = 9, write = 1 }`)
 		src = replaceOnce(src, `steps = [ { cpu = "exp(1ms)" }, { call = "redis" }, { call = "db", if = "miss" } ]`, fmt.Sprintf(`
@@ -113,6 +115,7 @@ func replaceOnce(s, old, new string) string {
 
 // A fixed hit ratio is a coin flip per lookup.
 func TestFixedHitRatio(t *testing.T) {
+	t.Parallel()
 	src := replaceOnce(cacheAside(""), "capacity = 1000\neviction = \"lru\"\n", "hit_ratio = 0.7\n")
 	o := runTOML(t, src)
 	if h := *o.Summary.Components["redis"].HitRatio; math.Abs(h-0.7) > 0.003 {
@@ -123,6 +126,7 @@ func TestFixedHitRatio(t *testing.T) {
 // on_write = "invalidate" or "update" keeps the cache fresh without
 // explicit calls; an endpoint marked write = true writes its key.
 func TestCacheOnWrite(t *testing.T) {
+	t.Parallel()
 	src := cacheAside(`mix = { read = 9, write = 1 }`)
 	src = replaceOnce(src, `steps = [ { cpu = "exp(1ms)" }, { call = "redis" }, { call = "db", if = "miss" } ]`, `
 [service.web.endpoint.read]

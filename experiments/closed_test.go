@@ -28,6 +28,7 @@ func machineRepairman(n int, z, mu float64) (x, r float64) {
 // station match the machine-repairman throughput and response time, and
 // the interactive response time law R = N/X − Z holds.
 func TestClosedModelMachineRepairman(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{5, 20, 40} {
 		o := runTOML(t, fmt.Sprintf(`
 [run]
@@ -62,6 +63,7 @@ func checkResponseTimeLaw(t *testing.T, x, r, n, z float64) {
 // ramping-vus: the VU count follows the stages, and VUs retire after their
 // iteration when the ramp goes down.
 func TestRampingVUs(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, `
 [run]
 duration = "300s"
@@ -97,6 +99,7 @@ steps = [ { cpu = "const(10ms)" } ]
 // stall; the corrected histogram adds the requests users on schedule would
 // have sent. Without stalls longer than the pacing, both agree.
 func TestCoordinatedOmission(t *testing.T) {
+	t.Parallel()
 	src := `
 [run]
 duration = "600s"

@@ -35,6 +35,7 @@ replication_lag = "exp(100ms)"
 // With read_from = "replicas", the r replicas share the reads evenly (each
 // carries read load / r) and the primary carries exactly the writes.
 func TestReadReplicas(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, dbScenario)
 	db := o.Summary.Components["db"]
 	if len(db.Nodes) != 4 || db.Nodes[0].Role != "primary" {
@@ -65,6 +66,7 @@ func TestReadReplicas(t *testing.T) {
 // probability E[1 − e^(−w·lag)] = w·m/(1 + w·m) for an exponential lag of
 // mean m (Poisson writes).
 func TestReplicationLagStaleness(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, dbScenario, `traffic.reads.keys=uniform(n=100)`, `traffic.writes.keys=uniform(n=100)`)
 	wPerKey, m := 200.0/100, 0.1
 	within(t, "stale read fraction", *o.Summary.Components["db"].StaleReads, wPerKey*m/(1+wPerKey*m), 0.03)
@@ -88,6 +90,7 @@ read = "exp(1ms)"
 // Hash sharding spreads uniform keys evenly; range sharding of Zipf keys
 // sends the hottest range the probability mass the Zipf law gives it.
 func TestShards(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, shardScenario)
 	var total int64
 	for _, n := range o.Summary.Components["db"].Nodes {

@@ -31,6 +31,7 @@ steps = [ { cpu = %q } ]
 // M/M/1: T = 1/(μ−λ); response time is Exp(μ−λ), so p99 = ln(100)/(μ−λ).
 // Reference: L. Kleinrock, Queueing Systems vol. 1, §3.2.
 func TestMM1(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, oneStation(80, "12600s", "1", `"unlimited"`, `"unlimited"`, "exp(10ms)"))
 	mu, lambda := 100.0, 80.0
 	l := o.Summary.Latency
@@ -58,6 +59,7 @@ func mmcResponseCDF(c int, lambda, mu, t float64) float64 {
 // response-time distribution above. Reference: Kleinrock vol. 1, §3.5;
 // Gross & Harris, Fundamentals of Queueing Theory, §2.3.
 func TestMMc(t *testing.T) {
+	t.Parallel()
 	const c, mu, lambda = 4, 100.0, 320.0
 	o := runTOML(t, oneStation(lambda, "3200s", "4", `"unlimited"`, `"unlimited"`, "exp(10ms)"))
 	l := o.Summary.Latency
@@ -76,6 +78,7 @@ func TestMMc(t *testing.T) {
 // M/D/1 and M/G/1: Pollaczek–Khinchine, W = λE[S²]/(2(1−ρ)), T = W + E[S].
 // Reference: Kleinrock vol. 1, §5.7.
 func TestPollaczekKhinchine(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, cpu string
 		lambda    float64
@@ -101,6 +104,7 @@ func TestPollaczekKhinchine(t *testing.T) {
 // whatever the service-time distribution (insensitivity).
 // Reference: Kleinrock vol. 1, §3.6 (M/M/m/m).
 func TestErlangB(t *testing.T) {
+	t.Parallel()
 	for _, cpu := range []string{"exp(10ms)", "lognormal(mean=10ms, sd=15ms)"} {
 		t.Run(cpu, func(t *testing.T) {
 			o := runTOML(t, oneStation(400, "2600s", "5", "5", "0", cpu))
@@ -115,6 +119,7 @@ func TestErlangB(t *testing.T) {
 // p0·a^c/c!·ρ^(n−c) (c < n ≤ K); a request is rejected with probability p_K.
 // Reference: Gross & Harris §2.5.
 func TestMMcK(t *testing.T) {
+	t.Parallel()
 	const c, K, lambda, mu = 2, 5, 180.0, 100.0
 	o := runTOML(t, oneStation(lambda, "5600s", "2", "2", "3", "exp(10ms)"))
 	a, rho := lambda/mu, lambda/mu/c
@@ -143,6 +148,7 @@ func TestMMcK(t *testing.T) {
 // the caller's core released while it waits: a tandem of M/M/1 stations
 // (Jackson), T = Σ 1/(μᵢ−λ). Reference: Kleinrock vol. 1, §4.8; Jackson 1957.
 func TestTandem(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, `
 [run]
 duration = "10100s"
@@ -183,6 +189,7 @@ steps = [ { cpu = "exp(10ms)" } ]
 // random over k single-core instances splits a Poisson stream into k
 // independent Poisson streams: k × M/M/1 with λ/k each.
 func TestRandomIsKMM1(t *testing.T) {
+	t.Parallel()
 	o := runTOML(t, balanced("random", 4, 320, "3200s"))
 	l := o.Summary.Latency
 	within(t, "random mean (ms)", l.Mean, 1000/(100.0-80), 0.02)
@@ -195,6 +202,7 @@ func TestRandomIsKMM1(t *testing.T) {
 // interarrival transform, the response time is Exp(μ(1−σ)).
 // Reference: Kleinrock vol. 1, §6.4 (G/M/m).
 func TestRoundRobinIsEkM1(t *testing.T) {
+	t.Parallel()
 	const k, lambda, mu = 4, 320.0, 100.0
 	o := runTOML(t, balanced("round_robin", k, lambda, "3200s"))
 	sigma := bisect(func(s float64) float64 { return s - math.Pow(lambda/(lambda+mu*(1-s)), k) }, 0, 0.999999)
@@ -209,6 +217,7 @@ func TestRoundRobinIsEkM1(t *testing.T) {
 // choices in randomized load balancing", IEEE TPDS 12(10), 2001; Winston,
 // "Optimality of the shortest line discipline", J. Appl. Prob. 14, 1977.
 func TestBalancerOrdering(t *testing.T) {
+	t.Parallel()
 	var prev float64
 	for _, alg := range []string{"least_connections", "power_of_two", "round_robin", "random"} {
 		o := runTOML(t, balanced(alg, 8, 720, "1500s"))

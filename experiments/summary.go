@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -28,6 +29,13 @@ type Summary struct {
 	Components   map[string]ComponentSummary `json:"components"`
 	Traffic      map[string]TrafficSummary   `json:"traffic"`
 	Events       uint64                      `json:"events"`
+	// CI95 holds, with replications > 1, the 95 % confidence interval of
+	// every number that varies between them, keyed by its path in this
+	// document ("latency_ms.p99", "components.web.utilization").
+	CI95 map[string][2]float64 `json:"ci95,omitempty"`
+	// Warnings flag numbers to read with care (a percentile resting on few
+	// samples).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Requests counts outcomes: arrived = completed + rejected + timed_out +
@@ -253,7 +261,23 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		s.Cost.PerMillionRequestsUSD = round(total/float64(r.Requests.Completed)*1e6, 4)
 	}
 	s.SLO = evaluate(slo, s, r.LatencyHist)
+	s.Warnings = sampleWarnings(r.Latency.Count)
 	return s
+}
+
+// sampleWarnings flags the latency percentiles that rest on fewer than 10
+// observations beyond them.
+func sampleWarnings(n int64) []string {
+	var w []string
+	for _, p := range []struct {
+		name string
+		q    float64
+	}{{"p99", 0.99}, {"p999", 0.999}} {
+		if beyond := (1 - p.q) * float64(n); n > 0 && beyond < 10 {
+			w = append(w, fmt.Sprintf("latency_ms.%s rests on %.1f requests beyond it (of %d completed): too few to trust", p.name, beyond, n))
+		}
+	}
+	return w
 }
 
 // sloSpec is one objective, independent of the scenario package.

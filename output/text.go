@@ -81,7 +81,11 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	if s.MeasuredS != s.DurationS {
 		measured = fmt.Sprintf(" (measured: last %gs)", s.MeasuredS)
 	}
-	fmt.Fprintf(&b, "simulated %gs%s, seed %d, %s events\n\n", s.DurationS, measured, s.Seed, thousands(int64(s.Events)))
+	reps := ""
+	if s.Replications > 1 {
+		reps = fmt.Sprintf(", means of %d replications", s.Replications)
+	}
+	fmt.Fprintf(&b, "simulated %gs%s, seed %d%s, %s events\n\n", s.DurationS, measured, s.Seed, reps, thousands(int64(s.Events)))
 
 	if len(s.SLO.Checks) > 0 {
 		verdict := "met"
@@ -123,8 +127,22 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	fmt.Fprintf(&b, "\nThroughput  %s req/s, error rate %s\n", num(s.Throughput), pct(s.ErrorRate))
 	l := s.Latency
-	fmt.Fprintf(&b, "Latency ms  mean %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s\n\n",
+	fmt.Fprintf(&b, "Latency ms  mean %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s\n",
 		num(l.Mean), num(l.P50), num(l.P90), num(l.P95), num(l.P99), num(l.P999), num(l.Max))
+	if s.CI95 != nil {
+		ci := func(k string) string {
+			if c, ok := s.CI95[k]; ok {
+				return num(c[0]) + "–" + num(c[1])
+			}
+			return "exact"
+		}
+		fmt.Fprintf(&b, "95 %% CI     over %d replications: mean %s, p50 %s, p99 %s, p99.9 %s ms; throughput %s req/s\n",
+			s.Replications, ci("latency_ms.mean"), ci("latency_ms.p50"), ci("latency_ms.p99"), ci("latency_ms.p999"), ci("throughput_rps"))
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(&b, "Note        %s\n", w)
+	}
+	b.WriteByte('\n')
 
 	width := len("component")
 	for _, c := range o.Result.Components {

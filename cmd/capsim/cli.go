@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,6 +118,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		duration = fs.String("duration", "", "simulated `time` to run (default: the scenario's run.duration), e.g. 10m")
 		check    = fs.Bool("check", false, "exit with status 3 when an SLO is not met")
 		quiet    = fs.BoolP("quiet", "q", false, "no progress or file messages on stderr")
+		reps     = fs.Int("replications", 1, "independent replications (`N`); numbers become means with 95 % confidence intervals")
+		prec     = fs.String("precision", "", "add replications until the p99's 95 % CI half-width is within this `fraction` of it (2% or 0.02; at most 100)")
+		workers  = fs.Int("workers", 0, "replications run in parallel on `N` goroutines (default: GOMAXPROCS); results do not depend on it")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -166,7 +170,37 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	opts.Context = ctx
-	o, err := experiments.Run(sc, opts)
+	var o *experiments.Outcome
+	switch {
+	case *prec != "":
+		rel, perr := parseFraction(*prec)
+		if perr != nil {
+			fmt.Fprintf(stderr, "capsim run: --precision: %v\n", perr)
+			return exitUsage
+		}
+		var rp *experiments.Replicated
+		var reached bool
+		rp, reached, err = experiments.Precision(sc, rel, 100, *workers, opts)
+		if err == nil {
+			o = &experiments.Outcome{Config: rp.Runs[0].Config, Result: rp.Runs[0].Result, Summary: rp.Summary}
+			if !reached && !*quiet {
+				fmt.Fprintf(stderr, "warning: after %d replications the p99's confidence interval is still wider than %s\n", len(rp.Runs), *prec)
+			}
+		}
+	case *reps > 1:
+		var rp *experiments.Replicated
+		rp, err = experiments.Replicate(sc, *reps, *workers, opts)
+		if err == nil {
+			// Time series and plots show the first replication; the
+			// summary is over all of them.
+			o = &experiments.Outcome{Config: rp.Runs[0].Config, Result: rp.Runs[0].Result, Summary: rp.Summary}
+		}
+	case *reps < 1:
+		fmt.Fprintf(stderr, "capsim run: --replications must be at least 1\n")
+		return exitUsage
+	default:
+		o, err = experiments.Run(sc, opts)
+	}
 	bar.finish()
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "capsim: interrupted; no files were written")
@@ -410,4 +444,18 @@ func importCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(out)
 	return exitOK
+}
+
+// parseFraction reads "2%" or "0.02".
+func parseFraction(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	scale := 1.0
+	if strings.HasSuffix(s, "%") {
+		s, scale = strings.TrimSuffix(s, "%"), 0.01
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v*scale > 0 && v*scale < 1) {
+		return 0, fmt.Errorf("want a fraction such as 2%% or 0.02, got %q", s)
+	}
+	return v * scale, nil
 }

@@ -1,0 +1,104 @@
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// SLOError returns nil when every SLO of the run is met, else an error
+// listing the objectives that are not (value against limit).
+func (o *Outcome) SLOError() error {
+	var failed []string
+	for _, c := range o.Summary.SLO.Checks {
+		if !c.Met {
+			if c.Unit == "ms" {
+				failed = append(failed, fmt.Sprintf("%s %.3g ms > %.3g ms", c.Name, c.Value, c.Limit))
+			} else {
+				failed = append(failed, fmt.Sprintf("%s %.4g > %.4g", c.Name, c.Value, c.Limit))
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s: SLO not met: %s", o.Summary.Scenario, strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// ThrashError returns nil unless an autoscaled component reversed its
+// direction (scaled up after down, or down after up, within 10 minutes)
+// more than maxReversals times.
+func (o *Outcome) ThrashError(maxReversals int) error {
+	var bad []string
+	for _, c := range o.Result.Components {
+		if c.Reversals > maxReversals {
+			bad = append(bad, fmt.Sprintf("%s reversed %d times (%d scale events)", c.Name, c.Reversals, c.ScaleEvents))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s: autoscaler thrashing: %s", o.Summary.Scenario, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// InvariantError checks what every run must satisfy, and returns every
+// violation: conservation of requests (arrived = completed + rejected +
+// timed out + failed + in flight), globally and per traffic source, adding
+// up; one latency observation per completed request; per component,
+// arrivals = departures + present, utilisation within [0, 1], and Little's
+// law in its sample-path form (the area under the number present equals
+// the time calls spent there); instances within the autoscaler's bounds.
+func (o *Outcome) InvariantError() error {
+	r := o.Result
+	var errs []error
+	conserve := func(name string, arrived, completed, rejected, timedOut, failed, inFlight int64) {
+		if arrived != completed+rejected+timedOut+failed+inFlight || inFlight < 0 {
+			errs = append(errs, fmt.Errorf("%s: conservation broken: %d arrived ≠ %d + %d + %d + %d + %d", name, arrived, completed, rejected, timedOut, failed, inFlight))
+		}
+	}
+	c := r.Requests
+	conserve("all requests", c.Arrived, c.Completed, c.Rejected, c.TimedOut, c.Failed, c.InFlight)
+	var sum [6]int64
+	for _, tr := range r.Traffic {
+		q := tr.Requests
+		conserve("traffic "+tr.Name, q.Arrived, q.Completed, q.Rejected, q.TimedOut, q.Failed, q.InFlight)
+		if tr.Latency.Count != q.Completed {
+			errs = append(errs, fmt.Errorf("traffic %s: %d latencies for %d completed requests", tr.Name, tr.Latency.Count, q.Completed))
+		}
+		for i, v := range []int64{q.Arrived, q.Completed, q.Rejected, q.TimedOut, q.Failed, q.InFlight} {
+			sum[i] += v
+		}
+	}
+	if sum != [6]int64{c.Arrived, c.Completed, c.Rejected, c.TimedOut, c.Failed, c.InFlight} {
+		errs = append(errs, fmt.Errorf("traffic sources add up to %v, not to the totals %+v", sum, c))
+	}
+	if r.Latency.Count != c.Completed {
+		errs = append(errs, fmt.Errorf("%d latencies for %d completed requests", r.Latency.Count, c.Completed))
+	}
+	T := r.Measured.Seconds()
+	for _, k := range r.Components {
+		if k.Utilization < 0 || k.Utilization > 1+1e-9 {
+			errs = append(errs, fmt.Errorf("%s: utilisation %v outside [0, 1]", k.Name, k.Utilization))
+		}
+		if k.Arrivals != k.Departures+k.Present {
+			errs = append(errs, fmt.Errorf("%s: %d arrivals ≠ %d departures + %d present", k.Name, k.Arrivals, k.Departures, k.Present))
+		}
+		area := k.InSystemMean * T
+		if d := math.Abs(area - k.TimeInSystem.Seconds()); d > 1e-6*area+1e-6 {
+			errs = append(errs, fmt.Errorf("%s: Little's law: ∫N dt = %.6f s but calls spent %.6f s", k.Name, area, k.TimeInSystem.Seconds()))
+		}
+	}
+	for _, s := range o.Config.Services {
+		a := s.Autoscale
+		if a == nil || len(a.Schedule) > 0 {
+			continue
+		}
+		for _, d := range r.Decisions {
+			if d.Component == s.Name && (d.To < a.Min || d.To > a.Max) {
+				errs = append(errs, fmt.Errorf("%s: %d instances at %v, outside [%d, %d]", s.Name, d.To, d.At, a.Min, a.Max))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
