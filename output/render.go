@@ -48,8 +48,15 @@ func (ninesTicks) Ticks(min, max float64) []plot.Tick {
 	return t
 }
 
-// Render draws a chart as "png" or "svg".
+// Render draws a chart as "png" or "svg". Points that cannot be drawn
+// (NaN, or ≤ 0 on a log axis) are left out.
 func Render(c Chart, format string) ([]byte, error) {
+	series := make([]Series, len(c.Series))
+	for i, s := range c.Series {
+		series[i] = Series{Name: s.Name, X: append([]float64(nil), s.X...), Y: append([]float64(nil), s.Y...)}
+		cleanSeries(&series[i], c.LogY)
+	}
+	c.Series = series
 	p := plot.New()
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel

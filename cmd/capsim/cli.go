@@ -39,6 +39,10 @@ Usage:
   capsim run [FILE|EXAMPLE] [flags]   run a scenario (default: the embedded %s example)
   capsim validate FILE|EXAMPLE        report every problem in a scenario, with warnings
   capsim examples [NAME]              list the embedded examples, or print one as TOML
+  capsim sweep FILE --vary PATH=VALUES run every combination of varied values (--shard i/n)
+  capsim merge DIR...                 combine the shards of a sweep
+  capsim plan FILE --vary PATH=A..B   the cheapest setting that meets every SLO (bisection)
+  capsim compare A B                  two variants with common random numbers, differences with CIs
   capsim import k6 OPTIONS.json       turn a k6 test's options into [traffic] tables
   capsim help                         show this help
 
@@ -60,6 +64,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return examplesCommand(args[1:], stdout, stderr)
 	case "import":
 		return importCommand(args[1:], stdout, stderr)
+	case "sweep":
+		return sweepCommand(args[1:], stdout, stderr)
+	case "merge":
+		return mergeCommand(args[1:], stdout, stderr)
+	case "plan":
+		return planCommand(args[1:], stdout, stderr)
+	case "compare":
+		return compareCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintf(stdout, usage, examples.Default)
 		return exitOK

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -197,5 +198,72 @@ func TestFormatMarkdown(t *testing.T) {
 	}
 	if code, _, _ := capsim(t, "run", file, "--format", "yaml"); code != exitUsage {
 		t.Errorf("--format yaml: exit %d", code)
+	}
+}
+
+// A sharded sweep merged equals the unsharded sweep, byte for byte, and
+// the shard index can come from a Kubernetes Indexed Job.
+func TestSweepShardsMerge(t *testing.T) {
+	file := writeScenario(t, small)
+	dir := t.TempDir()
+	args := []string{"sweep", file, "--vary", "service.web.instances=1..5", "--vary", "traffic.in.rate=50,100", "--replications", "2"}
+	if code, _, errOut := capsim(t, append(args, "-o", filepath.Join(dir, "all"))...); code != exitOK {
+		t.Fatalf("sweep: exit %d: %s", code, errOut)
+	}
+	var shards []string
+	for i := 0; i < 3; i++ {
+		out := filepath.Join(dir, "shard"+strconv.Itoa(i))
+		shards = append(shards, out)
+		extra := []string{"--shard", strconv.Itoa(i) + "/3"}
+		if i == 2 {
+			t.Setenv("JOB_COMPLETION_INDEX", "2")
+			extra = []string{"--shard", "3"}
+		}
+		if code, _, errOut := capsim(t, append(append(args, extra...), "-o", out)...); code != exitOK {
+			t.Fatalf("shard %d: exit %d: %s", i, code, errOut)
+		}
+	}
+	merged := filepath.Join(dir, "merged")
+	if code, _, errOut := capsim(t, append(append([]string{"merge"}, shards...), "-o", merged)...); code != exitOK {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"sweep.json", "sweep.csv"} {
+		a, _ := os.ReadFile(filepath.Join(dir, "all", f))
+		b, err := os.ReadFile(filepath.Join(merged, f))
+		if err != nil || !bytes.Equal(a, b) || len(a) == 0 {
+			t.Errorf("%s: merged shards differ from the unsharded sweep (%v)", f, err)
+		}
+	}
+	if code, _, _ := capsim(t, "merge", shards[0], shards[1]); code != exitError {
+		t.Error("merging incomplete shards succeeded")
+	}
+}
+
+// plan --json prints the chosen point keyed by path, with its evidence.
+func TestPlanJSON(t *testing.T) {
+	file := writeScenario(t, strings.Replace(small, "rate = 100", "rate = 600", 1))
+	code, out, errOut := capsim(t, "plan", file, "--vary", "service.web.instances=1..40", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Point     map[string]float64                 `json:"point"`
+		Evidence  struct{ Point map[string]float64 } `json:"evidence"`
+		Evaluated int                                `json:"evaluated"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	n := res.Point["service.web.instances"]
+	if n < 4 || res.Evidence.Point["service.web.instances"] != n-1 || res.Evaluated > 8 {
+		t.Errorf("plan: %+v", res)
+	}
+}
+
+func TestCompareCommand(t *testing.T) {
+	file := writeScenario(t, small)
+	code, out, errOut := capsim(t, "compare", file, "--vs-set", "service.web.instances=3", "--replications", "3")
+	if code != exitOK || !strings.Contains(out, "latency_ms.p99") || !strings.Contains(out, "common random numbers") {
+		t.Errorf("exit %d: %s %s", code, out, errOut)
 	}
 }
