@@ -36,17 +36,11 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 	for _, i := range componentOrder(o.Result) {
 		name := o.Result.Components[i].Name
 		c := s.Components[name]
-		r := row{Name: name, Kind: c.Kind, Instances: "–", Util: "–",
+		r := row{Name: name, Kind: c.Kind, Instances: instancesCell(c), Util: utilCell(c),
 			Queue: num(c.Queue.Mean) + " / " + thousands(c.Queue.Max), RPS: num(c.ThroughputRPS),
 			P50: num(c.Latency.P50), P99: num(c.Latency.P99), Rejected: thousands(c.Rejected), Cost: f(c.CostUSD, 2)}
-		if c.Instances != nil {
-			r.Instances = fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
-			if c.Instances.Min != c.Instances.Max {
-				r.Instances = fmt.Sprintf("%d–%d (mean %s) ×%d", c.Instances.Min, c.Instances.Max, num(c.Instances.Mean), c.Cores)
-			}
-		}
-		if c.Utilization != nil {
-			r.Util = f(100**c.Utilization, 1) + " %"
+		if c.Instances != nil && c.Instances.Min != c.Instances.Max {
+			r.Instances += " (mean " + num(c.Instances.Mean) + ")"
 		}
 		var extra []string
 		if c.HitRatio != nil {

@@ -46,16 +46,7 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 	for _, i := range componentOrder(o.Result) {
 		name := o.Result.Components[i].Name
 		c := s.Components[name]
-		inst, util := "–", "–"
-		if c.Instances != nil {
-			inst = fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
-			if c.Instances.Min != c.Instances.Max {
-				inst = fmt.Sprintf("%d–%d×%d", c.Instances.Min, c.Instances.Max, c.Cores)
-			}
-		}
-		if c.Utilization != nil {
-			util = f(100**c.Utilization, 1) + " %"
-		}
+		inst, util := instancesCell(c), utilCell(c)
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", name, c.Kind, inst, util,
 			num(c.Queue.Mean), thousands(c.Queue.Max), num(c.ThroughputRPS), num(c.Latency.P50), num(c.Latency.P99), thousands(c.Rejected))
 	}

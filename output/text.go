@@ -154,16 +154,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	for _, i := range componentOrder(o.Result) {
 		name := o.Result.Components[i].Name
 		c := s.Components[name]
-		inst, util := "-", "-"
-		if c.Instances != nil {
-			inst = fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
-			if c.Instances.Min != c.Instances.Max {
-				inst = fmt.Sprintf("%d–%d→%d×%d", c.Instances.Min, c.Instances.Max, c.Instances.Final, c.Cores)
-			}
-		}
-		if c.Utilization != nil {
-			util = f(100**c.Utilization, 1) + " %"
-		}
+		inst, util := instancesCell(c), utilCell(c)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s / %s\t%s\t%s\t%s\t%s\t%s\t\n", left(name), c.Kind, inst, util,
 			num(c.Queue.Mean), thousands(c.Queue.Max), num(c.ThroughputRPS), num(c.Latency.P50), num(c.Latency.P99), thousands(c.Rejected), f(c.CostUSD, 2))
 	}
@@ -260,4 +251,24 @@ func scaled(o *experiments.Outcome, name string) bool {
 		}
 	}
 	return false
+}
+
+// instancesCell describes a component's instances: final×cores, with the
+// range when the count changed ("6–20→20×4"), "–" for balancers.
+func instancesCell(c experiments.ComponentSummary) string {
+	if c.Instances == nil {
+		return "–"
+	}
+	if c.Instances.Min != c.Instances.Max {
+		return fmt.Sprintf("%d–%d→%d×%d", c.Instances.Min, c.Instances.Max, c.Instances.Final, c.Cores)
+	}
+	return fmt.Sprintf("%d×%d", c.Instances.Final, c.Cores)
+}
+
+// utilCell is a component's utilisation in percent, "–" where it has none.
+func utilCell(c experiments.ComponentSummary) string {
+	if c.Utilization == nil {
+		return "–"
+	}
+	return f(100**c.Utilization, 1) + " %"
 }
