@@ -294,3 +294,31 @@ func Compare(a, b []*Outcome) []Diff {
 	}
 	return out
 }
+
+// PlanFrontier plans over several varied values, each of whose larger
+// settings can only help: for every combination of all but the last value
+// it bisects the last (a frontier search: O(n₁⋯nₖ₋₁ · log nₖ) evaluations
+// instead of every point), then keeps the feasible point that minimises
+// objective. With one varied value it is Plan.
+func PlanFrontier(varies []Vary, eval func(Point) (*PointResult, error), objective func(*PointResult) float64) (*PlanResult, error) {
+	all := Points(varies)
+	last := len(varies[len(varies)-1].Values)
+	res := &PlanResult{Points: len(all)}
+	for start := 0; start < len(all); start += last {
+		line, err := Plan(all[start:start+last], eval)
+		if err != nil {
+			return nil, err
+		}
+		res.Evaluated += line.Evaluated
+		if line.Best == nil {
+			if res.Best == nil && res.Evidence == nil {
+				res.Evidence = line.Evidence
+			}
+			continue
+		}
+		if res.Best == nil || objective(line.Best) < objective(res.Best) {
+			res.Best, res.Evidence = line.Best, line.Evidence
+		}
+	}
+	return res, nil
+}

@@ -137,3 +137,41 @@ func TestCompare(t *testing.T) {
 		}
 	}
 }
+
+// Planning over two values bisects the last one for each setting of the
+// first (a frontier search) and keeps the cheapest feasible point: with a
+// price per instance, fewer bigger instances win.
+func TestPlanFrontier(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "300s"
+[slo]
+p99 = "100ms"
+[traffic.in]
+to = "web"
+rate = 1000
+[service.web]
+price_per_hour = 0.1
+steps = [ { cpu = "exp(10ms)" } ]
+`
+	cores, _ := experiments.ParseVary("service.web.cores=2,4,8")
+	inst, _ := experiments.ParseVary("service.web.instances=1..20")
+	vs := []experiments.Vary{cores, inst}
+	res, err := experiments.PlanFrontier(vs, func(p experiments.Point) (*experiments.PointResult, error) {
+		r, err := experiments.Sweep("s", nil, sweepLoader(src), vs, []experiments.Point{p}, 1, 1, experiments.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return &r[0], nil
+	}, func(r *experiments.PointResult) float64 { return r.Summary.Cost.TotalUSD })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Best == nil || !reflect.DeepEqual(res.Best.Point.Values, []string{"8", "2"}) {
+		t.Fatalf("best %+v", res.Best)
+	}
+	if res.Evaluated >= 30 {
+		t.Errorf("evaluated %d of 60 points", res.Evaluated)
+	}
+}

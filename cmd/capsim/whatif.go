@@ -333,8 +333,8 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		vary     = fs.String("vary", "", "the value to choose, `PATH=A..B[:STEP]|LIST` (larger settings must not hurt)")
-		minimize = fs.String("minimize", "cost", "what to minimise: cost, or the varied `PATH` itself (the same choice along one monotone value)")
+		varies   = fs.StringArray("vary", nil, "a value to choose, `PATH=A..B[:STEP]|LIST` (larger settings must not hurt; repeatable)")
+		minimize = fs.String("minimize", "cost", "what to minimise among the settings that meet every SLO: cost, or a varied `PATH`")
 		sets     = fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE`")
 		reps     = fs.Int("replications", 1, "replications per point (`N`); the SLOs are judged on the means")
 		jsonOut  = fs.Bool("json", false, "print the result as JSON")
@@ -348,31 +348,47 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if fs.NArg() != 1 || *vary == "" || *reps < 1 {
+	if fs.NArg() != 1 || len(*varies) == 0 || *reps < 1 {
 		fs.Usage()
 		return exitUsage
 	}
-	v, err := experiments.ParseVary(*vary)
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim plan: --vary: %v\n", err)
-		return exitUsage
+	var vs []experiments.Vary
+	objective := func(r *experiments.PointResult) float64 { return r.Summary.Cost.TotalUSD }
+	for _, x := range *varies {
+		v, err := experiments.ParseVary(x)
+		if err != nil {
+			fmt.Fprintf(stderr, "capsim plan: --vary: %v\n", err)
+			return exitUsage
+		}
+		vs = append(vs, v)
 	}
-	if *minimize != "cost" && *minimize != v.Path {
-		fmt.Fprintf(stderr, "capsim plan: --minimize: want cost or %s (the varied value), got %q\n", v.Path, *minimize)
-		return exitUsage
+	if *minimize != "cost" {
+		idx := -1
+		for i, v := range vs {
+			if v.Path == *minimize {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			fmt.Fprintf(stderr, "capsim plan: --minimize: want cost or a varied path, got %q\n", *minimize)
+			return exitUsage
+		}
+		objective = func(r *experiments.PointResult) float64 {
+			x, _ := strconv.ParseFloat(r.Point.Values[idx], 64)
+			return x
+		}
 	}
 	if _, err := load(fs.Arg(0), *sets); err != nil {
 		printLoadError(stderr, err)
 		return exitError
 	}
-	pts := experiments.Points([]experiments.Vary{v})
-	res, err := experiments.Plan(pts, func(p experiments.Point) (*experiments.PointResult, error) {
-		r, err := experiments.Sweep(fs.Arg(0), nil, loader(fs.Arg(0), *sets), []experiments.Vary{v}, []experiments.Point{p}, *reps, 0, experiments.Options{})
+	res, err := experiments.PlanFrontier(vs, func(p experiments.Point) (*experiments.PointResult, error) {
+		r, err := experiments.Sweep(fs.Arg(0), nil, loader(fs.Arg(0), *sets), vs, []experiments.Point{p}, *reps, 0, experiments.Options{})
 		if err != nil {
 			return nil, err
 		}
 		return &r[0], nil
-	})
+	}, objective)
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
@@ -394,23 +410,37 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		Evaluated int                  `json:"evaluated"`
 		Points    int                  `json:"points"`
 	}{Evaluated: res.Evaluated, Points: res.Points}
+	pointMap := func(p experiments.Point) map[string]any {
+		m := map[string]any{}
+		for i, v := range vs {
+			m[v.Path] = value(p.Values[i])
+		}
+		return m
+	}
+	describe := func(p experiments.Point) string {
+		var s []string
+		for i, v := range vs {
+			s = append(s, v.Path+" = "+p.Values[i])
+		}
+		return strings.Join(s, ", ")
+	}
 	if res.Best != nil {
-		out.Point = map[string]any{v.Path: value(res.Best.Point.Values[0])}
+		out.Point = pointMap(res.Best.Point)
 		out.Summary = res.Best.Summary
 	}
 	if res.Evidence != nil {
-		out.Evidence = &evidence{Point: map[string]any{v.Path: value(res.Evidence.Point.Values[0])}, SLO: res.Evidence.Summary.SLO}
+		out.Evidence = &evidence{Point: pointMap(res.Evidence.Point), SLO: res.Evidence.Summary.SLO}
 	}
 	if *jsonOut {
 		b, _ := json.MarshalIndent(out, "", "  ")
 		stdout.Write(append(b, '\n'))
 	} else {
 		if res.Best == nil {
-			fmt.Fprintf(stdout, "No setting of %s from %s to %s meets every SLO.\n", v.Path, v.Values[0], v.Values[len(v.Values)-1])
+			fmt.Fprintln(stdout, "No setting in the ranges given meets every SLO.")
 		} else {
 			s := res.Best.Summary
-			fmt.Fprintf(stdout, "Cheapest that meets every SLO: %s = %s (p99 %s ms, error rate %s, cost $%.2f).\n",
-				v.Path, res.Best.Point.Values[0], ftoa(s.Latency.P99), ftoa(s.ErrorRate), s.Cost.TotalUSD)
+			fmt.Fprintf(stdout, "Best setting that meets every SLO (minimising %s): %s (p99 %s ms, error rate %s, cost $%.2f).\n",
+				*minimize, describe(res.Best.Point), ftoa(s.Latency.P99), ftoa(s.ErrorRate), s.Cost.TotalUSD)
 		}
 		if res.Evidence != nil {
 			var failed []string
@@ -419,7 +449,7 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 					failed = append(failed, fmt.Sprintf("%s %s > %s", c.Name, ftoa(c.Value), ftoa(c.Limit)))
 				}
 			}
-			fmt.Fprintf(stdout, "Evidence: %s = %s fails: %s.\n", v.Path, res.Evidence.Point.Values[0], strings.Join(failed, ", "))
+			fmt.Fprintf(stdout, "Evidence: %s fails: %s.\n", describe(res.Evidence.Point), strings.Join(failed, ", "))
 		}
 		fmt.Fprintf(stdout, "%d of %d settings evaluated.\n", res.Evaluated, res.Points)
 	}
