@@ -14,8 +14,15 @@ import (
 func runTOML(t *testing.T, src string, overrides ...string) *experiments.Outcome {
 	t.Helper()
 	sc, err := scenario.Parse("test.toml", []byte(src), overrides, nil)
-	if err != nil {
-		t.Fatalf("parse: %v", err)
+	return runChecked(t, sc, err)
+}
+
+// runChecked runs a parsed scenario (failing the test on a parse or run
+// error) and checks the invariants.
+func runChecked(t *testing.T, sc *scenario.Scenario, parseErr error) *experiments.Outcome {
+	t.Helper()
+	if parseErr != nil {
+		t.Fatalf("parse: %v", parseErr)
 	}
 	o, err := experiments.Run(sc, experiments.Options{})
 	if err != nil {

@@ -24,15 +24,7 @@ func runFiles(t *testing.T, dir, src string, sets ...string) *experiments.Outcom
 		t.Fatal(err)
 	}
 	sc, err := scenario.Load(p, sets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := experiments.Run(sc, experiments.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkInvariants(t, o)
-	return o
+	return runChecked(t, sc, err)
 }
 
 const nasaRows, nasaURLs = 30_969, 2_088 // shared/traces/README.md

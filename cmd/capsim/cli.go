@@ -134,11 +134,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		prec     = fs.String("precision", "", "add replications until the p99's 95 % CI half-width is within this `fraction` of it (2% or 0.02; at most 100)")
 		workers  = fs.Int("workers", 0, "replications run in parallel on `N` goroutines (default: GOMAXPROCS); results do not depend on it")
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(stderr, "capsim run: want at most one scenario, got %d: %s\n", fs.NArg(), strings.Join(fs.Args(), " "))
@@ -382,11 +379,8 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: capsim validate FILE|EXAMPLE [--set PATH=VALUE]\n\nReports every problem in a scenario as file:line: key: message, then plausibility warnings.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -470,4 +464,31 @@ func parseFraction(s string) (float64, error) {
 		return 0, fmt.Errorf("want a fraction such as 2%% or 0.02, got %q", s)
 	}
 	return v * scale, nil
+}
+
+// parseFlags parses a subcommand's flags; done reports that the command
+// should end with code (after --help, or a usage error pflag has printed).
+func parseFlags(fs *pflag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, pflag.ErrHelp):
+		return exitOK, true
+	}
+	return exitUsage, true
+}
+
+// parseVaries reads --vary values, reporting the first bad one.
+func parseVaries(cmd string, list []string, stderr io.Writer) ([]experiments.Vary, bool) {
+	var vs []experiments.Vary
+	for _, x := range list {
+		v, err := experiments.ParseVary(x)
+		if err != nil {
+			fmt.Fprintf(stderr, "capsim %s: --vary: %v\n", cmd, err)
+			return nil, false
+		}
+		vs = append(vs, v)
+	}
+	return vs, true
 }

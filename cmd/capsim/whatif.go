@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,24 +74,16 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: capsim sweep FILE|EXAMPLE --vary PATH=VALUES [flags]\n\nRuns every combination of the varied values and tabulates the results.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 || len(*varies) == 0 || *reps < 1 {
 		fs.Usage()
 		return exitUsage
 	}
-	var vs []experiments.Vary
-	for _, v := range *varies {
-		x, err := experiments.ParseVary(v)
-		if err != nil {
-			fmt.Fprintf(stderr, "capsim sweep: --vary: %v\n", err)
-			return exitUsage
-		}
-		vs = append(vs, x)
+	vs, ok := parseVaries("sweep", *varies, stderr)
+	if !ok {
+		return exitUsage
 	}
 	base, err := load(fs.Arg(0), *sets)
 	if err != nil {
@@ -277,11 +268,8 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: capsim merge DIR... [-o DIR]\n\nCombines the sweep.json files of sweep shards into the result of the whole sweep.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -342,26 +330,18 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: capsim plan FILE|EXAMPLE --vary PATH=A..B [flags]\n\nFinds the cheapest setting that meets every SLO, by bisection (O(log n) runs).\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 || len(*varies) == 0 || *reps < 1 {
 		fs.Usage()
 		return exitUsage
 	}
-	var vs []experiments.Vary
-	objective := func(r *experiments.PointResult) float64 { return r.Summary.Cost.TotalUSD }
-	for _, x := range *varies {
-		v, err := experiments.ParseVary(x)
-		if err != nil {
-			fmt.Fprintf(stderr, "capsim plan: --vary: %v\n", err)
-			return exitUsage
-		}
-		vs = append(vs, v)
+	vs, ok := parseVaries("plan", *varies, stderr)
+	if !ok {
+		return exitUsage
 	}
+	objective := func(r *experiments.PointResult) float64 { return r.Summary.Cost.TotalUSD }
 	if *minimize != "cost" {
 		idx := -1
 		for i, v := range vs {
@@ -472,11 +452,8 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: capsim compare A B [flags]   or   capsim compare FILE --vs-set PATH=VALUE [flags]\n\nRuns two variants with the same seeds (common random numbers) and reports\nthe differences with 95 %% confidence intervals.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	var a, b *scenario.Scenario
 	var err error
