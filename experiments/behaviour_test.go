@@ -2,6 +2,8 @@ package experiments_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -306,5 +308,18 @@ steps = [ { cpu = "exp(1ms)" } ]
 	// [10 s, 20 s): the 100 at once and the first third of the ramp.
 	if w := o.Result.Windows[1]; w.Arrivals != 100+167 {
 		t.Errorf("%d arrivals in [10 s, 20 s), want 267", w.Arrivals)
+	}
+}
+
+// A cancelled context stops a run with its error (Ctrl-C in capsim run).
+func TestRunCancelled(t *testing.T) {
+	sc, err := scenario.Parse("s.toml", []byte(shop), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := experiments.Run(sc, experiments.Options{Context: ctx}); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
