@@ -89,14 +89,15 @@ func (o *Outcome) InvariantError() error {
 			errs = append(errs, fmt.Errorf("%s: Little's law: ∫N dt = %.6f s but calls spent %.6f s", k.Name, area, k.TimeInSystem.Seconds()))
 		}
 	}
-	for _, s := range o.Config.Services {
-		a := s.Autoscale
-		if a == nil || len(a.Schedule) > 0 {
+	for _, c := range o.Config.Components {
+		f := c.FleetConfig()
+		if f == nil || f.Autoscale == nil || len(f.Autoscale.Schedule) > 0 {
 			continue
 		}
+		a := f.Autoscale
 		for _, d := range r.Decisions {
-			if d.Component == s.Name && (d.To < a.Min || d.To > a.Max) {
-				errs = append(errs, fmt.Errorf("%s: %d instances at %v, outside [%d, %d]", s.Name, d.To, d.At, a.Min, a.Max))
+			if d.Component == c.ComponentName() && (d.To < a.Min || d.To > a.Max) {
+				errs = append(errs, fmt.Errorf("%s: %d instances at %v, outside [%d, %d]", c.ComponentName(), d.To, d.At, a.Min, a.Max))
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package experiments_test
 
 import (
-	"container/heap"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -24,47 +23,90 @@ type ysEvent struct {
 	kind int8 // 0 arrival, 1 departure
 }
 
+// ysHeap is a 4-ary min-heap of events stored by value: no boxing through
+// container/heap's interface, no allocation per event once it has grown.
 type ysHeap []ysEvent
 
-func (h ysHeap) Len() int           { return len(h) }
-func (h ysHeap) Less(i, j int) bool { return h[i].t < h[j].t }
-func (h ysHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *ysHeap) Push(x any)        { *h = append(*h, x.(ysEvent)) }
-func (h *ysHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+func (h *ysHeap) push(e ysEvent) {
+	*h = append(*h, e)
+	a := *h
+	i := len(a) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if a[p].t <= e.t {
+			break
+		}
+		a[i] = a[p]
+		i = p
+	}
+	a[i] = e
+}
+
+func (h *ysHeap) pop() ysEvent {
+	a := *h
+	top := a[0]
+	last := a[len(a)-1]
+	a = a[:len(a)-1]
+	*h = a
+	n := len(a)
+	if n == 0 {
+		return top
+	}
+	i := 0
+	for {
+		c := 4*i + 1
+		if c >= n {
+			break
+		}
+		m := c
+		for k := c + 1; k < c+4 && k < n; k++ {
+			if a[k].t < a[m].t {
+				m = k
+			}
+		}
+		if a[m].t >= last.t {
+			break
+		}
+		a[i] = a[m]
+		i = m
+	}
+	a[i] = last
+	return top
 }
 
 // yardstickMM1 simulates n customers of an M/M/1 queue (λ = 0.8, μ = 1) and
 // returns the mean response time and the number of events.
 func yardstickMM1(n int) (float64, int) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	h := &ysHeap{}
-	heap.Push(h, ysEvent{rng.ExpFloat64() / 0.8, 0})
-	var queue []float64 // arrival times of customers present, FIFO
+	h := make(ysHeap, 0, 16)
+	h.push(ysEvent{rng.ExpFloat64() / 0.8, 0})
+	queue := make([]float64, 0, 1024) // arrival times of customers present, FIFO (a ring would do; this reslices)
+	head := 0
 	var sum float64
 	served, arrived, events := 0, 0, 0
 	for served < n {
-		e := heap.Pop(h).(ysEvent)
+		e := h.pop()
 		events++
 		switch e.kind {
 		case 0:
 			arrived++
+			if head > 0 && len(queue) == cap(queue) {
+				queue = append(queue[:0], queue[head:]...)
+				head = 0
+			}
 			queue = append(queue, e.t)
-			if len(queue) == 1 {
-				heap.Push(h, ysEvent{e.t + rng.ExpFloat64(), 1})
+			if len(queue)-head == 1 {
+				h.push(ysEvent{e.t + rng.ExpFloat64(), 1})
 			}
 			if arrived < n {
-				heap.Push(h, ysEvent{e.t + rng.ExpFloat64()/0.8, 0})
+				h.push(ysEvent{e.t + rng.ExpFloat64()/0.8, 0})
 			}
 		case 1:
-			sum += e.t - queue[0]
-			queue = queue[1:]
+			sum += e.t - queue[head]
+			head++
 			served++
-			if len(queue) > 0 {
-				heap.Push(h, ysEvent{e.t + rng.ExpFloat64(), 1})
+			if len(queue)-head > 0 {
+				h.push(ysEvent{e.t + rng.ExpFloat64(), 1})
 			}
 		}
 	}

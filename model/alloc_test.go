@@ -20,17 +20,17 @@ func threeTier(duration, window sim.Time) *model.Config {
 		Duration: duration, Window: window,
 		Traffic: []model.TrafficConfig{{Name: "in", To: "lb", Rate: 1000, Timeout: 2 * sim.Second,
 			Keys: dist.NewZipf(0.9, 10000)}},
-		Balancers: []model.BalancerConfig{{Name: "lb", To: "web", NewPicker: lc, Latency: dist.Const{V: 100 * sim.Microsecond}}},
-		Services: []model.ServiceConfig{
-			{Name: "web", Instances: 10, Cores: 8, Concurrency: 64, Queue: 100, NewPicker: rr,
+		Components: []model.ComponentConfig{
+			&model.ServiceConfig{Name: "db", Fleet: model.Fleet{Instances: 1, Cores: 32, Concurrency: model.Unlimited, Queue: model.Unlimited, NewPicker: rr},
+				Endpoints: []model.EndpointConfig{{Name: "default", Steps: []model.Step{
+					{Kind: model.StepCPU, Dist: dist.NewExp(5e6), P: 1},
+				}}}},
+			&model.BalancerConfig{Name: "lb", To: "web", NewPicker: lc, Latency: dist.Const{V: 100 * sim.Microsecond}},
+			&model.ServiceConfig{Name: "web", Fleet: model.Fleet{Instances: 10, Cores: 8, Concurrency: 64, Queue: 100, NewPicker: rr},
 				Endpoints: []model.EndpointConfig{{Name: "default", Steps: []model.Step{
 					{Kind: model.StepCPU, Dist: dist.NewLogNormalMeanSD(50e6, 50e6), P: 1},
 					{Kind: model.StepCall, Target: "db", P: 0.2, Timeout: 500 * sim.Millisecond},
 					{Kind: model.StepSleep, Dist: dist.NewExp(1e6), P: 1},
-				}}}},
-			{Name: "db", Instances: 1, Cores: 32, Concurrency: model.Unlimited, Queue: model.Unlimited, NewPicker: rr,
-				Endpoints: []model.EndpointConfig{{Name: "default", Steps: []model.Step{
-					{Kind: model.StepCPU, Dist: dist.NewExp(5e6), P: 1},
 				}}}},
 		},
 	}

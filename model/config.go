@@ -2,7 +2,6 @@ package model
 
 import (
 	"github.com/capsim/capsim/model/dist"
-	"github.com/capsim/capsim/model/keycache"
 	"github.com/capsim/capsim/sim"
 )
 
@@ -16,9 +15,50 @@ type Config struct {
 	Window      sim.Time // time-series resolution
 	Seed        uint64
 
-	Traffic   []TrafficConfig
-	Balancers []BalancerConfig
-	Services  []ServiceConfig
+	Traffic []TrafficConfig
+	// Components are the system's services, balancers, caches and
+	// databases (and whatever kinds come next), sorted by name.
+	Components []ComponentConfig
+}
+
+// ComponentConfig is one component's configuration. Each kind is its own
+// type, in its own file (service.go, balancer.go, cache.go, database.go),
+// and this is all the rest of the model needs to know of it.
+type ComponentConfig interface {
+	// ComponentName is the component's name, unique in the scenario.
+	ComponentName() string
+	// Kind is the component's kind, as its scenario table is named
+	// ("service", "balancer", "cache", "database").
+	Kind() string
+	// EndpointConfigs are the endpoints calls can reach (none for a
+	// balancer, whose calls reach its Forward component).
+	EndpointConfigs() []EndpointConfig
+	// DefaultEndpoint is the endpoint a call that names none reaches ("":
+	// the one named like the caller's endpoint, else the only one). write
+	// says whether the call writes the request's key.
+	DefaultEndpoint(write bool) string
+	// Forward is the component a balancer passes its calls to; "" for
+	// components that do the work themselves.
+	Forward() string
+	// FleetConfig is the component's instances, or nil when it has none.
+	FleetConfig() *Fleet
+
+	// newComponent builds the run-time state of the component for one run.
+	newComponent(b *builder) component
+}
+
+// Label names a component by kind and name, as its scenario table does
+// ("service.web", "balancer.lb").
+func Label(c ComponentConfig) string { return c.Kind() + "." + c.ComponentName() }
+
+// Find returns the component named name, or nil.
+func (c *Config) Find(name string) ComponentConfig {
+	for _, k := range c.Components {
+		if k.ComponentName() == name {
+			return k
+		}
+	}
+	return nil
 }
 
 // Unlimited marks a concurrency or queue limit that is not set.
@@ -165,35 +205,21 @@ type SessionStep struct {
 	Think    dist.Dist // nil: no think time
 }
 
-// BalancerConfig is a load balancer in front of a service.
-type BalancerConfig struct {
-	Name         string
-	To           string // the service behind it
-	Algorithm    string
-	NewPicker    func() Picker // a fresh picker per run
-	Latency      dist.Dist     // added on the way in; nil: none
-	PricePerHour float64
-}
-
-// ServiceConfig is a fleet of identical instances.
-type ServiceConfig struct {
-	Name         string
+// Fleet is a set of identical instances: what services, caches and
+// databases have in common.
+type Fleet struct {
 	Instances    int
 	Cores        int
 	Concurrency  int // per instance; Unlimited for none
 	Queue        int // per instance, waiting for admission; Unlimited for none
 	Algorithm    string
-	NewPicker    func() Picker // spreads direct callers over instances
-	Weights      []float64     // per instance, for weighted pickers
-	PricePerHour float64       // per instance
-	Endpoints    []EndpointConfig
-
-	Cache       *CacheConfig     // non-nil: the service is a cache (endpoints get, set, invalidate)
-	Database    *DatabaseConfig  // non-nil: the service is a database (endpoints read, write); its instances are the nodes
-	Autoscale   *AutoscaleConfig // nil: a fixed fleet of Instances
-	StartDelay  sim.Time         // from being asked for (and billed) to taking requests
-	Warmup      sim.Time         // after start, cpu runs at WarmupSpeed for this long
-	WarmupSpeed float64          // 0 < speed ≤ 1
+	NewPicker    func() Picker    // spreads direct callers over instances
+	Weights      []float64        // per instance, for weighted pickers
+	PricePerHour float64          // per instance
+	Autoscale    *AutoscaleConfig // nil: a fixed fleet of Instances
+	StartDelay   sim.Time         // from being asked for (and billed) to taking requests
+	Warmup       sim.Time         // after start, cpu runs at WarmupSpeed for this long
+	WarmupSpeed  float64          // 0 < speed ≤ 1
 }
 
 // EndpointConfig is a named list of steps.
@@ -207,21 +233,31 @@ type EndpointConfig struct {
 type StepKind int
 
 const (
-	StepCPU   StepKind = iota // hold a core for Dist
-	StepCall                  // call Target/Endpoint and wait for the answer
-	StepSleep                 // wait for Dist, holding no core
+	StepCPU      StepKind = iota // hold a core for Dist
+	StepCall                     // call Target/Endpoint and wait for the answer
+	StepSleep                    // wait for Dist, holding no core
+	StepAsync                    // start a detached request at Target/Endpoint and go on at once
+	StepParallel                 // run Branches at the same instant; go on when Wait of them succeeded
 )
+
+// WaitAll is Step.Wait for a parallel step that needs every branch.
+const WaitAll = 0
 
 // Step is one step of an endpoint.
 type Step struct {
 	Kind     StepKind
 	Dist     dist.Dist // cpu and sleep
-	Target   string    // call: component name
-	Endpoint string    // call: endpoint at the target ("" = resolved at build)
+	Target   string    // call, async: component name
+	Endpoint string    // call, async: endpoint at the target ("" = the target's default)
 	P        float64   // probability the step runs (1 = always)
 	Timeout  sim.Time  // call: give up after this long (0 = wait forever)
 	If       CacheCond // run only after a cache hit or miss in this endpoint
 	Write    bool      // call: a successful call writes the request's key
+
+	// Parallel: call steps started at the same instant, and how many must
+	// succeed (WaitAll: every one; 1: any).
+	Branches []Step
+	Wait     int
 }
 
 // CacheCond makes a step conditional on the endpoint's last cache lookup.
@@ -232,43 +268,6 @@ const (
 	IfHit
 	IfMiss
 )
-
-// Cache endpoints, in this order.
-const (
-	CacheGet        = "get"
-	CacheSet        = "set"
-	CacheInvalidate = "invalidate"
-)
-
-// Database endpoints.
-const (
-	DBRead  = "read"
-	DBWrite = "write"
-)
-
-// DatabaseConfig makes a service a database: Shards × (1 primary +
-// Replicas) nodes, which are the service's instances, shard by shard,
-// primary first. Writes go to the key's shard primary; reads go where
-// ReadFrom says.
-type DatabaseConfig struct {
-	Replicas       int
-	Shards         int
-	ShardBy        string // "hash" or "range"
-	ReadFrom       string // "replicas", "primary" or "any"
-	ReplicationLag dist.Dist
-	KeySpace       uint64 // keys 1..KeySpace, for range sharding
-}
-
-// CacheConfig makes a service a cache. Either HitRatio (a fixed
-// probability, no keys involved) or a key-level cache of Capacity keys with
-// Eviction and TTL, whose hit ratio follows from the request keys.
-type CacheConfig struct {
-	HitRatio float64 // ≥ 0 when fixed; < 0 for a key-level cache
-	Capacity int
-	Eviction keycache.Policy
-	TTL      sim.Time // 0: entries do not expire
-	OnWrite  string   // "" (nothing), "invalidate" or "update": when a request writes its key
-}
 
 // Picker chooses the instance that receives a request. Implementations live
 // in package policies; they see instance loads through Backends and draw

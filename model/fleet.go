@@ -64,7 +64,7 @@ type fleet struct {
 	churn            sim.Time // instance-time of instances removed within churnWindow
 }
 
-func (f *fleet) init(s *service) {
+func (f *fleet) init(s *station) {
 	n := s.cfg.Instances
 	if a := s.cfg.Autoscale; a != nil {
 		f.as, f.scaler = a, a.New()
@@ -95,7 +95,7 @@ func (f *fleet) resetStats(now sim.Time) {
 // start schedules the metric scrapes and controller syncs. Syncs run half a
 // sync period after scrapes, so the controller acts on metrics that are on
 // average as old as in production, not on the instant's truth.
-func (f *fleet) start(sm *Sim, s *service) {
+func (f *fleet) start(sm *Sim, s *station) {
 	if f.as == nil {
 		return
 	}
@@ -107,7 +107,7 @@ func (f *fleet) start(sm *Sim, s *service) {
 }
 
 // scheduled applies scheduled action i.
-func (f *fleet) scheduled(sm *Sim, s *service, i int) {
+func (f *fleet) scheduled(sm *Sim, s *station, i int) {
 	a := f.as.Schedule[i]
 	now := sm.eng.Now()
 	if a.Min > 0 {
@@ -122,7 +122,7 @@ func (f *fleet) scheduled(sm *Sim, s *service, i int) {
 		desired = a.Instances
 	}
 	desired = min(max(desired, f.min), f.max)
-	sm.decisions = append(sm.decisions, Decision{At: now, Component: s.cfg.Name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: "ScheduledAction"})
+	sm.decisions = append(sm.decisions, Decision{At: now, Component: s.name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: "ScheduledAction"})
 	if desired != f.replicas {
 		f.scale(sm, s, desired, now)
 	}
@@ -130,7 +130,7 @@ func (f *fleet) scheduled(sm *Sim, s *service, i int) {
 
 // scrape takes one metric sample of every ready instance, averaged over the
 // time since the previous scrape (or since it became ready).
-func (f *fleet) scrape(sm *Sim, s *service) {
+func (f *fleet) scrape(sm *Sim, s *station) {
 	now := sm.eng.Now()
 	for i := range s.insts {
 		in := &s.insts[i]
@@ -157,7 +157,7 @@ func (f *fleet) scrape(sm *Sim, s *service) {
 }
 
 // sync runs one controller decision and applies it.
-func (f *fleet) sync(sm *Sim, s *service) {
+func (f *fleet) sync(sm *Sim, s *station) {
 	now := sm.eng.Now()
 	v := ScaleView{Current: f.replicas, Min: f.min, Max: f.max}
 	for i := range s.insts {
@@ -174,7 +174,7 @@ func (f *fleet) sync(sm *Sim, s *service) {
 	desired, reason := f.scaler.Decide(now, v)
 	desired = min(max(desired, f.min), f.max) // a policy can never leave [min, max]
 	if desired != f.replicas || reason != "" {
-		sm.decisions = append(sm.decisions, Decision{At: now, Component: s.cfg.Name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: reason})
+		sm.decisions = append(sm.decisions, Decision{At: now, Component: s.name, Policy: f.as.Policy, From: f.replicas, To: desired, Reason: reason})
 	}
 	if desired != f.replicas {
 		f.scale(sm, s, desired, now)
@@ -185,7 +185,7 @@ func (f *fleet) sync(sm *Sim, s *service) {
 // scale asks for desired instances: new ones start (and are billed) now and
 // take requests after the start delay; removed ones are the newest, those
 // still starting first, and drain.
-func (f *fleet) scale(sm *Sim, s *service, desired int, now sim.Time) {
+func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 	delta := desired - f.replicas
 	dir := 1
 	if delta < 0 {
@@ -231,7 +231,7 @@ func (f *fleet) scale(sm *Sim, s *service, desired int, now sim.Time) {
 }
 
 // makeReady lets a started instance take requests.
-func (f *fleet) makeReady(s *service, id int32, now sim.Time) {
+func (f *fleet) makeReady(s *station, id int32, now sim.Time) {
 	in := &s.insts[id]
 	if in.state != instStarting {
 		return // removed while starting
@@ -244,7 +244,7 @@ func (f *fleet) makeReady(s *service, id int32, now sim.Time) {
 }
 
 // retire ends an instance's life (and its bill).
-func (f *fleet) retire(sm *Sim, s *service, id int32, now sim.Time) {
+func (f *fleet) retire(sm *Sim, s *station, id int32, now sim.Time) {
 	in := &s.insts[id]
 	in.state = instGone
 	f.billed.Add(now, -1)

@@ -1,10 +1,6 @@
 package model
 
-import (
-	"math"
-
-	"github.com/capsim/capsim/sim"
-)
+import "github.com/capsim/capsim/sim"
 
 // Result is the plain-data outcome of one run. Times are simulated
 // nanoseconds.
@@ -17,8 +13,12 @@ type Result struct {
 	Latency  Latency // of requests that completed ok
 	Wasted   Wasted
 
+	// Async counts the detached requests that async steps started (nil
+	// when none did).
+	Async *AsyncResult
+
 	Traffic    []TrafficResult   // in Config order
-	Components []ComponentResult // services then balancers, in Config order
+	Components []ComponentResult // in Config order (by name)
 	Windows    []Window
 	Decisions  []Decision // autoscaler decisions, in time order
 
@@ -30,6 +30,14 @@ type Result struct {
 // Failed + InFlight.
 type Counts struct {
 	Arrived, Completed, Rejected, TimedOut, Failed, InFlight int64
+}
+
+// AsyncResult counts the detached requests started by async steps: Started
+// = Completed + Rejected + TimedOut + Failed + InFlight. Latency is from
+// the async step to the detached request's answer.
+type AsyncResult struct {
+	Started, Completed, Rejected, TimedOut, Failed, InFlight int64
+	Latency                                                  Latency
 }
 
 // Latency summarises a latency histogram.
@@ -63,7 +71,7 @@ type TrafficResult struct {
 // ComponentResult is one component's outcome over the measured period.
 type ComponentResult struct {
 	Name string
-	Kind string // "service" or "balancer"
+	Kind string // the component's kind: "service", "balancer", "cache", "database"
 
 	Cores       int     // per instance (services)
 	Utilization float64 // busy cores / cores of ready instances, time-averaged (services)
@@ -173,11 +181,8 @@ func cost(pricePerHour float64, instanceNS sim.Int128) float64 {
 // balancers for the whole run.
 func (s *Sim) costSoFar(now sim.Time) float64 {
 	var usd float64
-	for _, svc := range s.services {
-		usd += cost(svc.cfg.PricePerHour, svc.fleet.billed.Area(now))
-	}
-	for _, lb := range s.balancers {
-		usd += lb.cfg.PricePerHour * now.Seconds() / 3600
+	for _, c := range s.comps {
+		usd += c.costSoFar(now)
 	}
 	return usd
 }
@@ -192,11 +197,8 @@ func (s *Sim) flushLatencies() {
 		src.stats.winLat.Reset()
 	}
 	s.global.lat.Merge(s.global.winLat)
-	for _, svc := range s.services {
-		svc.stats.flushWindow()
-	}
-	for _, lb := range s.balancers {
-		lb.stats.flushWindow()
+	for _, c := range s.comps {
+		c.base().stats.flushWindow()
 	}
 }
 
@@ -217,62 +219,13 @@ func (s *Sim) closeWindow() {
 		InFlight: inflight, CostUSD: s.costSoFar(now),
 	}
 	s.win = windowCounts{}
-	for _, svc := range s.services {
-		busy, _ := svc.busy.CloseWindow(now)
-		cores, _ := svc.fleet.readyCores.CloseWindow(now)
-		q, _ := svc.stats.waiting.CloseWindow(now)
-		svc.stats.inSystem.CloseWindow(now)
-		util := 0.0
-		if cores > 0 {
-			util = busy / cores
-		}
-		cw := ComponentWindow{
-			Instances: svc.fleet.replicas, Ready: len(svc.ready), Utilization: util,
-			Queue: q, P99: svc.stats.winLat.Quantile(0.99), Rejected: svc.stats.winRej,
-		}
-		if svc.db != nil {
-			for i := range svc.insts {
-				b, _ := svc.insts[i].metrics.busy.CloseWindow(now)
-				cw.Nodes = append(cw.Nodes, b/float64(svc.cores))
-			}
-		}
-		if k := svc.cache; k != nil {
-			cw.HitRatio = math.NaN()
-			if n := k.win.hits + k.win.misses; n > 0 {
-				cw.HitRatio = float64(k.win.hits) / float64(n)
-			}
-			k.win = cacheStats{}
-		}
-		w.Components = append(w.Components, cw)
-	}
-	for _, lb := range s.balancers {
-		q, _ := lb.stats.waiting.CloseWindow(now)
-		lb.stats.inSystem.CloseWindow(now)
-		w.Components = append(w.Components, ComponentWindow{
-			Queue: q, P99: lb.stats.winLat.Quantile(0.99), Rejected: lb.stats.winRej,
-		})
+	for _, c := range s.comps {
+		w.Components = append(w.Components, c.closeWindow(now))
 	}
 	s.flushLatencies()
 	g := s.global.winLat
 	w.P50, w.P95, w.P99 = g.Quantile(0.5), g.Quantile(0.95), g.Quantile(0.99)
 	s.windows = append(s.windows, w)
-}
-
-func componentResult(name, kind string, st *componentStats, now sim.Time) ComponentResult {
-	c := ComponentResult{
-		Name: name, Kind: kind,
-		Arrivals: st.arrivals, Departures: st.departures, Rejected: st.rejected,
-		Latency:      summarize(st.lat),
-		QueueMean:    st.waiting.Mean(now),
-		QueueMax:     st.waiting.Max(),
-		InSystemMean: st.inSystem.Mean(now),
-		Present:      st.inSystem.Value(),
-		TimeInSystem: sim.Time(st.timeInSystem(now)),
-	}
-	if st.departures > 0 {
-		c.MeanSojourn = sim.Time(st.sojourn.Float64() / float64(st.departures))
-	}
-	return c
 }
 
 // Finish closes the last window and collects the results. Call it once,
@@ -298,6 +251,10 @@ func (s *Sim) Finish() *Result {
 		Decisions:   s.decisions,
 		LatencyHist: s.global.lat,
 	}
+	if a := &s.async; a.started > 0 {
+		r.Async = &AsyncResult{Started: a.started, Completed: a.ok, Rejected: a.rejected, TimedOut: a.timedOut, Failed: a.failed,
+			InFlight: a.started - a.ok - a.rejected - a.timedOut - a.failed, Latency: summarize(a.lat)}
+	}
 	for _, src := range s.sources {
 		tr := TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)}
 		if src.closed {
@@ -312,48 +269,8 @@ func (s *Sim) Finish() *Result {
 		}
 		r.Traffic = append(r.Traffic, tr)
 	}
-	for _, svc := range s.services {
-		kind := "service"
-		switch {
-		case svc.cache != nil:
-			kind = "cache"
-		case svc.db != nil:
-			kind = "database"
-		}
-		c := componentResult(svc.cfg.Name, kind, &svc.stats, now)
-		if d := svc.db; d != nil {
-			c.Database = &DatabaseResult{Reads: d.reads, StaleReads: d.stale}
-			for i := range svc.insts {
-				m := &svc.insts[i].metrics
-				c.Database.Nodes = append(c.Database.Nodes, NodeResult{
-					Role: d.role(i), Shard: i / d.perShard,
-					Utilization: m.busy.Mean(now) / float64(svc.cores),
-					Requests:    d.nodes[i].requests, Rejected: d.nodes[i].rejected,
-					Latency:   summarize(d.nodes[i].lat),
-					QueueMean: m.waiting.Mean(now), QueueMax: m.waiting.Max(),
-				})
-			}
-		}
-		if k := svc.cache; k != nil {
-			c.Cache = &CacheResult{Hits: k.stats.hits, Misses: k.stats.misses, Stale: k.stats.stale}
-			if k.store != nil {
-				c.Cache.Evictions, c.Cache.Expirations, c.Cache.Entries = k.store.Evictions, k.store.Expirations, k.store.Len()
-			}
-		}
-		f := &svc.fleet
-		c.Cores = svc.cores
-		if cores := f.readyCores.Mean(now); cores > 0 {
-			c.Utilization = svc.busy.Mean(now) / cores
-		}
-		c.Instances = Instances{Mean: f.replicaLvl.Mean(now), Min: f.minSeen, Max: f.maxSeen, End: f.replicas}
-		c.CostUSD = cost(svc.cfg.PricePerHour, f.billed.Area(now).Sub(f.billedAtStart))
-		c.ScaleEvents, c.Reversals, c.Variation, c.Churn = f.scaleEvents, f.reversals, f.variation, f.churn
-		r.Components = append(r.Components, c)
-	}
-	for _, lb := range s.balancers {
-		c := componentResult(lb.cfg.Name, "balancer", &lb.stats, now)
-		c.CostUSD = lb.cfg.PricePerHour * (now - measuredFrom).Seconds() / 3600
-		r.Components = append(r.Components, c)
+	for _, c := range s.comps {
+		r.Components = append(r.Components, c.result(now, measuredFrom))
 	}
 	return r
 }

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/capsim/capsim/sim"
 )
@@ -14,15 +13,16 @@ const (
 	opClientTimeout              // Ref = request, Gen = request token
 	opCPUDone                    // Ref = call, Gen = call token
 	opSleepDone                  // Ref = call, Gen = call token
-	opCallTimeout                // Ref = call, Gen = call token
+	opCallTimeout                // Ref = calling call, Gen = its token
 	opAdmit                      // a queued call is admitted; Ref = call
 	opForward                    // a balancer forwards after its latency; Ref = call
 	opWindow                     // close a time-series window
 	opWarmup                     // the warm-up period ends
-	opScrape                     // collect autoscaling metrics; Ref = service
-	opSync                       // an autoscaler decides; Ref = service
-	opReady                      // a started instance is ready; Ref = instance, Gen = service
-	opSchedule                   // a scheduled scaling action; Ref = service, Gen = action
+	opScrape                     // collect autoscaling metrics; Ref = component
+	opSync                       // an autoscaler decides; Ref = component
+	opReady                      // a started instance is ready; Ref = instance, Gen = component
+	opSchedule                   // a scheduled scaling action; Ref = component, Gen = action
+	opBranchTimeout              // a parallel branch gives up; Ref = branch call, Gen = its serial
 )
 
 // outcome is how a request or call ended.
@@ -35,37 +35,44 @@ const (
 	outError
 )
 
-// target is a resolved component: a service or a balancer.
-type target struct {
-	lb  bool
-	idx int32
-}
+// Callers of a call that has no calling call.
+const (
+	noParent = -1 // the request's client (or, for detached work, nobody) gets the answer
+	orphan   = -2 // a parallel branch that timed out: nobody waits for its answer
+)
 
-// call is one visit of a request to a component (a service endpoint or a
-// balancer). Calls live in a slab and are referred to by index; token
-// changes whenever the call stops waiting, which makes events scheduled for
-// an earlier wait stale.
+// call is one visit of a request to a component (a station's endpoint,
+// perhaps through a balancer). Calls live in a slab and are referred to by
+// index; token changes whenever the call stops waiting, which makes events
+// scheduled for an earlier wait stale.
 type call struct {
 	req        int32
-	parent     int32  // calling call, or -1 when the client is the caller
+	parent     int32  // calling call, noParent or orphan
 	ptoken     uint32 // parent's token when it made this call
 	token      uint32
-	tgt        target // a service once delivered
+	serial     uint32 // fixed while the call lives (0 once freed): names it to its branch timeout
+	at         int32  // the component whose station runs the call
 	via        int32  // 1 + index of the balancer it came through, or 0
 	inst       int32
 	ep         int32
 	step       int32
-	arrived    sim.Time // at the service
+	need, room int32    // a parallel step: successes still needed, failures still allowed
+	arrived    sim.Time // at the station
 	viaArrived sim.Time // at the balancer
 	demand     sim.Time // cpu time of the step waiting for a core
 	lookupAt   sim.Time // when the endpoint's last cache lookup answered
 	lookupFrom int32    // the cache of that lookup
 	lookup     int8     // lookupNone, lookupHit or lookupMiss
-	cpuFrom    sim.Time // when the current cpu step got its core
+	write      bool     // a successful answer writes the request's key
 	active     bool     // holds a concurrency slot
+	cpuFrom    sim.Time // when the current cpu step got its core
+	// cpu is the cpu time spent on the call and on the calls it made that
+	// answered it: the work its answer stands for.
+	cpu sim.Time
 }
 
-// request is one client request, from its intended start to its outcome.
+// request is one client request, from its intended start to its outcome,
+// or one detached request started by an async step.
 type request struct {
 	src      int32
 	ep       int32 // index into the source's endpoint list
@@ -74,19 +81,23 @@ type request struct {
 	intended sim.Time
 	token    uint32
 	calls    int32    // calls of this request still in the system
-	cpu      sim.Time // cpu time spent on its behalf
+	cpu      sim.Time // cpu time its answer stands for
 	done     bool     // the client has its outcome
 	measured bool     // counted in the statistics (started after warm-up)
+	detached bool     // started by an async step: no client waits for it
 	out      outcome
 }
 
 // Sim is one run of a Config. Build it with New, run it with Run.
 type Sim struct {
-	cfg *Config
-	eng sim.Engine
+	cfg   *Config
+	eng   sim.Engine
+	graph *Graph
 
-	services  []*service
-	balancers []*balancer
+	comps     []component // Config.Components order
+	stations  []*station  // by component index; nil where the component is not a station
+	balancers []*balancer // by component index; nil where the component is not a balancer
+	caches    []*cache    // key-level caches react to writes
 	sources   []*source
 
 	calls     []call
@@ -100,136 +111,70 @@ type Sim struct {
 		requests int64
 		cpu      sim.Time
 	}
+	async     asyncStats
 	win       windowCounts
 	windows   []Window
 	decisions []Decision
-	lastWrite map[uint64]sim.Time // per key, when there is a key-level cache
+	keyed     bool                // some component keeps keys: record writes
+	lastWrite map[uint64]sim.Time // per key, when keyed
 	winNext   sim.Time
 }
 
 // windowCounts are the counters of the current time-series window.
 type windowCounts struct{ arrivals, ok, errors int64 }
 
+// asyncStats count the detached requests started by async steps.
+type asyncStats struct {
+	started, ok, rejected, timedOut, failed int64
+	lat                                     *sim.Histogram
+}
+
 // New builds a run of cfg with the given seed. cfg must be valid (see
-// package experiments/scenario); New reports what it cannot wire.
+// package experiments/scenario, and Graph.Problems); New reports what it
+// cannot wire.
 func New(cfg *Config, seed uint64) (*Sim, error) {
-	s := &Sim{cfg: cfg, global: newTrafficStats()}
+	g := NewGraph(cfg)
+	if len(g.Problems) > 0 {
+		p := g.Problems[0]
+		where := p.Component
+		if p.Traffic != "" {
+			where = "traffic." + p.Traffic
+		}
+		return nil, fmt.Errorf("%s: %s", where, p.Msg)
+	}
+	s := &Sim{cfg: cfg, graph: g, global: newTrafficStats()}
+	s.async.lat = sim.NewHistogram()
 	s.eng.SetHandler(s)
-	for i := range cfg.Services {
-		sc := &cfg.Services[i]
-		if c := sc.Cache; (c != nil && c.HitRatio < 0) || (sc.Database != nil && sc.Database.Replicas > 0) {
-			s.lastWrite = map[uint64]sim.Time{}
+	n := len(cfg.Components)
+	s.stations = make([]*station, n)
+	s.balancers = make([]*balancer, n)
+	for i, c := range cfg.Components {
+		k := c.newComponent(&builder{seed: seed, idx: int32(i), graph: g, sim: s})
+		s.comps = append(s.comps, k)
+		switch k := k.(type) {
+		case router:
+			s.stations[i] = k.work()
+		case *balancer:
+			s.balancers[i] = k
 		}
 	}
-	names := map[string]target{}
-	for i := range cfg.Services {
-		sc := &cfg.Services[i]
-		svc := newService(sc, int32(i), seed)
-		s.services = append(s.services, svc)
-		names[sc.Name] = target{idx: int32(i)}
-	}
-	for i := range cfg.Balancers {
-		bc := &cfg.Balancers[i]
-		if _, dup := names[bc.Name]; dup {
-			return nil, fmt.Errorf("component name %q is used twice", bc.Name)
+	for _, b := range s.balancers {
+		if b != nil {
+			b.backend = s.comps[b.to].(router)
 		}
-		names[bc.Name] = target{lb: true, idx: int32(i)}
 	}
-	for i := range cfg.Balancers {
-		bc := &cfg.Balancers[i]
-		t, ok := names[bc.To]
-		if !ok || t.lb {
-			return nil, fmt.Errorf("balancer %s: to = %q is not a service", bc.Name, bc.To)
-		}
-		s.balancers = append(s.balancers, newBalancer(bc, int32(i), t.idx, seed))
-	}
-	// Resolve call steps now that every component exists.
-	for _, svc := range s.services {
-		for e := range svc.eps {
-			ep := &svc.eps[e]
-			for k := range ep.steps {
-				st := &ep.steps[k]
-				if st.kind != StepCall {
-					continue
-				}
-				t, ok := names[st.target]
-				if !ok {
-					return nil, fmt.Errorf("service %s endpoint %s: call to unknown component %q", svc.cfg.Name, ep.name, st.target)
-				}
-				idx, err := s.resolveEndpoint(t, st.endpoint, ep.name)
-				if err != nil {
-					return nil, fmt.Errorf("service %s endpoint %s: call %s: %v", svc.cfg.Name, ep.name, st.target, err)
-				}
-				st.tgt, st.ep = t, idx
-			}
-		}
+	if s.keyed {
+		s.lastWrite = map[uint64]sim.Time{}
 	}
 	for i := range cfg.Traffic {
 		tc := &cfg.Traffic[i]
-		t, ok := names[tc.To]
-		if !ok {
-			return nil, fmt.Errorf("traffic %s: to = %q is not a component", tc.Name, tc.To)
-		}
-		src, err := newSource(s, tc, int32(i), t, seed)
+		src, err := newSource(s, tc, int32(i), g.index[tc.To], g.entries[i], seed)
 		if err != nil {
 			return nil, fmt.Errorf("traffic %s: %v", tc.Name, err)
 		}
 		s.sources = append(s.sources, src)
 	}
 	return s, nil
-}
-
-func (s *Sim) resolveEndpoint(t target, name, callerEP string) (int32, error) {
-	i, err := ResolveEndpoint(s.services[s.backendOf(t)].cfg, name, callerEP)
-	return int32(i), err
-}
-
-// ResolveEndpoint finds which endpoint of svc a request for name reaches:
-// the named one; with no name, the one named like the caller's endpoint
-// (callerEP), else the service's only endpoint.
-func ResolveEndpoint(svc *ServiceConfig, name, callerEP string) (int, error) {
-	find := func(n string) int {
-		for i := range svc.Endpoints {
-			if svc.Endpoints[i].Name == n {
-				return i
-			}
-		}
-		return -1
-	}
-	var names []string
-	for _, e := range svc.Endpoints {
-		names = append(names, e.Name)
-	}
-	if name == "" && svc.Cache != nil {
-		name = CacheGet
-	}
-	if name == "" && svc.Database != nil {
-		name = DBRead
-	}
-	if name != "" {
-		if i := find(name); i >= 0 {
-			return i, nil
-		}
-		if len(svc.Endpoints) == 1 && svc.Endpoints[0].Name == "default" {
-			return 0, fmt.Errorf("%s has no endpoint %q (it has one unnamed endpoint: drop endpoint = … or declare [service.%s.endpoint.%s])", svc.Name, name, svc.Name, name)
-		}
-		return 0, fmt.Errorf("%s has no endpoint %q (it has %s)", svc.Name, name, strings.Join(names, ", "))
-	}
-	if i := find(callerEP); i >= 0 {
-		return i, nil
-	}
-	if len(svc.Endpoints) == 1 {
-		return 0, nil
-	}
-	return 0, fmt.Errorf("%s has several endpoints (%s): name one with endpoint = …", svc.Name, strings.Join(names, ", "))
-}
-
-// backendOf is the service index a target leads to.
-func (s *Sim) backendOf(t target) int32 {
-	if t.lb {
-		return s.balancers[t.idx].svc
-	}
-	return t.idx
 }
 
 // Run simulates the whole duration and returns the results.
@@ -248,8 +193,8 @@ func (s *Sim) Start() {
 	if s.cfg.Warmup > 0 && s.cfg.Warmup < s.cfg.Duration {
 		s.eng.AtFirst(s.cfg.Warmup, opWarmup, 0, 0)
 	}
-	for _, svc := range s.services {
-		svc.fleet.start(s, svc)
+	for _, c := range s.comps {
+		c.start(s)
 	}
 	s.winNext = s.cfg.Window
 	if s.winNext > 0 && s.winNext < s.cfg.Duration {
@@ -291,10 +236,13 @@ func (s *Sim) Handle(ev *sim.Event) {
 			c.token++
 			s.finishCall(ev.Ref, outTimeout)
 		}
+	case opBranchTimeout:
+		s.branchTimeout(ev.Ref, ev.Gen)
 	case opAdmit:
 		s.admit(ev.Ref)
 	case opForward:
-		s.forward(ev.Ref)
+		c := &s.calls[ev.Ref]
+		s.balancers[c.via-1].forward(s, ev.Ref)
 	case opWindow:
 		s.closeWindow()
 		s.winNext += s.cfg.Window
@@ -302,17 +250,17 @@ func (s *Sim) Handle(ev *sim.Event) {
 			s.eng.AtFirst(s.winNext, opWindow, 0, 0)
 		}
 	case opScrape:
-		svc := s.services[ev.Ref]
-		svc.fleet.scrape(s, svc)
+		st := s.stations[ev.Ref]
+		st.fleet.scrape(s, st)
 	case opSync:
-		svc := s.services[ev.Ref]
-		svc.fleet.sync(s, svc)
+		st := s.stations[ev.Ref]
+		st.fleet.sync(s, st)
 	case opReady:
-		svc := s.services[ev.Gen]
-		svc.fleet.makeReady(svc, ev.Ref, s.eng.Now())
+		st := s.stations[ev.Gen]
+		st.fleet.makeReady(st, ev.Ref, s.eng.Now())
 	case opSchedule:
-		svc := s.services[ev.Ref]
-		svc.fleet.scheduled(s, svc, int(ev.Gen))
+		st := s.stations[ev.Ref]
+		st.fleet.scheduled(s, st, int(ev.Gen))
 	case opWarmup:
 		// End a time-series row here, so that no row mixes warm-up and
 		// measured traffic, then start the run statistics afresh.
@@ -323,8 +271,9 @@ func (s *Sim) Handle(ev *sim.Event) {
 	}
 }
 
-// newCall takes a call slot for request req.
-func (s *Sim) newCall(req, parent int32, ptoken uint32, t target, ep int32) int32 {
+// newCall takes a call slot for request req, to endpoint ep of the station
+// behind component at.
+func (s *Sim) newCall(req, parent int32, ptoken uint32, at, ep int32) int32 {
 	var ci int32
 	if n := len(s.freeCalls); n > 0 {
 		ci = s.freeCalls[n-1]
@@ -335,7 +284,7 @@ func (s *Sim) newCall(req, parent int32, ptoken uint32, t target, ep int32) int3
 	}
 	c := &s.calls[ci]
 	tok := c.token + 1 // keep counting across reuse, so old events stay stale
-	*c = call{req: req, parent: parent, ptoken: ptoken, token: tok, tgt: t, ep: ep, step: -1, arrived: s.eng.Now()}
+	*c = call{req: req, parent: parent, ptoken: ptoken, token: tok, serial: tok, at: at, ep: ep, step: -1, arrived: s.eng.Now()}
 	s.reqs[req].calls++
 	return ci
 }
@@ -343,6 +292,7 @@ func (s *Sim) newCall(req, parent int32, ptoken uint32, t target, ep int32) int3
 func (s *Sim) freeCall(ci int32) {
 	c := &s.calls[ci]
 	c.token++
+	c.serial = 0
 	req := c.req
 	s.freeCalls = append(s.freeCalls, ci)
 	r := &s.reqs[req]
@@ -352,55 +302,16 @@ func (s *Sim) freeCall(ci int32) {
 	}
 }
 
-// deliver sends call ci to its target component. A call to a balancer
-// becomes a call to the service behind it that passes through the balancer
-// (one call object per hop, not two): the balancer's statistics see it
-// arrive now and leave when the service answers.
+// deliver sends call ci to its component.
 func (s *Sim) deliver(ci int32) {
-	c := &s.calls[ci]
-	if c.tgt.lb {
-		lb := s.balancers[c.tgt.idx]
-		c.tgt = target{idx: lb.svc}
-		c.via = lb.idx + 1
-		c.viaArrived = s.eng.Now()
-		lb.stats.arrive(c.viaArrived)
-		if lb.cfg.Latency != nil {
-			if d := lb.cfg.Latency.Sample(lb.rngLat); d > 0 {
-				s.eng.After(d, opForward, ci, c.token)
-				return
-			}
-		}
-		s.forward(ci)
-		return
-	}
-	svc := s.services[c.tgt.idx]
-	if svc.db != nil {
-		c.inst = svc.db.pick(s.reqs[c.req].key, c.ep == svc.db.readEP)
-	} else {
-		c.inst = svc.pick()
-	}
-	svc.arrive(s, ci)
-}
-
-// forward passes a call through its balancer to the instance it picks.
-func (s *Sim) forward(ci int32) {
-	c := &s.calls[ci]
-	lb := s.balancers[c.via-1]
-	svc := s.services[c.tgt.idx]
-	if svc.db != nil {
-		c.inst = svc.db.pick(s.reqs[c.req].key, c.ep == svc.db.readEP)
-	} else {
-		c.inst = svc.pickWith(lb.picker, lb.rngPick)
-	}
-	svc.arrive(s, ci)
+	s.comps[s.calls[ci].at].receive(s, ci)
 }
 
 // admit gives call ci a concurrency slot at its instance and starts its
 // steps.
 func (s *Sim) admit(ci int32) {
 	c := &s.calls[ci]
-	svc := s.services[c.tgt.idx]
-	svc.insts[c.inst].active++
+	s.stations[c.at].insts[c.inst].active++
 	c.active = true
 	s.advance(ci)
 }
@@ -409,35 +320,96 @@ func (s *Sim) admit(ci int32) {
 func (s *Sim) advance(ci int32) {
 	for {
 		c := &s.calls[ci]
-		svc := s.services[c.tgt.idx]
-		steps := svc.eps[c.ep].steps
+		st := s.stations[c.at]
+		steps := st.eps[c.ep].steps
 		c.step++
 		if int(c.step) >= len(steps) {
 			s.finishCall(ci, outOK)
 			return
 		}
-		st := &steps[c.step]
-		if st.cond != Always && int8(st.cond) != c.lookup {
+		sp := &steps[c.step]
+		if sp.cond != Always && int8(sp.cond) != c.lookup {
 			continue
 		}
-		if st.p < 1 && svc.rngBranch.Float64() >= st.p {
+		if sp.p < 1 && st.rngBranch.Float64() >= sp.p {
 			continue
 		}
-		switch st.kind {
+		switch sp.kind {
 		case StepCPU:
-			svc.requestCore(s, ci, st.d.Sample(svc.rngCPU))
+			st.requestCore(s, ci, sp.d.Sample(st.rngCPU))
 			return
 		case StepSleep:
-			s.eng.After(st.d.Sample(svc.rngSleep), opSleepDone, ci, c.token)
+			s.eng.After(sp.d.Sample(st.rngSleep), opSleepDone, ci, c.token)
 			return
 		case StepCall:
-			if st.timeout > 0 {
-				s.eng.After(st.timeout, opCallTimeout, ci, c.token)
+			if sp.timeout > 0 {
+				s.eng.After(sp.timeout, opCallTimeout, ci, c.token)
 			}
-			child := s.newCall(c.req, ci, c.token, st.tgt, st.ep)
+			child := s.newCall(c.req, ci, c.token, sp.tgt, sp.ep)
+			s.calls[child].write = sp.write
 			s.deliver(child)
 			return
+		case StepAsync:
+			s.startDetached(c.req, sp.tgt, sp.ep)
+		case StepParallel:
+			s.fanOut(ci, sp)
+			return
 		}
+	}
+}
+
+// fanOut starts every branch of parallel step sp of call ci at this
+// instant. The call goes on when sp.wait branches have succeeded, and fails
+// (with the outcome of the branch that decided it) as soon as that can no
+// longer happen. Branches still running then are abandoned: their work goes
+// on, and counts as wasted.
+func (s *Sim) fanOut(ci int32, sp *step) {
+	c := &s.calls[ci]
+	c.need, c.room = sp.wait, int32(len(sp.branches))-sp.wait
+	req, tok := c.req, c.token
+	for b := range sp.branches {
+		br := &sp.branches[b]
+		child := s.newCall(req, ci, tok, br.tgt, br.ep)
+		ch := &s.calls[child]
+		ch.write = br.write
+		if br.timeout > 0 {
+			s.eng.After(br.timeout, opBranchTimeout, child, ch.serial)
+		}
+		// A branch answered at once (rejected) may decide the step before
+		// the others start; they start all the same, as a client that
+		// sends every request before reading an answer would.
+		s.deliver(child)
+	}
+}
+
+// branchTimeout gives up on a parallel branch: nobody waits for its answer
+// any more, and its caller counts it as timed out.
+func (s *Sim) branchTimeout(ci int32, serial uint32) {
+	c := &s.calls[ci]
+	if c.serial != serial || c.parent < 0 {
+		return // answered already, or gone
+	}
+	parent, ptoken := c.parent, c.ptoken
+	c.parent = orphan
+	if p := &s.calls[parent]; p.token == ptoken {
+		s.branchAnswered(parent, outTimeout)
+	}
+}
+
+// branchAnswered counts one answer of a parallel step of call ci.
+func (s *Sim) branchAnswered(ci int32, o outcome) {
+	c := &s.calls[ci]
+	switch {
+	case o == outOK:
+		if c.need--; c.need == 0 {
+			c.token++
+			s.advance(ci)
+		}
+	case c.room == 0:
+		c.token++
+		s.finishCall(ci, o)
+	default:
+		c.room--
 	}
 }
 
@@ -445,8 +417,8 @@ func (s *Sim) advance(ci int32) {
 func (s *Sim) cpuDone(ci int32) {
 	c := &s.calls[ci]
 	c.token++
-	s.reqs[c.req].cpu += s.eng.Now() - c.cpuFrom
-	s.services[c.tgt.idx].releaseCore(s, c.inst)
+	c.cpu += s.eng.Now() - c.cpuFrom
+	s.stations[c.at].releaseCore(s, c.inst)
 	s.advance(ci)
 }
 
@@ -455,78 +427,121 @@ func (s *Sim) cpuDone(ci int32) {
 func (s *Sim) finishCall(ci int32, o outcome) {
 	c := &s.calls[ci]
 	now := s.eng.Now()
-	svc := s.services[c.tgt.idx]
+	st := s.stations[c.at]
 	if o == outOK {
-		if svc.cache != nil {
-			s.cacheOp(ci, svc)
-		}
-		if svc.db != nil {
-			if c.ep == svc.db.readEP {
-				s.dbRead(svc, c)
-			} else {
-				s.recordWrite(c.req)
-			}
+		if st.hook != nil {
+			st.hook.answered(s, ci)
 		}
 		if c.lookup == lookupMiss {
 			s.fill(c)
 		}
-		if svc.eps[c.ep].write {
+		if st.eps[c.ep].write {
 			s.recordWrite(c.req)
 		}
 	}
-	svc.depart(s, ci, o, now)
+	st.depart(s, ci, o, now)
 	if c.via > 0 {
-		lb := s.balancers[c.via-1]
-		lb.stats.depart(o, c.viaArrived, now, c.viaArrived >= lb.stats.start)
+		s.balancers[c.via-1].left(c, o, now)
 	}
-	parent, ptoken, req := c.parent, c.ptoken, c.req
-	rtoken := s.reqs[req].token
+	parent, ptoken, req, work, write := c.parent, c.ptoken, c.req, c.cpu, c.write
+	r := &s.reqs[req]
+	rtoken, measured := r.token, r.measured
+	if parent == noParent {
+		r.cpu += work // before the request may be freed with the call
+	}
 	s.freeCall(ci) // may free the request, if its client had given up
-	if parent < 0 {
+	if parent == noParent {
 		if s.reqs[req].token == rtoken {
 			s.requestAnswered(req, o)
 		}
 		return
 	}
-	p := &s.calls[parent]
-	if p.token != ptoken {
-		return // the caller gave up (timeout) or is gone
+	if parent == orphan || s.calls[parent].token != ptoken {
+		s.waste(measured, work) // the caller gave up (timeout) or is gone
+		return
 	}
+	p := &s.calls[parent]
+	if p.need > 0 { // a branch of a parallel step
+		if o == outOK || p.room == 0 {
+			p.cpu += work
+		} else {
+			s.waste(measured, work) // a failed branch the step can do without
+		}
+		if o == outOK && write {
+			s.recordWrite(req)
+		}
+		s.branchAnswered(parent, o)
+		return
+	}
+	p.cpu += work
 	p.token++
 	if o != outOK {
 		s.finishCall(parent, o)
 		return
 	}
-	if steps := s.services[p.tgt.idx].eps[p.ep].steps; steps[p.step].write {
+	if write {
 		s.recordWrite(p.req)
 	}
 	s.advance(parent)
 }
 
+// waste counts cpu time whose result nobody used, if its request is
+// measured.
+func (s *Sim) waste(measured bool, work sim.Time) {
+	if measured {
+		s.wasted.cpu += work
+	}
+}
+
+// fill is cache-aside: after an endpoint that missed in a key-level cache
+// completes, the key goes into that cache.
+func (s *Sim) fill(c *call) {
+	if k, ok := s.comps[c.lookupFrom].(*cache); ok {
+		k.fill(s.reqs[c.req].key, c.lookupAt, s.eng.Now())
+	}
+}
+
+// recordWrite notes that the request's key was written now, for stale-read
+// accounting, and lets key-level caches react.
+func (s *Sim) recordWrite(req int32) {
+	if s.lastWrite == nil {
+		return
+	}
+	key, now := s.reqs[req].key, s.eng.Now()
+	s.lastWrite[key] = now
+	for _, k := range s.caches {
+		k.written(key, now)
+	}
+}
+
 // newRequest takes a request slot.
 func (s *Sim) newRequest(src *source, ep, session int32, intended sim.Time) int32 {
-	var ri int32
-	if n := len(s.freeReqs); n > 0 {
-		ri = s.freeReqs[n-1]
-		s.freeReqs = s.freeReqs[:n-1]
-	} else {
-		s.reqs = append(s.reqs, request{})
-		ri = int32(len(s.reqs) - 1)
-	}
+	ri := s.requestSlot()
 	r := &s.reqs[ri]
-	tok := r.token + 1
-	*r = request{src: src.idx, ep: ep, session: session, intended: intended, token: tok}
+	*r = request{src: src.idx, ep: ep, session: session, intended: intended, token: r.token + 1}
 	if src.keys != nil {
 		r.key = src.keys.Key(src.rngKeys)
 	}
 	return ri
 }
 
+func (s *Sim) requestSlot() int32 {
+	if n := len(s.freeReqs); n > 0 {
+		ri := s.freeReqs[n-1]
+		s.freeReqs = s.freeReqs[:n-1]
+		return ri
+	}
+	s.reqs = append(s.reqs, request{})
+	return int32(len(s.reqs) - 1)
+}
+
 func (s *Sim) freeRequest(ri int32) {
 	r := &s.reqs[ri]
 	r.token++
 	if r.measured && r.out != outOK {
-		s.wasted.requests++
+		if !r.detached {
+			s.wasted.requests++
+		}
 		s.wasted.cpu += r.cpu
 	}
 	s.freeReqs = append(s.freeReqs, ri)
@@ -547,7 +562,22 @@ func (s *Sim) startRequest(ri int32) {
 	if src.cfg.Timeout > 0 {
 		s.eng.At(r.intended+src.cfg.Timeout, opClientTimeout, ri, r.token)
 	}
-	ci := s.newCall(ri, -1, 0, src.to, src.eps[r.ep])
+	ci := s.newCall(ri, noParent, 0, src.to, src.eps[r.ep])
+	s.deliver(ci)
+}
+
+// startDetached starts the detached request of an async step of request
+// parent: same source and key, started now, measured if its parent is; no
+// client waits for it.
+func (s *Sim) startDetached(parent, at, ep int32) {
+	ri := s.requestSlot()
+	p := &s.reqs[parent]
+	r := &s.reqs[ri]
+	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true}
+	if r.measured {
+		s.async.started++
+	}
+	ci := s.newCall(ri, noParent, 0, at, ep)
 	s.deliver(ci)
 }
 
@@ -562,13 +592,38 @@ func (s *Sim) clientTimeout(ri int32, token uint32) {
 // requestAnswered handles the entry component's answer to request ri.
 func (s *Sim) requestAnswered(ri int32, o outcome) {
 	r := &s.reqs[ri]
-	if !r.done {
+	switch {
+	case r.detached:
+		r.done, r.out = true, o
+		if r.measured {
+			s.async.count(o, s.eng.Now()-r.intended)
+		}
+	case !r.done:
 		s.conclude(ri, o)
 		r = &s.reqs[ri]
 	}
 	if r.calls == 0 && r.done {
 		s.freeRequest(ri)
 	}
+}
+
+func (a *asyncStats) count(o outcome, lat sim.Time) {
+	switch o {
+	case outOK:
+		a.ok++
+		a.lat.Record(lat)
+	case outRejected:
+		a.rejected++
+	case outTimeout:
+		a.timedOut++
+	default:
+		a.failed++
+	}
+}
+
+func (a *asyncStats) reset() {
+	a.started, a.ok, a.rejected, a.timedOut, a.failed = 0, 0, 0, 0, 0
+	a.lat.Reset()
 }
 
 // conclude records request ri's outcome (as the client sees it) and moves
@@ -673,11 +728,9 @@ func (s *Sim) resetStats() {
 		}
 	}
 	s.wasted.requests, s.wasted.cpu = 0, 0
-	for _, svc := range s.services {
-		svc.resetStats(now)
-	}
-	for _, lb := range s.balancers {
-		lb.resetStats(now)
+	s.async.reset()
+	for _, c := range s.comps {
+		c.resetStats(now)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 type source struct {
 	cfg *TrafficConfig
 	idx int32
-	to  target
+	to  int32   // the component it sends to
 	eps []int32 // resolved endpoint per mix entry, session step, or the single endpoint
 	// Traces: endpoint name → index into eps (rows naming no known endpoint
 	// use eps[0], the source's endpoint).
@@ -40,7 +40,7 @@ type arrivals interface {
 	next(rng *sim.Stream) (sim.Time, bool)
 }
 
-func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*source, error) {
+func newSource(s *Sim, c *TrafficConfig, idx, to int32, eps []int32, seed uint64) (*source, error) {
 	src := &source{
 		cfg: c, idx: idx, to: to, keys: c.Keys, stop: c.Stop, timer: s.eng.NewTimer(),
 		closed:   c.VUs > 0 || len(c.VUStages) > 0,
@@ -50,16 +50,10 @@ func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*so
 		rngThink: sim.NewStream(seed, c.Name, "think"),
 		stats:    newTrafficStats(),
 	}
-	var names []string
-	switch {
-	case len(c.Session) > 0:
-		for _, st := range c.Session {
-			names = append(names, st.Endpoint)
-		}
-	case len(c.Mix) > 0:
+	src.eps = append(src.eps, eps...)
+	if len(c.Mix) > 0 && len(c.Session) == 0 {
 		var total float64
 		for _, m := range c.Mix {
-			names = append(names, m.Endpoint)
 			total += m.Weight
 		}
 		var cum float64
@@ -68,15 +62,6 @@ func newSource(s *Sim, c *TrafficConfig, idx int32, to target, seed uint64) (*so
 			src.mix = append(src.mix, cum)
 		}
 		src.mix[len(src.mix)-1] = 1
-	default:
-		names = []string{c.Endpoint}
-	}
-	for _, n := range names {
-		i, err := s.resolveEndpoint(to, n, n)
-		if err != nil {
-			return nil, err
-		}
-		src.eps = append(src.eps, i)
 	}
 	if src.closed {
 		src.pacing = c.Pacing
@@ -310,7 +295,7 @@ func (src *source) traceEndpoint(s *Sim, name string) int32 {
 		target = m
 	}
 	i := int32(0)
-	if idx, err := ResolveEndpoint(s.services[s.backendOf(src.to)].cfg, target, ""); err == nil && s.services[s.backendOf(src.to)].cfg.Endpoints[idx].Name == target {
+	if idx, err := s.graph.Endpoint(int(src.to), target, "", false); err == nil && s.graph.eps[s.graph.Station(int(src.to))][idx].Name == target {
 		src.eps = append(src.eps, int32(idx))
 		i = int32(len(src.eps) - 1)
 	}

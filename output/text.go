@@ -245,10 +245,8 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 }
 
 func scaled(o *experiments.Outcome, name string) bool {
-	for _, s := range o.Config.Services {
-		if s.Name == name {
-			return s.Autoscale != nil
-		}
+	if c := o.Config.Find(name); c != nil && c.FleetConfig() != nil {
+		return c.FleetConfig().Autoscale != nil
 	}
 	return false
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/k6"
 	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/model"
 	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/output"
 	"github.com/capsim/capsim/sim"
@@ -297,9 +298,27 @@ func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []by
 	return len(files), nil
 }
 
+// countKinds says how many components of each kind there are, in the
+// order kinds first appear: "2 services, 1 balancer, 1 cache".
+func countKinds(c *model.Config) string {
+	var kinds []string
+	n := map[string]int{}
+	for _, k := range c.Components {
+		if n[k.Kind()] == 0 {
+			kinds = append(kinds, k.Kind())
+		}
+		n[k.Kind()]++
+	}
+	var parts []string
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%d %s%s", n[k], k, plural(n[k])))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func hasAutoscaler(o *experiments.Outcome) bool {
-	for _, s := range o.Config.Services {
-		if s.Autoscale != nil {
+	for _, c := range o.Config.Components {
+		if f := c.FleetConfig(); f != nil && f.Autoscale != nil {
 			return true
 		}
 	}
@@ -395,8 +414,8 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
 	c := sc.Config
-	fmt.Fprintf(stdout, "%s: valid (%d traffic source%s, %d service%s, %d balancer%s)\n", fs.Arg(0),
-		len(c.Traffic), plural(len(c.Traffic)), len(c.Services), plural(len(c.Services)), len(c.Balancers), plural(len(c.Balancers)))
+	fmt.Fprintf(stdout, "%s: valid (%d traffic source%s, %s)\n", fs.Arg(0),
+		len(c.Traffic), plural(len(c.Traffic)), countKinds(c))
 	return exitOK
 }
 

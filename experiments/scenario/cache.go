@@ -10,23 +10,14 @@ import (
 // cache reads [cache.NAME]: a service whose endpoints are get, set and
 // invalidate, each taking the lookup time (on a core when cores is given,
 // else without queueing).
-func (d *decoder) cache(t *table) model.ServiceConfig {
-	s := model.ServiceConfig{Name: t.name(), Cache: &model.CacheConfig{HitRatio: -1}}
-	lookup := t.distribution("lookup")
-	if lookup == nil && !t.has("lookup") {
-		lookup = dist.Const{V: 300 * sim.Microsecond}
+func (d *decoder) cache(t *table) model.ComponentConfig {
+	c := &model.CacheConfig{Name: t.name(), HitRatio: -1}
+	c.Lookup = t.distribution("lookup")
+	if c.Lookup == nil && !t.has("lookup") {
+		c.Lookup = dist.Const{V: 300 * sim.Microsecond}
 	}
-	s.Instances = int(t.integer("instances", 1, 1, 100_000, false))
-	kind := model.StepSleep
-	if t.has("cores") {
-		kind = model.StepCPU
-	}
-	s.Cores = int(t.integer("cores", 1, 1, 4096, false))
-	s.Concurrency = int(t.integer("concurrency", model.Unlimited, 1, 10_000_000, true))
-	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
-	s.Algorithm, s.NewPicker = d.picker(t, "balancer", "round_robin")
-	s.PricePerHour = d.price(t)
-	c := s.Cache
+	c.LookupOnCPU = t.has("cores")
+	d.fleet(t, &c.Fleet, 1, model.Unlimited)
 	if hr, ok := t.number("hit_ratio"); ok {
 		if hr < 0 || hr > 1 {
 			d.errorf(t.key("hit_ratio"), "must be a fraction from 0 to 1, got %v", hr)
@@ -58,10 +49,6 @@ func (d *decoder) cache(t *table) model.ServiceConfig {
 			d.errorf(t.key("on_write"), "want \"invalidate\" or \"update\" (what the cache does when a request writes its key), got %q", c.OnWrite)
 		}
 	}
-	step := model.Step{Kind: kind, Dist: lookup, P: 1}
-	for _, ep := range []string{model.CacheGet, model.CacheSet, model.CacheInvalidate} {
-		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: ep, Steps: []model.Step{step}})
-	}
 	t.done(nil)
-	return s
+	return c
 }

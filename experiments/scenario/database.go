@@ -8,9 +8,9 @@ import (
 
 // database reads [database.NAME]: shards × (1 primary + replicas) nodes,
 // each with cores and a connection limit; endpoints read and write.
-func (d *decoder) database(t *table) model.ServiceConfig {
-	db := &model.DatabaseConfig{}
-	s := model.ServiceConfig{Name: t.name(), Database: db}
+func (d *decoder) database(t *table) model.ComponentConfig {
+	db := &model.DatabaseConfig{Name: t.name()}
+	s := &db.Fleet
 	db.Replicas = int(t.integer("replicas", 0, 0, 1000, false))
 	db.Shards = int(t.integer("shards", 1, 1, 10_000, false))
 	if db.Shards*(1+db.Replicas) > 100_000 {
@@ -32,19 +32,15 @@ func (d *decoder) database(t *table) model.ServiceConfig {
 	s.Concurrency = int(t.integer("connections", 100, 1, 10_000_000, true))
 	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
 	s.PricePerHour = d.price(t)
-	s.NewPicker = func() model.Picker { return nil } // nodes are chosen by key and role
-	read := t.distribution("read")
-	if read == nil && !t.has("read") {
-		read = dist.NewExp(float64(2 * sim.Millisecond))
+	// Nodes are chosen by key and role, not by a picker.
+	db.Read = t.distribution("read")
+	if db.Read == nil && !t.has("read") {
+		db.Read = dist.NewExp(float64(2 * sim.Millisecond))
 	}
-	write := t.distribution("write")
-	if write == nil && !t.has("write") {
-		write = dist.NewExp(float64(5 * sim.Millisecond))
-	}
-	s.Endpoints = []model.EndpointConfig{
-		{Name: model.DBRead, Steps: []model.Step{{Kind: model.StepCPU, Dist: read, P: 1}}},
-		{Name: model.DBWrite, Steps: []model.Step{{Kind: model.StepCPU, Dist: write, P: 1}}},
+	db.Write = t.distribution("write")
+	if db.Write == nil && !t.has("write") {
+		db.Write = dist.NewExp(float64(5 * sim.Millisecond))
 	}
 	t.done(map[string]string{"autoscale": "databases do not autoscale in this version"})
-	return s
+	return db
 }

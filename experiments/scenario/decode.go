@@ -126,19 +126,14 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	cfg.Description = top.str("description", "")
 	d.run(top.sub("run"), cfg)
 	slo := d.slo(top.sub("slo"))
-	for _, t := range top.named("service") {
-		cfg.Services = append(cfg.Services, d.service(t))
+	for _, kind := range componentKinds {
+		for _, t := range top.named(kind.table) {
+			cfg.Components = append(cfg.Components, kind.decode(d, t))
+		}
 	}
-	for _, t := range top.named("cache") {
-		cfg.Services = append(cfg.Services, d.cache(t))
-	}
-	for _, t := range top.named("database") {
-		cfg.Services = append(cfg.Services, d.database(t))
-	}
-	sort.SliceStable(cfg.Services, func(i, j int) bool { return cfg.Services[i].Name < cfg.Services[j].Name })
-	for _, t := range top.named("balancer") {
-		cfg.Balancers = append(cfg.Balancers, d.balancer(t))
-	}
+	sort.SliceStable(cfg.Components, func(i, j int) bool {
+		return cfg.Components[i].ComponentName() < cfg.Components[j].ComponentName()
+	})
 	for _, t := range top.named("traffic") {
 		cfg.Traffic = append(cfg.Traffic, d.traffic(t, cfg.Duration))
 	}
@@ -281,14 +276,31 @@ func (d *decoder) price(t *table) float64 {
 	return p
 }
 
-func (d *decoder) service(t *table) model.ServiceConfig {
-	s := model.ServiceConfig{Name: t.name()}
-	s.Instances = int(t.integer("instances", 1, 1, 100_000, false))
-	s.Cores = int(t.integer("cores", 1, 1, 4096, false))
-	s.Concurrency = int(t.integer("concurrency", model.Unlimited, 1, 10_000_000, true))
-	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
-	s.Algorithm, s.NewPicker = d.picker(t, "balancer", "round_robin")
-	s.PricePerHour = d.price(t)
+// componentKinds are the component tables a scenario may have, each with
+// its decoder (in its own file). A new kind registers here.
+var componentKinds = []struct {
+	table  string
+	decode func(*decoder, *table) model.ComponentConfig
+}{
+	{"service", (*decoder).service},
+	{"balancer", (*decoder).balancer},
+	{"cache", (*decoder).cache},
+	{"database", (*decoder).database},
+}
+
+// fleet reads the keys every fleet of instances has.
+func (d *decoder) fleet(t *table, f *model.Fleet, defCores, defConcurrency int) {
+	f.Instances = int(t.integer("instances", 1, 1, 100_000, false))
+	f.Cores = int(t.integer("cores", int64(defCores), 1, 4096, false))
+	f.Concurrency = int(t.integer("concurrency", int64(defConcurrency), 1, 10_000_000, true))
+	f.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
+	f.Algorithm, f.NewPicker = d.picker(t, "balancer", "round_robin")
+	f.PricePerHour = d.price(t)
+}
+
+func (d *decoder) service(t *table) model.ComponentConfig {
+	s := &model.ServiceConfig{Name: t.name()}
+	d.fleet(t, &s.Fleet, 1, model.Unlimited)
 	if ws := t.list("weights"); ws != nil {
 		for i, w := range ws {
 			var f float64
@@ -340,80 +352,11 @@ func (d *decoder) service(t *table) model.ServiceConfig {
 	return s
 }
 
-func (d *decoder) steps(t *table, key string) []model.Step {
-	list := t.list(key)
-	if list == nil && t.has(key) {
-		return nil
-	}
-	if list == nil {
-		d.errorf(t.key(key), "missing: an endpoint needs steps = [ … ]")
-		return nil
-	}
-	var out []model.Step
-	for _, st := range d.tables(t, key, `a step table such as { cpu = "exp(5ms)" }`) {
-		path := st.path
-		step := model.Step{P: 1}
-		kinds := 0
-		if st.has("cpu") {
-			kinds++
-			step.Kind, step.Dist = model.StepCPU, st.distribution("cpu")
-		}
-		if st.has("sleep") {
-			kinds++
-			step.Kind, step.Dist = model.StepSleep, st.distribution("sleep")
-		}
-		if st.has("call") {
-			kinds++
-			step.Kind = model.StepCall
-			step.Target = st.str("call", "")
-			step.Endpoint = st.str("endpoint", "")
-			step.Timeout = st.duration("timeout", 0)
-		}
-		switch cond := st.str("if", ""); cond {
-		case "":
-		case "hit":
-			step.If = model.IfHit
-		case "miss":
-			step.If = model.IfMiss
-		default:
-			d.errorf(st.key("if"), "want \"hit\" or \"miss\" (the endpoint's last cache lookup), got %q", cond)
-		}
-		if step.Kind == model.StepCall {
-			step.Write = st.boolean("write", false)
-		}
-		st.known = append(st.known, "cpu", "sleep", "call")
-		if kinds != 1 {
-			d.errorf(path, "a step needs exactly one of cpu, call or sleep; this one has %d", kinds)
-		}
-		if p, ok := st.number("p"); ok {
-			if p < 0 || p > 1 {
-				d.errorf(st.key("p"), "probability must be from 0 to 1, got %v", p)
-			} else {
-				step.P = p
-			}
-		}
-		if step.Kind != model.StepCall {
-			for _, k := range []string{"endpoint", "timeout", "write"} {
-				if st.has(k) {
-					st.known = append(st.known, k)
-					d.errorf(st.key(k), "only call steps take %s", k)
-				}
-			}
-		}
-		st.done(map[string]string{
-			"retries": "retries are not available in this version yet",
-			"async":   "async calls are not available in this version yet",
-		})
-		out = append(out, step)
-	}
-	return out
-}
-
-func (d *decoder) balancer(t *table) model.BalancerConfig {
-	b := model.BalancerConfig{Name: t.name()}
+func (d *decoder) balancer(t *table) model.ComponentConfig {
+	b := &model.BalancerConfig{Name: t.name()}
 	b.To = t.str("to", "")
 	if b.To == "" {
-		d.errorf(t.key("to"), "missing: name the service behind the balancer")
+		d.errorf(t.key("to"), "missing: name the component behind the balancer (a service, cache or database)")
 	}
 	b.Algorithm, b.NewPicker = d.picker(t, "algorithm", "round_robin")
 	b.Latency = t.distribution("latency")
@@ -607,210 +550,66 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 	return c
 }
 
-// check validates what crosses tables: names, targets, endpoints, cycles.
+// check validates what crosses tables: names, and the call graph (targets,
+// endpoints, cycles, cache conditions), with the model's own resolver.
 func (d *decoder) check(cfg *model.Config) {
 	kind := map[string]string{}
-	for _, s := range cfg.Services {
-		k := "service"
-		switch {
-		case s.Cache != nil:
-			k = "cache"
-		case s.Database != nil:
-			k = "database"
+	for _, c := range cfg.Components {
+		if prev, dup := kind[c.ComponentName()]; dup {
+			d.errorf(model.Label(c), "name %q is already used by a %s; component names must be unique", c.ComponentName(), prev)
+			continue
 		}
-		if prev, dup := kind[s.Name]; dup {
-			d.errorf(k+"."+s.Name, "name %q is already used by a %s; component names must be unique", s.Name, prev)
-		}
-		kind[s.Name] = k
+		kind[c.ComponentName()] = c.Kind()
 	}
-	for _, b := range cfg.Balancers {
-		if k, dup := kind[b.Name]; dup {
-			d.errorf("balancer."+b.Name, "name %q is already used by a %s; component names must be unique", b.Name, k)
-		}
-		kind[b.Name] = "balancer"
+	if len(d.errs) > 0 {
+		return
 	}
 	var names []string
 	for n := range kind {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	unknown := func(path, name string) {
-		msg := fmt.Sprintf("no component named %q", name)
-		if s := suggest(name, names); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		}
-		if len(names) > 0 {
-			msg += "; components: " + strings.Join(names, ", ")
-		}
-		d.errorf(path, "%s", msg)
-	}
-	for _, b := range cfg.Balancers {
-		if k, ok := kind[b.To]; !ok {
-			unknown("balancer."+b.Name+".to", b.To)
-		} else if k == "balancer" {
-			d.errorf("balancer."+b.Name+".to", "%q is a %s; a balancer sends to a service or a cache", b.To, k)
-		}
-	}
-	for _, s := range cfg.Services {
-		for _, e := range s.Endpoints {
-			prefix := stepsPath(&s, e.Name)
-			for i, st := range e.Steps {
-				if st.Kind == model.StepCall {
-					if _, ok := kind[st.Target]; !ok {
-						unknown(elem(prefix, i)+".call", st.Target)
-					}
-				}
+	for _, p := range model.NewGraph(cfg).Problems {
+		msg := p.Msg
+		if p.Unknown != "" {
+			if s := suggest(p.Unknown, names); s != "" {
+				head := fmt.Sprintf("no component named %q", p.Unknown)
+				msg = strings.Replace(msg, head, fmt.Sprintf("%s; did you mean %q?", head, s), 1)
 			}
 		}
-	}
-	for _, tr := range cfg.Traffic {
-		if _, ok := kind[tr.To]; !ok && tr.To != "" {
-			unknown("traffic."+tr.Name+".to", tr.To)
-		}
-	}
-	if len(d.errs) > 0 {
-		return
-	}
-	d.checkCycles(cfg)
-	if len(d.errs) > 0 {
-		return
-	}
-	// A write step calling a database writes, unless it names the endpoint.
-	for i := range cfg.Services {
-		for e := range cfg.Services[i].Endpoints {
-			steps := cfg.Services[i].Endpoints[e].Steps
-			for k := range steps {
-				if st := &steps[k]; st.Kind == model.StepCall && st.Write && st.Endpoint == "" && kind[st.Target] == "database" {
-					st.Endpoint = model.DBWrite
-				}
-			}
-		}
-	}
-	d.checkEndpoints(cfg)
-	if len(d.errs) > 0 {
-		return
-	}
-	// Anything else the model cannot wire (a bug if it ever happens).
-	if _, err := model.New(cfg, 0); err != nil {
-		d.errorf("", "%v", err)
+		d.errorf(placePath(cfg, p.Place), "%s", msg)
 	}
 }
 
-// checkEndpoints resolves every endpoint a traffic source or a call names,
-// with the model's rule, and reports those that do not exist.
-func (d *decoder) checkEndpoints(cfg *model.Config) {
-	backend := map[string]*model.ServiceConfig{}
-	for i := range cfg.Services {
-		backend[cfg.Services[i].Name] = &cfg.Services[i]
-	}
-	for _, b := range cfg.Balancers {
-		backend[b.Name] = backend[b.To]
-	}
-	resolve := func(path, comp, name, caller string) {
-		if s := backend[comp]; s != nil {
-			if _, err := model.ResolveEndpoint(s, name, caller); err != nil {
-				d.errorf(path, "%v", err)
-			}
+// placePath is the key path in the scenario file of a place in the model.
+func placePath(cfg *model.Config, p model.Place) string {
+	var path string
+	switch {
+	case p.Traffic != "":
+		path = "traffic." + p.Traffic
+	case p.Step >= 0:
+		path = elem(stepsPath(cfg, p.Component, p.Endpoint), p.Step)
+		if p.Branch >= 0 {
+			path = elem(path+".parallel", p.Branch)
 		}
+	default:
+		path = p.Component
 	}
-	for _, tr := range cfg.Traffic {
-		p := "traffic." + tr.Name
-		switch {
-		case len(tr.Session) > 0:
-			for i, st := range tr.Session {
-				resolve(elem(p+".session", i)+".endpoint", tr.To, st.Endpoint, st.Endpoint)
-			}
-		case len(tr.Mix) > 0:
-			for _, m := range tr.Mix {
-				resolve(p+".mix."+m.Endpoint, tr.To, m.Endpoint, m.Endpoint)
-			}
-		default:
-			resolve(p+".endpoint", tr.To, tr.Endpoint, tr.Endpoint)
-		}
+	if p.Key != "" {
+		path += "." + p.Key
 	}
-	for _, s := range cfg.Services {
-		if s.Cache != nil {
-			continue
-		}
-		for _, e := range s.Endpoints {
-			prefix := stepsPath(&s, e.Name)
-			looked := false // a cache lookup came earlier in the endpoint
-			for i, st := range e.Steps {
-				if st.If != model.Always && !looked {
-					d.errorf(elem(prefix, i)+".if", "no cache lookup comes before this step in the endpoint: add { call = \"CACHE\" } before it")
-				}
-				if st.Kind == model.StepCall {
-					resolve(elem(prefix, i)+".call", st.Target, st.Endpoint, e.Name)
-					if b := backend[st.Target]; b != nil && b.Cache != nil && (st.Endpoint == "" || st.Endpoint == model.CacheGet) {
-						looked = true
-					}
-				}
-			}
-		}
-	}
+	return path
 }
 
-// checkCycles refuses call graphs with cycles: a request would call itself
-// forever.
-func (d *decoder) checkCycles(cfg *model.Config) {
-	edges := map[string][]string{}
-	for _, b := range cfg.Balancers {
-		edges[b.Name] = []string{b.To}
-	}
-	for _, s := range cfg.Services {
-		for _, e := range s.Endpoints {
-			for _, st := range e.Steps {
-				if st.Kind == model.StepCall && !contains(edges[s.Name], st.Target) {
-					edges[s.Name] = append(edges[s.Name], st.Target)
-				}
-			}
+// stepsPath is the key path of an endpoint's steps in the file, for the
+// component labelled label.
+func stepsPath(cfg *model.Config, label, endpoint string) string {
+	for _, c := range cfg.Components {
+		if model.Label(c) == label && endpoint == "default" && len(c.EndpointConfigs()) == 1 {
+			return label + ".steps"
 		}
 	}
-	state := map[string]int{} // 1 visiting, 2 done
-	var stack []string
-	var visit func(n string) bool
-	visit = func(n string) bool {
-		switch state[n] {
-		case 1:
-			i := 0
-			for stack[i] != n {
-				i++
-			}
-			cyc := append(append([]string{}, stack[i:]...), n)
-			d.errorf("service."+stack[len(stack)-1], "calls form a cycle: %s", strings.Join(cyc, " → "))
-			return true
-		case 2:
-			return false
-		}
-		state[n] = 1
-		stack = append(stack, n)
-		for _, m := range edges[n] {
-			if visit(m) {
-				return true
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[n] = 2
-		return false
-	}
-	var names []string
-	for n := range edges {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if visit(n) {
-			return
-		}
-	}
-}
-
-// stepsPath is the key path of an endpoint's steps in the file.
-func stepsPath(s *model.ServiceConfig, endpoint string) string {
-	if endpoint == "default" && len(s.Endpoints) == 1 {
-		return "service." + s.Name + ".steps"
-	}
-	return "service." + s.Name + ".endpoint." + endpoint + ".steps"
+	return label + ".endpoint." + endpoint + ".steps"
 }
 
 // keySpaces tells range-sharded databases how many keys there are: the
@@ -822,14 +621,14 @@ func (d *decoder) keySpaces(cfg *model.Config) {
 			n = max(n, tr.Keys.N())
 		}
 	}
-	for i := range cfg.Services {
-		db := cfg.Services[i].Database
-		if db == nil {
+	for _, c := range cfg.Components {
+		db, ok := c.(*model.DatabaseConfig)
+		if !ok {
 			continue
 		}
 		db.KeySpace = n
 		if db.ShardBy == "range" && db.Shards > 1 && n == 0 {
-			d.errorf("database."+cfg.Services[i].Name+".shard_by", "range sharding needs request keys: give the traffic keys = \"zipf(s=0.9, n=100000)\"")
+			d.errorf(model.Label(c)+".shard_by", "range sharding needs request keys: give the traffic keys = \"zipf(s=0.9, n=100000)\"")
 		}
 	}
 }

@@ -119,18 +119,23 @@ rate = 10
 steps = [ { cpu = "exp(5ms)" } ]
 `
 
+// web is the minimal scenario's service.
+func web(c *model.Config) *model.ServiceConfig {
+	return c.Find("web").(*model.ServiceConfig)
+}
+
 func TestSet(t *testing.T) {
 	cases := []struct {
 		set   string
 		check func(*model.Config) bool
 	}{
-		{"service.web.instances=12", func(c *model.Config) bool { return c.Services[0].Instances == 12 }},
-		{"service.web.concurrency=unlimited", func(c *model.Config) bool { return c.Services[0].Concurrency == model.Unlimited }},
-		{"service.web.steps[0].cpu=const(2ms)", func(c *model.Config) bool { return c.Services[0].Endpoints[0].Steps[0].Dist.Mean() == 2e6 }},
+		{"service.web.instances=12", func(c *model.Config) bool { return web(c).Instances == 12 }},
+		{"service.web.concurrency=unlimited", func(c *model.Config) bool { return web(c).Concurrency == model.Unlimited }},
+		{"service.web.steps[0].cpu=const(2ms)", func(c *model.Config) bool { return web(c).Endpoints[0].Steps[0].Dist.Mean() == 2e6 }},
 		{"traffic.in.rate=5k/s", func(c *model.Config) bool { return c.Traffic[0].Rate == 5000 }},
 		{"run.duration=10m", func(c *model.Config) bool { return c.Duration == 10*sim.Minute }},
 		{"traffic.in.timeout=2s", func(c *model.Config) bool { return c.Traffic[0].Timeout == 2*sim.Second }}, // a key the file leaves out
-		{"service.web.price_per_hour=0.5", func(c *model.Config) bool { return c.Services[0].PricePerHour == 0.5 }},
+		{"service.web.price_per_hour=0.5", func(c *model.Config) bool { return web(c).PricePerHour == 0.5 }},
 		{`name="with spaces"`, func(c *model.Config) bool { return c.Name == "with spaces" }},
 	}
 	for _, c := range cases {
@@ -164,7 +169,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sc.Config
-	s := c.Services[0]
+	s := web(c)
 	if c.Duration != sim.Minute || c.Seed != 1 || c.Warmup != 0 || c.Window != 250*sim.Millisecond {
 		t.Errorf("run defaults: duration %v seed %d warmup %v window %v", c.Duration, c.Seed, c.Warmup, c.Window)
 	}

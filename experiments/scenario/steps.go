@@ -1,0 +1,149 @@
+package scenario
+
+import "github.com/capsim/capsim/model"
+
+// stepKeys are the keys that say what a step does; a step has exactly one.
+var stepKeys = []string{"cpu", "sleep", "call", "async", "parallel"}
+
+// steps reads an endpoint's steps = [ … ].
+func (d *decoder) steps(t *table, key string) []model.Step {
+	list := t.list(key)
+	if list == nil && t.has(key) {
+		return nil
+	}
+	if list == nil {
+		d.errorf(t.key(key), "missing: an endpoint needs steps = [ … ]")
+		return nil
+	}
+	var out []model.Step
+	for _, st := range d.tables(t, key, `a step table such as { cpu = "exp(5ms)" }`) {
+		out = append(out, d.step(st))
+	}
+	return out
+}
+
+// step reads one step table.
+func (d *decoder) step(st *table) model.Step {
+	step := model.Step{P: 1}
+	kinds := 0
+	for _, k := range stepKeys {
+		if st.has(k) {
+			kinds++
+		}
+	}
+	st.known = append(st.known, stepKeys...)
+	if kinds != 1 {
+		d.errorf(st.path, "a step needs exactly one of cpu, call, sleep, async or parallel; this one has %d", kinds)
+	}
+	switch {
+	case st.has("cpu"):
+		step.Kind, step.Dist = model.StepCPU, st.distribution("cpu")
+	case st.has("sleep"):
+		step.Kind, step.Dist = model.StepSleep, st.distribution("sleep")
+	case st.has("call"):
+		step.Kind = model.StepCall
+		d.callKeys(st, "call", &step)
+		step.Timeout = st.duration("timeout", 0)
+	case st.has("async"):
+		step.Kind = model.StepAsync
+		d.callKeys(st, "async", &step)
+	case st.has("parallel"):
+		step.Kind = model.StepParallel
+		d.parallel(st, &step)
+	}
+	switch cond := st.str("if", ""); cond {
+	case "":
+	case "hit":
+		step.If = model.IfHit
+	case "miss":
+		step.If = model.IfMiss
+	default:
+		d.errorf(st.key("if"), "want \"hit\" or \"miss\" (the endpoint's last cache lookup), got %q", cond)
+	}
+	if p, ok := st.number("p"); ok {
+		if p < 0 || p > 1 {
+			d.errorf(st.key("p"), "probability must be from 0 to 1, got %v", p)
+		} else {
+			step.P = p
+		}
+	}
+	// Keys the step's kind does not take.
+	only := map[string]string{
+		"endpoint": "only call and async steps take endpoint",
+		"write":    "only call and async steps take write",
+		"timeout":  "only call steps take timeout (a parallel step's branches take one each)",
+		"wait":     "only parallel steps take wait",
+	}
+	takes := map[model.StepKind][]string{
+		model.StepCall:     {"endpoint", "write", "timeout"},
+		model.StepAsync:    {"endpoint", "write"},
+		model.StepParallel: {"wait"},
+	}
+	for _, k := range []string{"endpoint", "write", "timeout", "wait"} {
+		if st.has(k) && kinds == 1 && !contains(takes[step.Kind], k) {
+			st.known = append(st.known, k)
+			msg := only[k]
+			if step.Kind == model.StepAsync && k == "timeout" {
+				msg = "an async step does not wait for its answer, so it takes no timeout"
+			}
+			d.errorf(st.key(k), "%s", msg)
+		}
+	}
+	st.done(map[string]string{
+		"retries": "retries are not available in this version yet",
+	})
+	return step
+}
+
+// callKeys reads the target of a call or async step, and what it writes.
+func (d *decoder) callKeys(st *table, key string, step *model.Step) {
+	step.Target = st.str(key, "")
+	if step.Target == "" && st.has(key) {
+		d.errorf(st.key(key), "name the component to call")
+	}
+	step.Endpoint = st.str("endpoint", "")
+	step.Write = st.boolean("write", false)
+}
+
+// parallel reads { parallel = [ {call…}, … ], wait = "all" | "any" | N }.
+func (d *decoder) parallel(st *table, step *model.Step) {
+	for _, b := range d.tables(st, "parallel", `a call such as { call = "recs" }`) {
+		br := model.Step{Kind: model.StepCall, P: 1}
+		if !b.has("call") {
+			d.errorf(b.path, "a parallel branch is a call: { call = \"NAME\", endpoint = …, timeout = … }")
+		}
+		d.callKeys(b, "call", &br)
+		br.Timeout = b.duration("timeout", 0)
+		b.done(map[string]string{"retries": "retries are not available in this version yet"})
+		step.Branches = append(step.Branches, br)
+	}
+	if list := st.list("parallel"); list != nil && len(list) == 0 {
+		d.errorf(st.key("parallel"), "a parallel step needs at least one branch")
+	}
+	n := len(step.Branches)
+	v, ok := st.get("wait")
+	switch w := v.(type) {
+	case nil:
+		step.Wait = model.WaitAll
+	case string:
+		switch w {
+		case "all":
+			step.Wait = model.WaitAll
+		case "any":
+			step.Wait = 1
+		default:
+			d.errorf(st.key("wait"), "want \"all\", \"any\" or a number of branches from 1 to %d, got %q", n, w)
+		}
+	case int64:
+		if w < 1 || int(w) > n {
+			d.errorf(st.key("wait"), "want \"all\", \"any\" or a number of branches from 1 to %d, got %d", n, w)
+		} else {
+			step.Wait = int(w)
+		}
+	default:
+		if ok {
+			d.errorf(st.key("wait"), "want \"all\", \"any\" or a number of branches, got %s", typeName(v))
+		}
+	}
+	st.known = append(st.known, "wait")
+}

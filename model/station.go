@@ -1,0 +1,361 @@
+package model
+
+import (
+	"github.com/capsim/capsim/model/dist"
+	"github.com/capsim/capsim/sim"
+)
+
+// station is a fleet of identical instances that runs endpoints' steps:
+// the working part of services, caches and databases, which embed it. All
+// per-event work (cores, admission, queues) happens here, on concrete
+// types; the kinds add what sets them apart through answerHook and by
+// choosing instances (router).
+type station struct {
+	compBase
+	cfg   *Fleet
+	insts []instance
+	eps   []endpoint
+	cores int
+
+	picker                             Picker
+	rngCPU, rngSleep, rngBranch, rngPk *sim.Stream
+
+	ready []int32 // ready instances, oldest first: what balancers choose from
+	fleet fleet   // instance counts, autoscaler and thrashing statistics
+	// nodes, when the kind asks for them, are per-instance statistics of
+	// the measured period (database nodes).
+	nodes []nodeStats
+	// perInstance keeps per-instance levels (for autoscaling metrics and
+	// node statistics); other stations skip that cost.
+	perInstance bool
+	// hook, if set, is told of every call the station answers ok, before
+	// its statistics are updated (a cache's lookup, a database's write).
+	hook answerHook
+
+	busy sim.Level // cores in use over all instances
+}
+
+// answerHook is a kind's reaction to a call it answers ok.
+type answerHook interface {
+	answered(s *Sim, ci int32)
+}
+
+// router is a station-kind component as a balancer sees it: it chooses the
+// instance for a call, with the balancer's picker or by its own rule.
+type router interface {
+	component
+	work() *station
+	route(s *Sim, ci int32, p Picker, rng *sim.Stream) int32
+}
+
+// instance is one member of a fleet.
+type instance struct {
+	active int  // admitted calls (holding a concurrency slot)
+	load   int  // admitted + waiting for admission: what balancers see
+	busy   int  // cores in use
+	admitQ ring // calls waiting for a concurrency slot
+	cpuQ   ring // admitted calls waiting for a core
+
+	state   instState
+	created sim.Time // asked for (billed from here)
+	readyAt sim.Time
+	metrics instanceMetrics // kept only for autoscaled services and nodes
+}
+
+type instState uint8
+
+const (
+	instStarting instState = iota // provisioning and booting: billed, takes no requests
+	instReady
+	instDraining // removed: finishes what it has, takes nothing new
+	instGone
+)
+
+// endpoint is an EndpointConfig with its call targets resolved.
+type endpoint struct {
+	name  string
+	steps []step
+	write bool
+}
+
+type step struct {
+	kind    StepKind
+	d       dist.Dist
+	p       float64
+	cond    CacheCond
+	write   bool
+	timeout sim.Time
+	tgt     int32 // call, async: target component
+	ep      int32 // call, async: endpoint at the target's station
+	// parallel
+	branches []step
+	wait     int32 // successes needed
+}
+
+// nodeStats are one instance's statistics over the measured period.
+type nodeStats struct {
+	lat      *sim.Histogram
+	requests int64
+	rejected int64
+}
+
+func newStation(c ComponentConfig, b *builder) station {
+	f := c.FleetConfig()
+	name := c.ComponentName()
+	s := station{
+		compBase:  newBase(c, b.idx),
+		cfg:       f,
+		cores:     f.Cores,
+		rngCPU:    sim.NewStream(b.seed, name, "cpu"),
+		rngSleep:  sim.NewStream(b.seed, name, "sleep"),
+		rngBranch: sim.NewStream(b.seed, name, "branch"),
+		rngPk:     sim.NewStream(b.seed, name, "balance"),
+	}
+	if f.NewPicker != nil {
+		s.picker = f.NewPicker()
+	}
+	for e, ec := range c.EndpointConfigs() {
+		ep := endpoint{name: ec.Name, write: ec.Write}
+		for k := range ec.Steps {
+			ep.steps = append(ep.steps, b.graph.step(b.idx, e, k, &ec.Steps[k]))
+		}
+		s.eps = append(s.eps, ep)
+	}
+	s.fleet.init(&s)
+	s.perInstance = s.fleet.scaler != nil
+	return s
+}
+
+func (s *station) work() *station { return s }
+
+// keepNodes turns on per-instance statistics.
+func (s *station) keepNodes() {
+	s.perInstance = true
+	s.nodes = make([]nodeStats, len(s.insts))
+	for i := range s.nodes {
+		s.nodes[i].lat = sim.NewHistogram()
+	}
+}
+
+// Backends view for pickers: the ready instances.
+func (s *station) Len() int       { return len(s.ready) }
+func (s *station) Load(i int) int { return s.insts[s.ready[i]].load }
+func (s *station) Weight(i int) float64 {
+	if id := int(s.ready[i]); id < len(s.cfg.Weights) {
+		return s.cfg.Weights[id]
+	}
+	return 1
+}
+
+// route picks with p (the station's own picker when a call comes direct).
+func (s *station) route(_ *Sim, _ int32, p Picker, rng *sim.Stream) int32 {
+	return s.pickWith(p, rng)
+}
+
+func (s *station) receive(sm *Sim, ci int32) {
+	s.arrive(sm, ci, s.pickWith(s.picker, s.rngPk))
+}
+
+// pickWith returns the instance a picker chooses, or -1 when no instance is
+// ready.
+func (s *station) pickWith(p Picker, rng *sim.Stream) int32 {
+	switch len(s.ready) {
+	case 0:
+		return -1
+	case 1:
+		return s.ready[0]
+	}
+	i := p.Pick(s, rng)
+	if i < 0 || i >= len(s.ready) {
+		i = 0
+	}
+	return s.ready[i]
+}
+
+// arrive admits, queues or rejects call ci at instance inst.
+func (s *station) arrive(sm *Sim, ci, inst int32) {
+	now := sm.eng.Now()
+	c := &sm.calls[ci]
+	c.inst = inst
+	c.arrived = now
+	s.stats.arrive(now)
+	if c.inst < 0 { // no instance ready: the balancer answers 503
+		sm.finishCall(ci, outRejected)
+		return
+	}
+	in := &s.insts[c.inst]
+	in.load++
+	if s.perInstance {
+		in.metrics.arrive(now, 1)
+	}
+	if s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency {
+		sm.admit(ci)
+		return
+	}
+	if s.cfg.Queue == Unlimited || in.admitQ.len() < s.cfg.Queue {
+		in.admitQ.push(ci)
+		s.wait(in, now, 1)
+		return
+	}
+	sm.finishCall(ci, outRejected)
+}
+
+// requestCore runs a cpu step of length d for call ci, now or when a core of
+// its instance frees up.
+func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
+	c := &sm.calls[ci]
+	in := &s.insts[c.inst]
+	now := sm.eng.Now()
+	if s.cfg.Warmup > 0 && now < in.readyAt+s.cfg.Warmup {
+		d = sim.Time(float64(d) / s.cfg.WarmupSpeed) // a cold instance is slower
+	}
+	if in.busy < s.cores {
+		in.busy++
+		s.busy.Add(now, 1)
+		if s.perInstance {
+			in.metrics.busy.Add(now, 1)
+		}
+		c.cpuFrom = now
+		sm.eng.After(d, opCPUDone, ci, c.token)
+		return
+	}
+	c.demand = d
+	in.cpuQ.push(ci)
+	s.wait(in, now, 1)
+}
+
+// wait changes the number of calls waiting at instance in.
+func (s *station) wait(in *instance, now sim.Time, d int64) {
+	s.stats.waiting.Add(now, d)
+	if s.perInstance {
+		in.metrics.waiting.Add(now, d)
+	}
+}
+
+// releaseCore frees a core of instance i, handing it straight to the next
+// waiting call if there is one.
+func (s *station) releaseCore(sm *Sim, i int32) {
+	in := &s.insts[i]
+	now := sm.eng.Now()
+	if in.cpuQ.len() > 0 {
+		next := in.cpuQ.pop()
+		s.wait(in, now, -1)
+		c := &sm.calls[next]
+		c.cpuFrom = now
+		sm.eng.After(c.demand, opCPUDone, next, c.token)
+		return
+	}
+	in.busy--
+	s.busy.Add(now, -1)
+	if s.perInstance {
+		in.metrics.busy.Add(now, -1)
+	}
+}
+
+// depart updates statistics and frees the concurrency slot of call ci.
+func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
+	c := &sm.calls[ci]
+	measured := c.arrived >= s.stats.start
+	s.stats.depart(o, c.arrived, now, measured)
+	if c.inst < 0 {
+		return
+	}
+	if s.nodes != nil && measured {
+		n := &s.nodes[c.inst]
+		n.requests++
+		switch o {
+		case outOK:
+			n.lat.Record(now - c.arrived)
+		case outRejected:
+			n.rejected++
+		}
+	}
+	in := &s.insts[c.inst]
+	in.load--
+	if s.perInstance {
+		in.metrics.arrive(now, -1)
+	}
+	if c.active {
+		c.active = false
+		in.active--
+		if in.admitQ.len() > 0 {
+			next := in.admitQ.pop()
+			s.wait(in, now, -1)
+			// Admit through an event at the same instant: a chain of calls
+			// that fail at once would otherwise recurse once per queued call.
+			sm.eng.At(now, opAdmit, next, 0)
+		}
+	}
+	if in.state == instDraining && in.load == 0 {
+		s.fleet.retire(sm, s, c.inst, now)
+	}
+}
+
+func (s *station) start(sm *Sim) { s.fleet.start(sm, s) }
+
+func (s *station) resetStats(now sim.Time) {
+	for i := range s.nodes {
+		s.nodes[i].lat.Reset()
+		s.nodes[i].requests, s.nodes[i].rejected = 0, 0
+	}
+	if s.perInstance {
+		for i := range s.insts {
+			s.insts[i].metrics.busy.ResetRun(now)
+			s.insts[i].metrics.waiting.ResetRun(now)
+		}
+	}
+	s.busy.ResetRun(now)
+	s.stats.reset(now)
+	s.fleet.resetStats(now)
+}
+
+func (s *station) closeWindow(now sim.Time) ComponentWindow {
+	busy, _ := s.busy.CloseWindow(now)
+	cores, _ := s.fleet.readyCores.CloseWindow(now)
+	cw := s.stats.closeWindow(now)
+	cw.Instances, cw.Ready = s.fleet.replicas, len(s.ready)
+	if cores > 0 {
+		cw.Utilization = busy / cores
+	}
+	if s.nodes != nil {
+		for i := range s.insts {
+			b, _ := s.insts[i].metrics.busy.CloseWindow(now)
+			cw.Nodes = append(cw.Nodes, b/float64(s.cores))
+		}
+	}
+	return cw
+}
+
+func (s *station) result(now, _ sim.Time) ComponentResult {
+	c := s.compBase.result(now)
+	f := &s.fleet
+	c.Cores = s.cores
+	if cores := f.readyCores.Mean(now); cores > 0 {
+		c.Utilization = s.busy.Mean(now) / cores
+	}
+	c.Instances = Instances{Mean: f.replicaLvl.Mean(now), Min: f.minSeen, Max: f.maxSeen, End: f.replicas}
+	c.CostUSD = cost(s.cfg.PricePerHour, f.billed.Area(now).Sub(f.billedAtStart))
+	c.ScaleEvents, c.Reversals, c.Variation, c.Churn = f.scaleEvents, f.reversals, f.variation, f.churn
+	return c
+}
+
+// nodeResults are the per-instance results, for kinds that keep nodes.
+func (s *station) nodeResults(now sim.Time, role func(i int) (string, int)) []NodeResult {
+	var out []NodeResult
+	for i := range s.insts {
+		m := &s.insts[i].metrics
+		r, shard := role(i)
+		out = append(out, NodeResult{
+			Role: r, Shard: shard,
+			Utilization: m.busy.Mean(now) / float64(s.cores),
+			Requests:    s.nodes[i].requests, Rejected: s.nodes[i].rejected,
+			Latency:   summarize(s.nodes[i].lat),
+			QueueMean: m.waiting.Mean(now), QueueMax: m.waiting.Max(),
+		})
+	}
+	return out
+}
+
+func (s *station) costSoFar(now sim.Time) float64 {
+	return cost(s.cfg.PricePerHour, s.fleet.billed.Area(now))
+}
