@@ -44,8 +44,8 @@ func (o *Outcome) ThrashError(maxReversals int) error {
 
 // InvariantError checks what every run must satisfy, and returns every
 // violation: conservation of requests (arrived = completed + rejected +
-// timed out + failed + in flight), globally and per traffic source, adding
-// up; one latency observation per completed request; per component,
+// timed out + failed + in flight), globally, per traffic source (adding
+// up) and for detached requests; one latency observation per completed request; per component,
 // arrivals = departures + present, utilisation within [0, 1], and Little's
 // law in its sample-path form (the area under the number present equals
 // the time calls spent there); instances within the autoscaler's bounds.
@@ -75,6 +75,12 @@ func (o *Outcome) InvariantError() error {
 	}
 	if r.Latency.Count != c.Completed {
 		errs = append(errs, fmt.Errorf("%d latencies for %d completed requests", r.Latency.Count, c.Completed))
+	}
+	if a := r.Async; a != nil {
+		conserve("detached requests", a.Started, a.Completed, a.Rejected, a.TimedOut, a.Failed, a.InFlight)
+		if a.Latency.Count != a.Completed {
+			errs = append(errs, fmt.Errorf("detached requests: %d latencies for %d completed", a.Latency.Count, a.Completed))
+		}
 	}
 	T := r.Measured.Seconds()
 	for _, k := range r.Components {

@@ -13,22 +13,25 @@ import (
 // stable; numbers are rounded to fixed precision so that the bytes are
 // identical for the same scenario and seed on any machine.
 type Summary struct {
-	Scenario     string                      `json:"scenario"`
-	Description  string                      `json:"description,omitempty"`
-	Seed         uint64                      `json:"seed"`
-	Replications int                         `json:"replications"`
-	DurationS    float64                     `json:"duration_s"`
-	MeasuredS    float64                     `json:"measured_s"`
-	Requests     Requests                    `json:"requests"`
-	Throughput   float64                     `json:"throughput_rps"`
-	ErrorRate    float64                     `json:"error_rate"`
-	Latency      Latency                     `json:"latency_ms"`
-	Cost         Cost                        `json:"cost"`
-	SLO          SLOResult                   `json:"slo"`
-	Wasted       Wasted                      `json:"wasted"`
-	Components   map[string]ComponentSummary `json:"components"`
-	Traffic      map[string]TrafficSummary   `json:"traffic"`
-	Events       uint64                      `json:"events"`
+	Scenario     string    `json:"scenario"`
+	Description  string    `json:"description,omitempty"`
+	Seed         uint64    `json:"seed"`
+	Replications int       `json:"replications"`
+	DurationS    float64   `json:"duration_s"`
+	MeasuredS    float64   `json:"measured_s"`
+	Requests     Requests  `json:"requests"`
+	Throughput   float64   `json:"throughput_rps"`
+	ErrorRate    float64   `json:"error_rate"`
+	Latency      Latency   `json:"latency_ms"`
+	Cost         Cost      `json:"cost"`
+	SLO          SLOResult `json:"slo"`
+	Wasted       Wasted    `json:"wasted"`
+	// Async counts the detached requests async steps started (absent when
+	// none did). Their latency is not in latency_ms: no client waits.
+	Async      *Async                      `json:"async,omitempty"`
+	Components map[string]ComponentSummary `json:"components"`
+	Traffic    map[string]TrafficSummary   `json:"traffic"`
+	Events     uint64                      `json:"events"`
 	// CI95 holds, with replications > 1, the 95 % confidence interval of
 	// every number that varies between them, keyed by its path in this
 	// document ("latency_ms.p99", "components.web.utilization").
@@ -82,7 +85,22 @@ type SLOCheck struct {
 	Met   bool    `json:"met"`
 }
 
-// Wasted is work spent on requests that did not succeed.
+// Async is the outcome of detached requests: started = completed +
+// rejected + timed_out + failed + in_flight; latency from the async step to
+// the detached request's answer.
+type Async struct {
+	Started   int64   `json:"started"`
+	Completed int64   `json:"completed"`
+	Rejected  int64   `json:"rejected"`
+	TimedOut  int64   `json:"timed_out"`
+	Failed    int64   `json:"failed"`
+	InFlight  int64   `json:"in_flight"`
+	Latency   Latency `json:"latency_ms"`
+}
+
+// Wasted is work whose result nobody used: requests that did not succeed
+// (with their detached work that failed), calls abandoned after a timeout,
+// and parallel branches the step did not wait for or could do without.
 type Wasted struct {
 	Requests int64   `json:"requests"`
 	CPUS     float64 `json:"cpu_s"`
@@ -199,6 +217,10 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		Wasted:     Wasted{Requests: r.Wasted.Requests, CPUS: round(r.Wasted.CPU.Seconds(), 3)},
 		Components: map[string]ComponentSummary{}, Traffic: map[string]TrafficSummary{},
 		Events: r.Events,
+	}
+	if a := r.Async; a != nil {
+		s.Async = &Async{Started: a.Started, Completed: a.Completed, Rejected: a.Rejected, TimedOut: a.TimedOut,
+			Failed: a.Failed, InFlight: a.InFlight, Latency: latency(a.Latency)}
 	}
 	var total float64
 	for _, c := range r.Components {

@@ -253,7 +253,7 @@ func (s *Sim) Finish() *Result {
 	}
 	if a := &s.async; a.started > 0 {
 		r.Async = &AsyncResult{Started: a.started, Completed: a.ok, Rejected: a.rejected, TimedOut: a.timedOut, Failed: a.failed,
-			InFlight: a.started - a.ok - a.rejected - a.timedOut - a.failed, Latency: summarize(a.lat)}
+			InFlight: a.live, Latency: summarize(a.lat)}
 	}
 	for _, src := range s.sources {
 		tr := TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)}

@@ -126,6 +126,7 @@ type windowCounts struct{ arrivals, ok, errors int64 }
 // asyncStats count the detached requests started by async steps.
 type asyncStats struct {
 	started, ok, rejected, timedOut, failed int64
+	live                                    int64 // measured detached requests not answered yet
 	lat                                     *sim.Histogram
 }
 
@@ -576,6 +577,7 @@ func (s *Sim) startDetached(parent, at, ep int32) {
 	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true}
 	if r.measured {
 		s.async.started++
+		s.async.live++
 	}
 	ci := s.newCall(ri, noParent, 0, at, ep)
 	s.deliver(ci)
@@ -608,6 +610,7 @@ func (s *Sim) requestAnswered(ri int32, o outcome) {
 }
 
 func (a *asyncStats) count(o outcome, lat sim.Time) {
+	a.live--
 	switch o {
 	case outOK:
 		a.ok++
@@ -622,7 +625,7 @@ func (a *asyncStats) count(o outcome, lat sim.Time) {
 }
 
 func (a *asyncStats) reset() {
-	a.started, a.ok, a.rejected, a.timedOut, a.failed = 0, 0, 0, 0, 0
+	a.started, a.ok, a.rejected, a.timedOut, a.failed, a.live = 0, 0, 0, 0, 0, 0
 	a.lat.Reset()
 }
 

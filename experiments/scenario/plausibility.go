@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/capsim/capsim/model"
@@ -52,7 +53,7 @@ func (d *decoder) plausibility(cfg *model.Config) {
 		}
 		capacity := float64(f.Instances * f.Cores)
 		if ratio := demand[i] / capacity; ratio > 1 {
-			d.warnf(model.Label(c), "offered cpu load at the traffic's peak is %.2f× the capacity of %s (%d instances × %d cores): queues will grow while the peak lasts", ratio, model.Label(c), f.Instances, f.Cores)
+			d.warnf(model.Label(c), "offered cpu load at the traffic's peak is %.2f× the capacity of %s (%s × %s): queues will grow while the peak lasts", ratio, model.Label(c), count(f.Instances, "instance"), count(f.Cores, "core"))
 		}
 	}
 }
@@ -84,4 +85,12 @@ func peakRate(tr *model.TrafficConfig) float64 {
 		return r
 	}
 	return 0
+}
+
+// count says "1 core" or "4 cores".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -201,6 +201,69 @@ func TestPlausibilityWarning(t *testing.T) {
 	}
 }
 
+// The warnings follow the model's own call graph: a database called with
+// no endpoint reads; async steps and every parallel branch carry load; the
+// warning names the component that saturates, at its own line.
+func TestPlausibilityFollowsTheCallGraph(t *testing.T) {
+	const src = `[traffic.in]
+to = "lb"
+rate = 1000
+[balancer.lb]
+to = "web"
+[service.web]
+cores = 8
+steps = [ { call = "db" }, { parallel = [ { call = "db", endpoint = "read" }, { call = "a" } ] }, { async = "b" } ]
+[service.a]
+steps = [ { cpu = "exp(2ms)" } ]
+[service.b]
+steps = [ { cpu = "exp(2ms)" } ]
+[database.db]
+cores = 1
+read = "const(2.5ms)"
+`
+	sc, err := Parse("w.toml", []byte(src), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range sc.Warnings {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"w.toml:9: service.a: offered cpu load at the traffic's peak is 2.00× the capacity of service.a (1 instance × 1 core): queues will grow while the peak lasts",
+		"w.toml:11: service.b: offered cpu load at the traffic's peak is 2.00× the capacity of service.b (1 instance × 1 core): queues will grow while the peak lasts",
+		"w.toml:13: database.db: offered cpu load at the traffic's peak is 5.00× the capacity of database.db (1 instance × 1 core): queues will grow while the peak lasts",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Validating a scenario opens no file it keeps: a trace is opened only by
+// a run, which closes it.
+func TestLoadLeavesNoFileOpen(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "t.csv"), []byte("t\n0\n1\n2\n"), 0o644)
+	p := filepath.Join(dir, "s.toml")
+	os.WriteFile(p, []byte("[traffic.tr]\nto = \"s\"\ntrace = \"t.csv\"\n[service.s]\nsteps = [ { cpu = \"1ms\" } ]\n"), 0o644)
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd here")
+		}
+		return len(ents)
+	}
+	before := fds()
+	for range 50 {
+		if _, err := Load(p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := fds(); after > before+2 {
+		t.Errorf("50 loads: %d open descriptors before, %d after", before, after)
+	}
+}
+
 // Every embedded example parses without problems.
 func TestExamplesParse(t *testing.T) {
 	for _, n := range examples.Names() {
