@@ -159,13 +159,18 @@ func (a *rateArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 		x := a.c - g.cum0
 		if x <= g.expected() && g.length > 0 && (g.r0 > 0 || g.r1 > 0) {
 			T := g.length.Seconds()
-			slope := (g.r1 - g.r0) / T
-			// Solve r0·t + slope·t²/2 = x in the stable form.
-			disc := float64(g.r0*g.r0) + float64(2*slope*x) // float64(): no fused multiply-add (see docs/results.md)
-			if disc < 0 {
-				disc = 0
+			var t float64
+			if g.r0 == g.r1 {
+				t = x / g.r0 // a constant rate: the quadratic below with slope 0, without its square root
+			} else {
+				slope := (g.r1 - g.r0) / T
+				// Solve r0·t + slope·t²/2 = x in the stable form.
+				disc := float64(g.r0*g.r0) + float64(2*slope*x) // float64(): no fused multiply-add (see docs/results.md)
+				if disc < 0 {
+					disc = 0
+				}
+				t = 2 * x / (g.r0 + math.Sqrt(disc))
 			}
-			t := 2 * x / (g.r0 + math.Sqrt(disc))
 			if t > T {
 				t = T
 			}
