@@ -21,6 +21,13 @@ type Replicated struct {
 	Summary *Summary
 }
 
+// Outcome is the replications as one outcome: the summary over all of
+// them, the time series of the first.
+func (r *Replicated) Outcome() *Outcome {
+	first := r.Runs[0]
+	return &Outcome{Config: first.Config, Result: first.Result, Summary: r.Summary, Series: first.Series}
+}
+
 // ReplicationSeed is the seed of replication i of a run seeded with base:
 // replication 0 uses base itself (so one replication is the plain run), the
 // others seeds derived from (base, i).

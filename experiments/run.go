@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"time"
 
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/model"
@@ -15,18 +16,21 @@ type Options struct {
 	// Duration replaces the scenario's duration when > 0.
 	Duration sim.Time
 	// Progress, when set, is called about a hundred times during the run
-	// with the simulated time reached and the events delivered so far.
-	Progress func(done, total sim.Time, events uint64)
+	// with the simulated time reached, the run's length, and the events
+	// delivered so far.
+	Progress func(done, total time.Duration, events uint64)
 	// Context, when set, stops the run early (between two of those
 	// hundred slices) with its error.
 	Context context.Context
 }
 
-// Outcome is one run: the raw model result and its summary.
+// Outcome is one run: the raw model result, its summary (summary.json)
+// and its time series (timeseries.csv, decisions.csv, the charts).
 type Outcome struct {
 	Config  *model.Config
 	Result  *model.Result
 	Summary *Summary
+	Series  *Series
 }
 
 // Run simulates the scenario once.
@@ -65,7 +69,7 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 			}
 			s.RunUntil(t)
 			if opts.Progress != nil {
-				opts.Progress(s.Now(), cfg.Duration, s.Events())
+				opts.Progress(time.Duration(s.Now()), time.Duration(cfg.Duration), s.Events())
 			}
 		}
 		r = s.Finish()
@@ -73,7 +77,7 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 	if err := s.TraceError(); err != nil {
 		return nil, err
 	}
-	return &Outcome{Config: &cfg, Result: r, Summary: summarize(&cfg, sloSpecs(sc.SLO), seed, r)}, nil
+	return &Outcome{Config: &cfg, Result: r, Summary: summarize(&cfg, sloSpecs(sc.SLO), seed, r), Series: newSeries(&cfg, r)}, nil
 }
 
 func sloSpecs(s scenario.SLO) []sloSpec {

@@ -4,8 +4,6 @@ import (
 	"math"
 
 	"github.com/capsim/capsim/experiments"
-	"github.com/capsim/capsim/model"
-	"github.com/capsim/capsim/sim"
 )
 
 // Chart is the data behind one plot: what Render draws and what the golden
@@ -47,12 +45,12 @@ type Span struct {
 	From, To float64
 }
 
-// timeUnit picks the time axis unit for a run of length d.
-func timeUnit(d sim.Time) (float64, string) {
+// timeUnit picks the time axis unit for a run of length d seconds.
+func timeUnit(d float64) (float64, string) {
 	switch {
-	case d > 10*sim.Hour:
+	case d > 10*3600:
 		return 3600, "time (h)"
-	case d > 20*sim.Minute:
+	case d > 20*60:
 		return 60, "time (min)"
 	}
 	return 1, "time (s)"
@@ -63,31 +61,29 @@ func timeUnit(d sim.Time) (float64, string) {
 // queues, errors, cache hit ratios, cost, and the latency percentile
 // spectrum. Charts with nothing to show are left out.
 func Charts(o *experiments.Outcome) []Chart {
-	r := o.Result
-	div, xlabel := timeUnit(r.Duration)
+	r := o.Series
+	div, xlabel := timeUnit(r.DurationS)
 	xs := make([]float64, len(r.Windows))
 	for i, w := range r.Windows {
-		xs[i] = w.Start.Seconds() / div
+		xs[i] = w.StartS / div
 	}
-	col := func(f func(w *model.Window) float64) []float64 {
+	col := func(f func(w *experiments.Window) float64) []float64 {
 		y := make([]float64, len(r.Windows))
 		for i := range r.Windows {
 			y[i] = f(&r.Windows[i])
 		}
 		return y
 	}
-	rate := func(n int64, w *model.Window) float64 { return float64(n) / w.Length.Seconds() }
-	order := componentOrder(r)
 	var spans []Span
-	if o.Config.Warmup > 0 {
-		spans = []Span{{Label: "warm-up", From: 0, To: o.Config.Warmup.Seconds() / div}}
+	if r.WarmupS > 0 {
+		spans = []Span{{Label: "warm-up", From: 0, To: r.WarmupS / div}}
 	}
 	var charts []Chart
 
 	load := Chart{Name: "load", Title: "Offered load, throughput and capacity", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
 		Series: []Series{
-			{Name: "arrivals", X: xs, Y: col(func(w *model.Window) float64 { return rate(w.Arrivals, w) })},
-			{Name: "completed", X: xs, Y: col(func(w *model.Window) float64 { return rate(w.Completed, w) })},
+			{Name: "arrivals", X: xs, Y: col(func(w *experiments.Window) float64 { return w.ArrivalsRPS })},
+			{Name: "completed", X: xs, Y: col(func(w *experiments.Window) float64 { return w.CompletedRPS })},
 		}}
 	if name, capacity := bottleneckCapacity(o); capacity != nil {
 		load.Series = append(load.Series, Series{Name: "capacity of " + name, X: xs, Y: capacity})
@@ -96,15 +92,14 @@ func Charts(o *experiments.Outcome) []Chart {
 
 	var inst Chart
 	inst = Chart{Name: "instances", Title: "Instances (asked for) and autoscaler decisions", XLabel: xlabel, YLabel: "instances", Spans: spans}
-	for _, i := range order {
-		c := r.Components[i]
-		if c.Kind == "balancer" || c.Instances.Min == c.Instances.Max && !scaled(o, c.Name) {
+	for i, c := range r.Components {
+		if !c.Fleet || !c.Autoscaled && !changed(o, c.Name) {
 			continue
 		}
-		inst.Series = append(inst.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return float64(w.Components[i].Instances) })})
+		inst.Series = append(inst.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return float64(w.Components[i].Instances) })})
 		for _, d := range r.Decisions {
 			if d.Component == c.Name && d.From != d.To {
-				inst.Marks = append(inst.Marks, Mark{Label: d.Reason, X: d.At.Seconds() / div, Y: float64(d.To)})
+				inst.Marks = append(inst.Marks, Mark{Label: d.Reason, X: d.AtS / div, Y: float64(d.To)})
 			}
 		}
 	}
@@ -114,9 +109,9 @@ func Charts(o *experiments.Outcome) []Chart {
 
 	lat := Chart{Name: "latency", Title: "Latency of completed requests", XLabel: xlabel, YLabel: "latency (ms)", LogY: true, Spans: spans,
 		Series: []Series{
-			{Name: "p50", X: xs, Y: col(func(w *model.Window) float64 { return w.P50.Millis() })},
-			{Name: "p95", X: xs, Y: col(func(w *model.Window) float64 { return w.P95.Millis() })},
-			{Name: "p99", X: xs, Y: col(func(w *model.Window) float64 { return w.P99.Millis() })},
+			{Name: "p50", X: xs, Y: col(func(w *experiments.Window) float64 { return w.P50MS })},
+			{Name: "p95", X: xs, Y: col(func(w *experiments.Window) float64 { return w.P95MS })},
+			{Name: "p99", X: xs, Y: col(func(w *experiments.Window) float64 { return w.P99MS })},
 		}}
 	for _, c := range o.Summary.SLO.Checks {
 		if c.Unit == "ms" {
@@ -128,33 +123,31 @@ func Charts(o *experiments.Outcome) []Chart {
 	util := Chart{Name: "utilization", Title: "Utilisation (busy cores / cores)", XLabel: xlabel, YLabel: "utilisation (%)", Spans: spans}
 	queue := Chart{Name: "queue", Title: "Requests waiting (for a slot or a core)", XLabel: xlabel, YLabel: "requests waiting", Spans: spans}
 	hits := Chart{Name: "hit_ratio", Title: "Cache hit ratio", XLabel: xlabel, YLabel: "hit ratio (%)", Spans: spans}
-	for _, i := range order {
-		c := r.Components[i]
-		if c.Kind != "balancer" {
-			util.Series = append(util.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return 100 * w.Components[i].Utilization })})
+	for i, c := range r.Components {
+		if c.Fleet {
+			util.Series = append(util.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].Utilization })})
 		}
-		queue.Series = append(queue.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return w.Components[i].Queue })})
-		if c.Cache != nil {
-			hits.Series = append(hits.Series, Series{Name: c.Name, X: xs, Y: col(func(w *model.Window) float64 { return 100 * w.Components[i].HitRatio })})
+		queue.Series = append(queue.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Queue })})
+		if c.Cache {
+			hits.Series = append(hits.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].HitRatio })})
 		}
 	}
 	charts = append(charts, util, queue)
 	charts = append(charts, Chart{Name: "errors", Title: "Requests that failed (rejected, timed out, error)", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
-		Series: []Series{{Name: "errors", X: xs, Y: col(func(w *model.Window) float64 { return rate(w.Errors, w) })}}})
+		Series: []Series{{Name: "errors", X: xs, Y: col(func(w *experiments.Window) float64 { return w.ErrorsRPS })}}})
 	if len(hits.Series) > 0 {
 		charts = append(charts, hits)
 	}
 	charts = append(charts, Chart{Name: "cost", Title: "Cost so far", XLabel: xlabel, YLabel: "US dollars", Spans: spans,
-		Series: []Series{{Name: "cost", X: xs, Y: col(func(w *model.Window) float64 { return w.CostUSD })}}})
+		Series: []Series{{Name: "cost", X: xs, Y: col(func(w *experiments.Window) float64 { return w.CostUSD })}}})
 
 	spectrum := Chart{Name: "latency_spectrum", Title: "Latency percentile spectrum (whole run)", XLabel: "percentile", YLabel: "latency (ms)", LogY: true, Nines: true}
-	h := r.LatencyHist
-	if h.Count() > 0 {
+	if r.Completed > 0 {
 		var s Series
 		s.Name = "all requests"
-		for _, q := range spectrumQuantiles(h.Count()) {
+		for _, q := range spectrumQuantiles(r.Completed) {
 			s.X = append(s.X, q)
-			s.Y = append(s.Y, h.Quantile(q).Millis())
+			s.Y = append(s.Y, r.LatencyQuantileMS(q))
 		}
 		spectrum.Series = []Series{s}
 		spectrum.Lines = lat.Lines
@@ -197,27 +190,34 @@ func cleanSeries(s *Series, logY bool) {
 	s.X, s.Y = x, y
 }
 
+// changed reports whether the component's instance count changed in the
+// run.
+func changed(o *experiments.Outcome, name string) bool {
+	in := o.Summary.Components[name].Instances
+	return in != nil && in.Min != in.Max
+}
+
 // bottleneckCapacity estimates, for the busiest service, how many
 // end-to-end requests per second its ready instances could complete in
 // each window: instances × cores × (requests per busy core-second over the
 // run).
 func bottleneckCapacity(o *experiments.Outcome) (string, []float64) {
-	r := o.Result
+	r := o.Series
 	best, bestU := -1, 0.0
 	for i, c := range r.Components {
 		if c.Kind == "service" && c.Utilization > bestU {
 			best, bestU = i, c.Utilization
 		}
 	}
-	if best < 0 || r.Requests.Completed == 0 {
+	if best < 0 || r.Completed == 0 {
 		return "", nil
 	}
 	c := r.Components[best]
-	busy := c.Utilization * c.Instances.Mean * float64(c.Cores) * r.Measured.Seconds()
+	busy := c.Utilization * c.InstancesMean * float64(c.Cores) * r.MeasuredS
 	if busy <= 0 {
 		return "", nil
 	}
-	perCore := float64(r.Requests.Arrived) / busy
+	perCore := float64(r.Arrived) / busy
 	y := make([]float64, len(r.Windows))
 	for i, w := range r.Windows {
 		y[i] = float64(w.Components[best].Ready*c.Cores) * perCore

@@ -33,8 +33,8 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 		Name, Kind, Instances, Util, Queue, RPS, P50, P99, Rejected, Cost, Extra string
 	}
 	var rows []row
-	for _, i := range componentOrder(o.Result) {
-		name := o.Result.Components[i].Name
+	for _, sc := range o.Series.Components {
+		name := sc.Name
 		c := s.Components[name]
 		r := row{Name: name, Kind: c.Kind, Instances: instancesCell(c), Util: utilCell(c),
 			Queue: num(c.Queue.Mean) + " / " + thousands(c.Queue.Max), RPS: num(c.ThroughputRPS),
@@ -55,7 +55,7 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 		r.Extra = strings.Join(extra, "; ")
 		rows = append(rows, r)
 	}
-	decisions := o.Result.Decisions
+	decisions := o.Series.Decisions
 	more := 0
 	if len(decisions) > 200 {
 		more = len(decisions) - 200
@@ -91,7 +91,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		}
 		return fmt.Sprint(x)
 	},
-	"time": func(d interface{ Seconds() float64 }) string { return num(d.Seconds()) },
+	"seconds": num,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -173,7 +173,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 <h2>Autoscaler decisions</h2>
 <table>
 <tr><th>t (s)</th><th class="l">component</th><th class="l">policy</th><th>from</th><th>to</th><th class="l">reason</th></tr>
-{{range .Decisions}}<tr><td>{{time .At}}</td><td class="l">{{.Component}}</td><td class="l">{{.Policy}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="l">{{.Reason}}</td></tr>
+{{range .Decisions}}<tr><td>{{seconds .AtS}}</td><td class="l">{{.Component}}</td><td class="l">{{.Policy}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="l">{{.Reason}}</td></tr>
 {{end}}</table>
 {{if .MoreDecisions}}<p class="meta">… and {{.MoreDecisions}} more in decisions.csv.</p>{{end}}
 </section>{{end}}

@@ -43,8 +43,8 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 	fmt.Fprintf(&b, "| %s | %s | %s | %s/s | %s ms | %s ms | %s ms | %s ms | $%s |\n\n", thousands(r.Arrived), thousands(r.Completed),
 		pct(s.ErrorRate), num(s.Throughput), num(l.P50), num(l.P95), num(l.P99), num(l.P999), f(s.Cost.TotalUSD, 2))
 	b.WriteString("| component | kind | instances | utilisation | queue mean / max | req/s | p50 ms | p99 ms | rejected |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, i := range componentOrder(o.Result) {
-		name := o.Result.Components[i].Name
+	for _, sc := range o.Series.Components {
+		name := sc.Name
 		c := s.Components[name]
 		inst, util := instancesCell(c), utilCell(c)
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", name, c.Kind, inst, util,

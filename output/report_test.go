@@ -14,7 +14,6 @@ import (
 
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/scenario"
-	"github.com/capsim/capsim/sim"
 )
 
 // The data behind every plot is golden (not the pixels).
@@ -167,7 +166,6 @@ func BenchmarkReport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_ = sim.Second
 	for b.Loop() {
 		charts := Charts(o)
 		for _, c := range charts {

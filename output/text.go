@@ -145,14 +145,14 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	b.WriteByte('\n')
 
 	width := len("component")
-	for _, c := range o.Result.Components {
+	for _, c := range o.Series.Components {
 		width = max(width, len(c.Name))
 	}
 	left := func(s string) string { return s + strings.Repeat(" ", width-len(s)) } // first column left-aligned
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\tkind\tinstances\tutil\tqueue mean/max\treq/s\tp50 ms\tp99 ms\trejected\tcost $\t\n", left("component"))
-	for _, i := range componentOrder(o.Result) {
-		name := o.Result.Components[i].Name
+	for _, sc := range o.Series.Components {
+		name := sc.Name
 		c := s.Components[name]
 		inst, util := instancesCell(c), utilCell(c)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s / %s\t%s\t%s\t%s\t%s\t%s\t\n", left(name), c.Kind, inst, util,
@@ -163,21 +163,20 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		b.WriteByte('\n')
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		width = len("traffic")
-		for _, t := range o.Result.Traffic {
-			width = max(width, len(t.Name))
+		for _, t := range o.Series.Traffic {
+			width = max(width, len(t))
 		}
 		fmt.Fprintf(tw, "%s\tarrived\tcompleted\terror rate\tp50 ms\tp99 ms\t\n", left("traffic"))
-		for _, t := range o.Result.Traffic {
-			ts := s.Traffic[t.Name]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", left(t.Name), thousands(ts.Arrived), thousands(ts.Requests.Completed), pct(ts.ErrorRate), num(ts.Latency.P50), num(ts.Latency.P99))
+		for _, t := range o.Series.Traffic {
+			ts := s.Traffic[t]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", left(t), thousands(ts.Arrived), thousands(ts.Requests.Completed), pct(ts.ErrorRate), num(ts.Latency.P50), num(ts.Latency.P99))
 		}
 		tw.Flush()
 	}
 	first := true
-	for _, i := range componentOrder(o.Result) {
-		rc := o.Result.Components[i]
+	for _, rc := range o.Series.Components {
 		c := s.Components[rc.Name]
-		if c.ScaleEvents == 0 && !scaled(o, rc.Name) {
+		if c.ScaleEvents == 0 && !rc.Autoscaled {
 			continue
 		}
 		if first {
@@ -187,8 +186,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		fmt.Fprintf(&b, "Autoscaling %s: %d scale events, %d reversals, instances mean %s (%d–%d), replica variation %d, %s instance-minutes churned\n",
 			rc.Name, c.ScaleEvents, c.Reversals, num(c.Instances.Mean), c.Instances.Min, c.Instances.Max, c.Variation, num(c.ChurnMinutes))
 	}
-	for _, i := range componentOrder(o.Result) {
-		rc := o.Result.Components[i]
+	for _, rc := range o.Series.Components {
 		c := s.Components[rc.Name]
 		if c.HitRatio == nil {
 			continue
@@ -199,8 +197,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		}
 		fmt.Fprintf(&b, "Cache %s: hit ratio %s, stale reads %s of lookups, %s evictions\n", rc.Name, pct(*c.HitRatio), pct(*c.StaleReads), thousands(*c.Evictions))
 	}
-	for _, i := range componentOrder(o.Result) {
-		rc := o.Result.Components[i]
+	for _, rc := range o.Series.Components {
 		c := s.Components[rc.Name]
 		if c.Nodes == nil {
 			continue
@@ -224,8 +221,8 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		}
 		b.WriteByte('\n')
 	}
-	for _, tr := range o.Result.Traffic {
-		ts := s.Traffic[tr.Name]
+	for _, tr := range o.Series.Traffic {
+		ts := s.Traffic[tr]
 		if ts.Corrected == nil {
 			continue
 		}
@@ -234,7 +231,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 			first = false
 		}
 		fmt.Fprintf(&b, "Closed loop %s: %s VUs; p99 measured %s ms, corrected for coordinated omission %s ms (p50 %s → %s)\n",
-			tr.Name, num(ts.VUs), num(ts.Latency.P99), num(ts.Corrected.P99), num(ts.Latency.P50), num(ts.Corrected.P50))
+			tr, num(ts.VUs), num(ts.Latency.P99), num(ts.Corrected.P99), num(ts.Latency.P50), num(ts.Corrected.P50))
 	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
 	if s.Wasted.Requests > 0 {
@@ -242,13 +239,6 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func scaled(o *experiments.Outcome, name string) bool {
-	if c := o.Config.Find(name); c != nil && c.FleetConfig() != nil {
-		return c.FleetConfig().Autoscale != nil
-	}
-	return false
 }
 
 // instancesCell describes a component's instances: final×cores, with the

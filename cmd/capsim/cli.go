@@ -20,10 +20,7 @@ import (
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/k6"
 	"github.com/capsim/capsim/experiments/scenario"
-	"github.com/capsim/capsim/model"
-	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/output"
-	"github.com/capsim/capsim/sim"
 )
 
 // Exit codes.
@@ -159,12 +156,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		opts.Seed = seed
 	}
 	if *duration != "" {
-		d, err := dist.ParseDuration(*duration)
+		d, err := scenario.ParseDuration(*duration)
 		if err != nil || d <= 0 {
 			fmt.Fprintf(stderr, "capsim run: --duration: want a positive duration such as 10m, got %q\n", *duration)
 			return exitUsage
 		}
-		opts.Duration = sim.Time(d)
+		opts.Duration = d
 	}
 	var bar *progress
 	if !*quiet {
@@ -192,7 +189,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		var reached bool
 		rp, reached, err = experiments.Precision(sc, rel, 100, *workers, opts)
 		if err == nil {
-			o = &experiments.Outcome{Config: rp.Runs[0].Config, Result: rp.Runs[0].Result, Summary: rp.Summary}
+			o = rp.Outcome()
 			if !reached && !*quiet {
 				fmt.Fprintf(stderr, "warning: after %d replications the p99's confidence interval is still wider than %s\n", len(rp.Runs), *prec)
 			}
@@ -203,7 +200,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			// Time series and plots show the first replication; the
 			// summary is over all of them.
-			o = &experiments.Outcome{Config: rp.Runs[0].Config, Result: rp.Runs[0].Result, Summary: rp.Summary}
+			o = rp.Outcome()
 		}
 	case *reps < 1:
 		fmt.Fprintf(stderr, "capsim run: --replications must be at least 1\n")
@@ -298,27 +295,9 @@ func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []by
 	return len(files), nil
 }
 
-// countKinds says how many components of each kind there are, in the
-// order kinds first appear: "2 services, 1 balancer, 1 cache".
-func countKinds(c *model.Config) string {
-	var kinds []string
-	n := map[string]int{}
-	for _, k := range c.Components {
-		if n[k.Kind()] == 0 {
-			kinds = append(kinds, k.Kind())
-		}
-		n[k.Kind()]++
-	}
-	var parts []string
-	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%d %s%s", n[k], k, plural(n[k])))
-	}
-	return strings.Join(parts, ", ")
-}
-
 func hasAutoscaler(o *experiments.Outcome) bool {
-	for _, c := range o.Config.Components {
-		if f := c.FleetConfig(); f != nil && f.Autoscale != nil {
+	for _, c := range o.Series.Components {
+		if c.Autoscaled {
 			return true
 		}
 	}
@@ -369,19 +348,19 @@ type progress struct {
 
 func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now()} }
 
-func (p *progress) update(done, total sim.Time, events uint64) {
+func (p *progress) update(done, total time.Duration, events uint64) {
 	el := time.Since(p.start)
 	if el < time.Second || total <= 0 {
 		return
 	}
 	if p.bar == nil {
-		p.bar = progressbar.NewOptions64(int64(total/sim.Millisecond),
+		p.bar = progressbar.NewOptions64(total.Milliseconds(),
 			progressbar.OptionSetWriter(p.w), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowElapsedTimeOnFinish())
 	}
 	p.bar.Describe(fmt.Sprintf("simulated %v of %v, %.1fM events/s", done, total, float64(events)/el.Seconds()/1e6))
-	_ = p.bar.Set64(int64(done / sim.Millisecond))
+	_ = p.bar.Set64(done.Milliseconds())
 }
 
 // finish clears the bar (p may be nil).
@@ -413,9 +392,7 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 	for _, w := range sc.Warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
-	c := sc.Config
-	fmt.Fprintf(stdout, "%s: valid (%d traffic source%s, %s)\n", fs.Arg(0),
-		len(c.Traffic), plural(len(c.Traffic)), countKinds(c))
+	fmt.Fprintf(stdout, "%s: valid (%s)\n", fs.Arg(0), sc.Contents())
 	return exitOK
 }
 

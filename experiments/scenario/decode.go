@@ -672,3 +672,30 @@ func (d *decoder) injectStep(t *table) model.InjectStep {
 	t.done(nil)
 	return s
 }
+
+// ParseDuration parses a duration as scenario files write them ("250ms",
+// "1h30m", "0").
+func ParseDuration(s string) (sim.Time, error) {
+	d, err := dist.ParseDuration(s)
+	return sim.Time(d), err
+}
+
+// Contents says what the scenario holds, for a person: "1 traffic source,
+// 2 services, 1 balancer, 1 cache".
+func (sc *Scenario) Contents() string {
+	c := sc.Config
+	parts := []string{count(len(c.Traffic), "traffic source")}
+	var kinds []string
+	n := map[string]int{}
+	for _, k := range c.Components {
+		if n[k.Kind()] == 0 {
+			kinds = append(kinds, k.Kind())
+		}
+		n[k.Kind()]++
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		parts = append(parts, count(n[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
