@@ -14,24 +14,46 @@ import (
 
 var metrics = map[string]model.Metric{"cpu": model.MetricCPU, "concurrency": model.MetricConcurrency, "rps": model.MetricRPS}
 
-// autoscalePolicies lists the autoscaling policies this version has.
-var autoscalePolicies = []string{"hpa", "schedule", "step", "target_tracking", "threshold"}
+// autoscalers are the autoscaling policies, by name: each reads its own
+// keys into a and sets its controller factory, sync period and metric
+// window. A new policy registers here (like the balancers' pickers in
+// package policies).
+var autoscalers = map[string]func(d *decoder, t *table, a *model.AutoscaleConfig){
+	"hpa":             (*decoder).hpa,
+	"target_tracking": (*decoder).targetTracking,
+	"threshold":       (*decoder).threshold,
+	"step":            (*decoder).stepScaling,
+	"schedule":        (*decoder).scheduleOnly,
+}
 
 var plannedPolicies = map[string]string{
 	"queue": "queue-lag (KEDA) scaling is not available in this version yet",
 }
 
+// Kubernetes controllers sync every 15 s on 15 s metrics; AWS alarms
+// evaluate 60 s CloudWatch periods.
+const (
+	k8sPeriod = 15 * sim.Second
+	awsPeriod = sim.Minute
+)
+
 func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
 	a := &model.AutoscaleConfig{}
 	a.Policy = t.str("policy", "")
+	var names []string
+	for n := range autoscalers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	decode, known := autoscalers[a.Policy]
 	switch {
 	case a.Policy == "":
-		d.errorf(t.key("policy"), "missing: name the autoscaling policy (%s)", strings.Join(autoscalePolicies, ", "))
+		d.errorf(t.key("policy"), "missing: name the autoscaling policy (%s)", strings.Join(names, ", "))
 	case plannedPolicies[a.Policy] != "":
 		d.errorf(t.key("policy"), "%s", plannedPolicies[a.Policy])
-	case !contains(autoscalePolicies, a.Policy):
-		msg := fmt.Sprintf("unknown policy %q; allowed: %s", a.Policy, strings.Join(autoscalePolicies, ", "))
-		if s := suggest(a.Policy, autoscalePolicies); s != "" {
+	case !known:
+		msg := fmt.Sprintf("unknown policy %q; allowed: %s", a.Policy, strings.Join(names, ", "))
+		if s := suggest(a.Policy, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		d.errorf(t.key("policy"), "%s", msg)
@@ -51,79 +73,87 @@ func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
 		d.errorf(t.key("max"), "missing: the most instances the autoscaler may run")
 	}
 	a.Schedule = d.schedule(t)
-
-	// Kubernetes controllers sync every 15 s on 15 s metrics; AWS alarms
-	// evaluate 60 s CloudWatch periods.
-	period := 15 * sim.Second
-	if a.Policy != "hpa" {
-		period = sim.Minute
-	}
-	switch a.Policy {
-	case "hpa":
-		a.Sync = d.positiveDuration(t, "sync", period)
-		a.Scrape = d.positiveDuration(t, "scrape", period)
-		cfg := policies.HPAConfig{Metric: m, Target: d.target(t), Tolerance: 0.1,
-			ScaleUp: d.scalingRules(t, "scale_up", policies.DefaultScaleUp()), ScaleDown: d.scalingRules(t, "scale_down", policies.DefaultScaleDown())}
-		if v, ok := t.number("tolerance"); ok {
-			if v < 0 || v >= 1 {
-				d.errorf(t.key("tolerance"), "must be from 0 to below 1, got %v", v)
-			} else {
-				cfg.Tolerance = v
-			}
-		}
-		a.New = func() model.Scaler { return policies.NewHPA(cfg) }
-	case "target_tracking":
-		a.Sync = d.positiveDuration(t, "period", period)
-		a.Scrape = a.Sync
-		cfg := policies.TargetTrackingConfig{Target: d.target(t), Period: a.Sync,
-			Warmup: t.duration("warmup", 300*sim.Second), DisableScaleIn: t.boolean("disable_scale_in", false)}
-		a.New = func() model.Scaler { return policies.NewTargetTracking(cfg) }
-	case "threshold":
-		a.Sync = d.positiveDuration(t, "period", period)
-		a.Scrape = a.Sync
-		cfg := policies.ThresholdConfig{Period: a.Sync, Cooldown: t.duration("cooldown", 300*sim.Second)}
-		if up := t.sub("scale_up"); up == nil {
-			d.errorf(t.key("scale_up"), "missing: { above = 0.7, for = \"2m\", add = 1 }")
-		} else {
-			cfg.Above = d.fraction(up, "above")
-			cfg.UpFor = d.positiveDuration(up, "for", sim.Minute)
-			cfg.AddN = int(up.integer("add", 1, 1, 100_000, false))
-			up.done(nil)
-		}
-		if down := t.sub("scale_down"); down == nil {
-			d.errorf(t.key("scale_down"), "missing: { below = 0.4, for = \"5m\", remove = 1 }")
-		} else {
-			cfg.Below = d.fraction(down, "below")
-			cfg.DownFor = d.positiveDuration(down, "for", sim.Minute)
-			cfg.RemoveN = int(down.integer("remove", 1, 1, 100_000, false))
-			down.done(nil)
-		}
-		if cfg.Below >= cfg.Above && cfg.Above > 0 {
-			d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Below, cfg.Above)
-		}
-		a.New = func() model.Scaler { return policies.NewThreshold(cfg) }
-	case "step":
-		a.Sync = d.positiveDuration(t, "period", period)
-		a.Scrape = a.Sync
-		cfg := policies.StepConfig{Period: a.Sync, Warmup: t.duration("warmup", 300*sim.Second),
-			Up: d.stepRules(t, "scale_up", "above"), Down: d.stepRules(t, "scale_down", "below")}
-		if cfg.Down.Threshold >= cfg.Up.Threshold && cfg.Up.Threshold > 0 {
-			d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Down.Threshold, cfg.Up.Threshold)
-		}
-		a.New = func() model.Scaler { return policies.NewStep(cfg) }
-	case "schedule":
-		a.Sync, a.Scrape = period, period
-		if len(a.Schedule) == 0 {
-			d.errorf(t.key("schedule"), "missing: the schedule policy needs schedule = [ { at = \"10m\", min = 20 } ]")
-		}
-		a.New = func() model.Scaler { return policies.Scheduled{} }
-	default: // unknown policy, already reported: its keys cannot be checked
-		a.Sync, a.Scrape = period, period
+	if !known { // already reported: its keys cannot be checked
+		a.Sync, a.Scrape = awsPeriod, awsPeriod
 		a.New = func() model.Scaler { return policies.Scheduled{} }
 		return a
 	}
+	decode(d, t, a)
 	t.done(nil)
 	return a
+}
+
+// hpa is the Kubernetes HorizontalPodAutoscaler (autoscaling/v2).
+func (d *decoder) hpa(t *table, a *model.AutoscaleConfig) {
+	a.Sync = d.positiveDuration(t, "sync", k8sPeriod)
+	a.Scrape = d.positiveDuration(t, "scrape", k8sPeriod)
+	cfg := policies.HPAConfig{Metric: a.Metric, Target: d.target(t), Tolerance: 0.1,
+		ScaleUp: d.scalingRules(t, "scale_up", policies.DefaultScaleUp()), ScaleDown: d.scalingRules(t, "scale_down", policies.DefaultScaleDown())}
+	if v, ok := t.number("tolerance"); ok {
+		if v < 0 || v >= 1 {
+			d.errorf(t.key("tolerance"), "must be from 0 to below 1, got %v", v)
+		} else {
+			cfg.Tolerance = v
+		}
+	}
+	a.New = func() model.Scaler { return policies.NewHPA(cfg) }
+}
+
+// targetTracking is AWS target tracking scaling.
+func (d *decoder) targetTracking(t *table, a *model.AutoscaleConfig) {
+	a.Sync = d.positiveDuration(t, "period", awsPeriod)
+	a.Scrape = a.Sync
+	cfg := policies.TargetTrackingConfig{Target: d.target(t), Period: a.Sync,
+		Warmup: t.duration("warmup", 300*sim.Second), DisableScaleIn: t.boolean("disable_scale_in", false)}
+	a.New = func() model.Scaler { return policies.NewTargetTracking(cfg) }
+}
+
+// threshold is EC2 simple scaling: one alarm each way, with a cooldown.
+func (d *decoder) threshold(t *table, a *model.AutoscaleConfig) {
+	a.Sync = d.positiveDuration(t, "period", awsPeriod)
+	a.Scrape = a.Sync
+	cfg := policies.ThresholdConfig{Period: a.Sync, Cooldown: t.duration("cooldown", 300*sim.Second)}
+	if up := t.sub("scale_up"); up == nil {
+		d.errorf(t.key("scale_up"), "missing: { above = 0.7, for = \"2m\", add = 1 }")
+	} else {
+		cfg.Above = d.fraction(up, "above")
+		cfg.UpFor = d.positiveDuration(up, "for", sim.Minute)
+		cfg.AddN = int(up.integer("add", 1, 1, 100_000, false))
+		up.done(nil)
+	}
+	if down := t.sub("scale_down"); down == nil {
+		d.errorf(t.key("scale_down"), "missing: { below = 0.4, for = \"5m\", remove = 1 }")
+	} else {
+		cfg.Below = d.fraction(down, "below")
+		cfg.DownFor = d.positiveDuration(down, "for", sim.Minute)
+		cfg.RemoveN = int(down.integer("remove", 1, 1, 100_000, false))
+		down.done(nil)
+	}
+	if cfg.Below >= cfg.Above && cfg.Above > 0 {
+		d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Below, cfg.Above)
+	}
+	a.New = func() model.Scaler { return policies.NewThreshold(cfg) }
+}
+
+// stepScaling is EC2 step scaling.
+func (d *decoder) stepScaling(t *table, a *model.AutoscaleConfig) {
+	a.Sync = d.positiveDuration(t, "period", awsPeriod)
+	a.Scrape = a.Sync
+	cfg := policies.StepConfig{Period: a.Sync, Warmup: t.duration("warmup", 300*sim.Second),
+		Up: d.stepRules(t, "scale_up", "above"), Down: d.stepRules(t, "scale_down", "below")}
+	if cfg.Down.Threshold >= cfg.Up.Threshold && cfg.Up.Threshold > 0 {
+		d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Down.Threshold, cfg.Up.Threshold)
+	}
+	a.New = func() model.Scaler { return policies.NewStep(cfg) }
+}
+
+// scheduleOnly scales by scheduled actions alone.
+func (d *decoder) scheduleOnly(t *table, a *model.AutoscaleConfig) {
+	a.Sync, a.Scrape = awsPeriod, awsPeriod
+	if len(a.Schedule) == 0 {
+		d.errorf(t.key("schedule"), "missing: the schedule policy needs schedule = [ { at = \"10m\", min = 20 } ]")
+	}
+	a.New = func() model.Scaler { return policies.Scheduled{} }
 }
 
 func (d *decoder) positiveDuration(t *table, key string, def sim.Time) sim.Time {
