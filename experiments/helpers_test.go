@@ -7,6 +7,7 @@ import (
 	"github.com/capsim/capsim/examples"
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/model"
 )
 
 // runTOML parses and runs a scenario, and checks the invariants every run
@@ -59,7 +60,8 @@ func checkInvariants(t *testing.T, o *experiments.Outcome) {
 		// with a constant number of VUs whose requests all succeeded:
 		// R = N/X − Z. (With ramps, each VU that retires ends on a request,
 		// not a think, and the law is off by those missing thinks.)
-		if tr.VUs > 0 && len(o.Config.Traffic[i].VUStages) == 0 && tr.Requests.Completed > 1000 && tr.Requests.Completed == tr.Requests.Arrived-tr.Requests.InFlight {
+		vu, _ := o.Config.Traffic[i].Arrivals.(*model.VUProcess)
+		if tr.VUs > 0 && vu != nil && len(vu.Stages) == 0 && tr.Requests.Completed > 1000 && tr.Requests.Completed == tr.Requests.Arrived-tr.Requests.InFlight {
 			x := float64(tr.Requests.Completed) / r.Measured.Seconds()
 			checkResponseTimeLaw(t, x, tr.Latency.Mean.Seconds(), tr.VUs, tr.MeanThink.Seconds())
 		}

@@ -18,7 +18,7 @@ func threeTier(duration, window sim.Time) *model.Config {
 	lc, _ := policies.NewBalancer("least_connections")
 	return &model.Config{
 		Duration: duration, Window: window,
-		Traffic: []model.TrafficConfig{{Name: "in", To: "lb", Rate: 1000, Timeout: 2 * sim.Second,
+		Traffic: []model.TrafficConfig{{Name: "in", To: "lb", Arrivals: &model.RateProcess{Rate: 1000}, Timeout: 2 * sim.Second,
 			Keys: dist.NewZipf(0.9, 10000)}},
 		Components: []model.ComponentConfig{
 			&model.ServiceConfig{Name: "db", Fleet: model.Fleet{Instances: 1, Cores: 32, Concurrency: model.Unlimited, Queue: model.Unlimited, NewPicker: rr},

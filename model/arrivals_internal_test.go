@@ -67,8 +67,7 @@ func TestStagesMatchK6(t *testing.T) {
 // fraction f of it about n·(1 + erf((2f − 1)·t0))/2.
 func TestHeavisideFollowsErf(t *testing.T) {
 	const n = 100_000
-	c := &TrafficConfig{Users: n, Over: 60 * sim.Second, Shape: ShapeHeaviside}
-	a := newUserArrivals(c)
+	a := newUserArrivals(n, 0, 60*sim.Second, ShapeHeaviside)
 	var times []sim.Time
 	for {
 		at, ok := a.next(nil)

@@ -64,55 +64,18 @@ func (c *Config) Find(name string) ComponentConfig {
 // Unlimited marks a concurrency or queue limit that is not set.
 const Unlimited = -1
 
-// TrafficConfig is one traffic source. Exactly one of Rate, Stages or Users
-// describes the arrivals.
+// TrafficConfig is one traffic source: how its requests arrive
+// (Arrivals), what each asks for, and where it sends them.
 type TrafficConfig struct {
-	Name    string
-	To      string   // receiving component
-	Start   sim.Time // offset of the first arrival
-	Stop    sim.Time // no arrivals at or after Stop (0: the end of the run)
-	Timeout sim.Time // client timeout (0: none)
-
-	// Open arrivals at a rate: constant Rate per second, or k6-style
-	// ramping stages starting at StartRate.
-	Rate      float64
-	StartRate float64
-	Stages    []Stage
-	Uniform   bool     // evenly spaced arrivals instead of Poisson
-	Diurnal   *Diurnal // a daily cycle instead of a constant Rate
-	Flash     *Flash   // a flash crowd on top of the rate
-
-	// A recorded trace, replayed: each row is a request (or, with
-	// TraceCounts, a count of requests in an interval).
-	Trace       func() (TraceReader, error) // opens the trace afresh for each run
-	TraceCounts bool                        // rows are per-interval counts, replayed as a Poisson rate
-	Interval    sim.Time                    // TraceCounts: the interval a count covers
-	Speedup     float64                     // > 1 compresses time
-	RateScale   float64                     // < 1 thins, > 1 clones requests (with fresh keys)
-	Loop        bool                        // start over when the trace ends
-	Spread      Spread                      // how requests sharing a timestamp are placed within its resolution
-	Resolution  sim.Time                    // timestamp resolution (for Spread)
-	EndpointMap map[string]string           // trace endpoint value → endpoint name
-
-	// Closed model (k6 constant-vus / ramping-vus, Gatling injectClosed):
-	// virtual users each send a request (or a session), wait for it, think
-	// for Think, and go again. VUStages ramp the number of VUs linearly from
-	// VUs to each stage's Target.
-	VUs      int64
-	VUStages []Stage
-	Think    dist.Dist // after each iteration; nil: none
-	Pacing   sim.Time  // the interval a user means to keep between requests (0: the mean think time), for the corrected latency
-
-	// Gatling-style open injection steps, run one after the other.
-	Inject []InjectStep
-
-	// Users arriving over a period (Gatling-style injection).
-	Users int64
-	Over  sim.Time
-	Shape Shape
+	Name     string
+	To       string   // receiving component
+	Start    sim.Time // offset of the first arrival
+	Stop     sim.Time // no arrivals at or after Stop (0: the end of the run)
+	Timeout  sim.Time // client timeout (0: none)
+	Arrivals ArrivalProcess
 
 	// What each arrival does: one request (Endpoint or a draw from Mix), or
-	// for Users a Session of requests.
+	// a Session of requests.
 	Endpoint string
 	Mix      []MixEntry
 	Session  []SessionStep
@@ -145,51 +108,6 @@ const (
 	SpreadNone   Spread = iota // all at the timestamp
 	SpreadEven                 // evenly over the resolution
 	SpreadRandom               // uniformly at random over it
-)
-
-// InjectStep is one Gatling open injection step. Kind is "nothing_for"
-// (wait Over), "at_once" (Users at once), "ramp" (Users evenly over Over),
-// "heaviside" (Users over Over on an erf curve), "constant" (Rate per
-// second for Over) or "ramp_rate" (from Rate to To per second over Over).
-// Rates inject at regular intervals, or as a Poisson process when Random.
-type InjectStep struct {
-	Kind     string
-	Users    int64
-	Rate, To float64
-	Over     sim.Time
-	Random   bool
-}
-
-// Diurnal is a sinusoidal daily cycle of the arrival rate, from Trough to
-// Peak (per second), highest at PeakAt (mod Period).
-type Diurnal struct {
-	Peak, Trough   float64
-	Period, PeakAt sim.Time
-}
-
-// Flash is a flash crowd added to a source's rate: from At the extra rate
-// rises linearly to Peak over Rise, holds for Hold, and falls to 0 over
-// Decay.
-type Flash struct {
-	At, Rise, Hold, Decay sim.Time
-	Peak                  float64
-}
-
-// Stage is one k6 ramping-arrival-rate stage: a linear ramp to Target (per
-// second) over Duration.
-type Stage struct {
-	Duration sim.Time
-	Target   float64
-}
-
-// Shape is how Users arrive over Over.
-type Shape int
-
-const (
-	ShapeLinear    Shape = iota // evenly spaced (Gatling rampUsers)
-	ShapeHeaviside              // erf-shaped (Gatling stressPeakUsers)
-	ShapeAtOnce                 // all at Start (Gatling atOnceUsers)
-	ShapePoisson                // Users random arrival times, uniform over Over
 )
 
 // MixEntry is one endpoint of a request mix and its weight.

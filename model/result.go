@@ -180,9 +180,15 @@ func cost(pricePerHour float64, instanceNS sim.Int128) float64 {
 // per second from the moment they are asked for until they are gone,
 // balancers for the whole run.
 func (s *Sim) costSoFar(now sim.Time) float64 {
+	// Fleets first, then balancers, each by name: floating-point sums
+	// depend on their order, and this is the order they have always had.
 	var usd float64
-	for _, c := range s.comps {
-		usd += c.costSoFar(now)
+	for _, pass := range []bool{false, true} {
+		for i, c := range s.comps {
+			if (s.balancers[i] != nil) == pass {
+				usd += c.costSoFar(now)
+			}
+		}
 	}
 	return usd
 }

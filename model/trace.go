@@ -6,14 +6,57 @@ import (
 	"github.com/capsim/capsim/sim"
 )
 
+// TraceProcess replays a recorded request trace: each row is a request.
+type TraceProcess struct {
+	Open        func() (TraceReader, error) // opens the trace afresh for each run (and each loop)
+	Speedup     float64                     // > 1 compresses time
+	RateScale   float64                     // < 1 thins, > 1 clones requests (with fresh keys)
+	Loop        bool                        // start over when the trace ends
+	Spread      Spread                      // how requests sharing a timestamp are placed within its resolution
+	Resolution  sim.Time                    // timestamp resolution (for Spread)
+	EndpointMap map[string]string           // trace endpoint value → endpoint name
+	Keyed       bool                        // rows carry request keys
+}
+
+// PeakRate is unknown without reading the trace.
+func (p *TraceProcess) PeakRate() float64 { return 0 }
+
+func (p *TraceProcess) arrivals(start, _ sim.Time) (arrivals, error) {
+	r, err := p.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &traceArrivals{cfg: p, start: start, r: r, origin: -1}, nil
+}
+
+// CountsProcess replays a trace of per-interval request counts as a
+// piecewise-constant Poisson process.
+type CountsProcess struct {
+	Open      func() (TraceReader, error)
+	Interval  sim.Time // the interval a count covers
+	Speedup   float64
+	RateScale float64
+}
+
+// PeakRate is unknown without reading the trace.
+func (p *CountsProcess) PeakRate() float64 { return 0 }
+
+func (p *CountsProcess) arrivals(start, _ sim.Time) (arrivals, error) {
+	r, err := p.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &countArrivals{cfg: p, start: start, r: r, origin: -1}, nil
+}
+
 // traceArrivals replays a request trace: row times are shifted to the
 // source's start and divided by Speedup; RateScale thins rows (below 1) or
 // clones them (above 1, each clone with a fresh key); rows sharing a
 // timestamp are spread over its resolution. The row being replayed gives
 // the request its key and endpoint.
 type traceArrivals struct {
-	cfg    *TrafficConfig
-	open   func() (TraceReader, error)
+	cfg    *TraceProcess
+	start  sim.Time
 	r      TraceReader
 	err    error
 	origin sim.Time // raw time of the first row of the current pass
@@ -28,16 +71,6 @@ type traceArrivals struct {
 
 	key      uint64
 	endpoint string
-}
-
-func newTraceArrivals(c *TrafficConfig) (*traceArrivals, error) {
-	a := &traceArrivals{cfg: c, open: c.Trace, origin: -1}
-	r, err := c.Trace()
-	if err != nil {
-		return nil, err
-	}
-	a.r = r
-	return a, nil
 }
 
 func (a *traceArrivals) read() (TraceRow, bool) {
@@ -57,7 +90,7 @@ func (a *traceArrivals) read() (TraceRow, bool) {
 		}
 		// Start over, one resolution after the last row.
 		a.r.Close()
-		r, err := a.open()
+		r, err := a.cfg.Open()
 		if err != nil {
 			a.err = err
 			return row, false
@@ -144,7 +177,7 @@ func (a *traceArrivals) at(i int, rng *sim.Stream) sim.Time {
 	if a.cfg.Speedup > 0 && a.cfg.Speedup != 1 {
 		t = sim.Time(float64(t) / a.cfg.Speedup)
 	}
-	return a.cfg.Start + t
+	return a.start + t
 }
 
 // countArrivals replays a per-interval count trace as a piecewise-constant
@@ -152,20 +185,13 @@ func (a *traceArrivals) at(i int, rng *sim.Stream) sim.Time {
 // the trace has no row), times Speedup and RateScale. Exponential gaps
 // restart at each interval, which is exact by memorylessness.
 type countArrivals struct {
-	cfg    *TrafficConfig
+	cfg    *CountsProcess
+	start  sim.Time
 	r      TraceReader
 	err    error
 	origin sim.Time
 	t, end sim.Time // the last arrival (or the interval start), the interval end
 	rate   float64  // per nanosecond
-}
-
-func newCountArrivals(c *TrafficConfig) (*countArrivals, error) {
-	r, err := c.Trace()
-	if err != nil {
-		return nil, err
-	}
-	return &countArrivals{cfg: c, r: r, origin: -1}, nil
 }
 
 func (a *countArrivals) next(rng *sim.Stream) (sim.Time, bool) {
@@ -191,7 +217,7 @@ func (a *countArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 		if a.origin < 0 {
 			a.origin = row.At
 		}
-		a.t = a.cfg.Start + sim.Time(float64(row.At-a.origin)/speedup)
+		a.t = a.start + sim.Time(float64(row.At-a.origin)/speedup)
 		length := sim.Time(float64(a.cfg.Interval) / speedup)
 		a.end = a.t + length
 		a.rate = float64(row.Count) * scale / float64(max(length, 1))

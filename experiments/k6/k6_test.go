@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/model"
 	"github.com/capsim/capsim/sim"
 )
 
@@ -46,17 +47,23 @@ steps = [ { cpu = "exp(1ms)" } ]
 		tr[c.Name] = i
 	}
 	c := sc.Config.Traffic
-	if s := c[tr["steady"]]; s.Rate != 0.5 || !s.Uniform || s.Stop != 5*sim.Minute {
-		t.Errorf("steady: rate %v uniform %v stop %v", s.Rate, s.Uniform, s.Stop)
+	if s := c[tr["steady"]]; s.Stop != 5*sim.Minute {
+		t.Errorf("steady: stop %v", s.Stop)
+	} else if p, ok := s.Arrivals.(*model.RateProcess); !ok || p.Rate != 0.5 || !p.Uniform {
+		t.Errorf("steady: %#v", s.Arrivals)
 	}
-	if s := c[tr["spike"]]; s.StartRate != 10 || len(s.Stages) != 2 || s.Stages[0].Target != 200 || s.Start != sim.Minute {
-		t.Errorf("spike: %+v", s)
+	if s := c[tr["spike"]]; s.Start != sim.Minute {
+		t.Errorf("spike: start %v", s.Start)
+	} else if p, ok := s.Arrivals.(*model.StagesProcess); !ok || p.StartRate != 10 || len(p.Stages) != 2 || p.Stages[0].Target != 200 {
+		t.Errorf("spike: %#v", s.Arrivals)
 	}
-	if s := c[tr["browsers"]]; s.VUs != 25 || s.Endpoint != "browse" || s.Stop != 2*sim.Minute {
+	if s := c[tr["browsers"]]; s.Endpoint != "browse" || s.Stop != 2*sim.Minute {
 		t.Errorf("browsers: %+v", s)
+	} else if p, ok := s.Arrivals.(*model.VUProcess); !ok || p.VUs != 25 {
+		t.Errorf("browsers: %#v", s.Arrivals)
 	}
-	if s := c[tr["ramp"]]; s.VUs != 5 || len(s.VUStages) != 1 || s.VUStages[0].Target != 50 {
-		t.Errorf("ramp: %+v", s)
+	if p, ok := c[tr["ramp"]].Arrivals.(*model.VUProcess); !ok || p.VUs != 5 || len(p.Stages) != 1 || p.Stages[0].Target != 50 {
+		t.Errorf("ramp: %#v", c[tr["ramp"]].Arrivals)
 	}
 }
 

@@ -365,11 +365,6 @@ func (d *decoder) balancer(t *table) model.ComponentConfig {
 	return b
 }
 
-var shapes = map[string]model.Shape{
-	"linear": model.ShapeLinear, "heaviside": model.ShapeHeaviside,
-	"at_once": model.ShapeAtOnce, "poisson": model.ShapePoisson,
-}
-
 func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 	c := model.TrafficConfig{Name: t.name()}
 	c.To = t.str("to", "")
@@ -383,126 +378,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 	}
 	c.Timeout = t.duration("timeout", 0)
 
-	kinds := 0
-	if t.has("rate") {
-		kinds++
-		if r, ok := t.rate("rate"); ok {
-			c.Rate = r
-			if r <= 0 {
-				d.errorf(t.key("rate"), "must be greater than 0")
-			}
-		}
-	}
-	if t.has("stages") {
-		kinds++
-		c.StartRate, _ = t.rate("start_rate")
-		for _, st := range d.tables(t, "stages", `{ duration = "1m", target = 100 }`) {
-			var s model.Stage
-			s.Duration = st.duration("duration", 0)
-			if s.Duration <= 0 {
-				d.errorf(st.key("duration"), "each stage needs a duration greater than 0")
-			}
-			if r, ok := st.rate("target"); ok {
-				s.Target = r
-			} else if !st.has("target") {
-				d.errorf(st.key("target"), "each stage needs a target rate")
-			}
-			st.done(nil)
-			c.Stages = append(c.Stages, s)
-		}
-	} else if t.has("start_rate") {
-		t.known = append(t.known, "start_rate")
-		d.errorf(t.key("start_rate"), "start_rate only applies with stages")
-	}
-	if t.has("trace") {
-		kinds++
-		d.trace(t, &c)
-	}
-	if t.has("inject") {
-		kinds++
-		for _, st := range d.tables(t, "inject", `{ ramp = 1000, over = "30s" }`) {
-			c.Inject = append(c.Inject, d.injectStep(st))
-		}
-	}
-	if dt := t.sub("diurnal"); dt != nil {
-		kinds++
-		dd := &model.Diurnal{Period: dt.duration("period", 24*sim.Hour), PeakAt: dt.duration("peak_at", 0)}
-		dd.Peak, _ = dt.rate("peak")
-		dd.Trough, _ = dt.rate("trough")
-		if dd.Period <= 0 {
-			d.errorf(dt.key("period"), "must be greater than 0")
-			dd.Period = 24 * sim.Hour
-		}
-		if !dt.has("peak") || dd.Peak < dd.Trough {
-			d.errorf(dt.key("peak"), "want peak ≥ trough (requests per second at the busiest and quietest time of the cycle)")
-		}
-		dt.done(nil)
-		c.Diurnal = dd
-	}
-	if ft := t.sub("flash"); ft != nil {
-		if kinds == 0 || c.Users > 0 || c.Trace != nil {
-			d.errorf(t.key("flash"), "a flash crowd adds to a rate, stages or diurnal profile")
-		}
-		f := &model.Flash{At: ft.duration("at", 0), Rise: ft.duration("rise", 0), Hold: ft.duration("hold", 0), Decay: ft.duration("decay", 0)}
-		f.Peak, _ = ft.rate("peak")
-		if f.Peak <= 0 {
-			d.errorf(ft.key("peak"), "want the flash crowd's extra requests per second at its height")
-		}
-		ft.done(nil)
-		c.Flash = f
-	}
-	if t.has("vus") || t.has("vu_stages") {
-		kinds++
-		c.VUs = t.integer("vus", 0, 0, 10_000_000, false)
-		for _, st := range d.tables(t, "vu_stages", `{ duration = "1m", target = 100 }`) {
-			var s model.Stage
-			s.Duration = st.duration("duration", 0)
-			if s.Duration <= 0 {
-				d.errorf(st.key("duration"), "each stage needs a duration greater than 0")
-			}
-			s.Target = float64(st.integer("target", 0, 0, 10_000_000, false))
-			if !st.has("target") {
-				d.errorf(st.key("target"), "each stage needs a target number of VUs")
-			}
-			st.done(nil)
-			c.VUStages = append(c.VUStages, s)
-		}
-		if c.VUs == 0 && len(c.VUStages) == 0 {
-			d.errorf(t.key("vus"), "must be at least 1 (or ramp up with vu_stages)")
-		}
-		c.Think = t.distribution("think")
-		c.Pacing = t.duration("pacing", 0)
-	} else if t.has("think") {
-		t.known = append(t.known, "think")
-		d.errorf(t.key("think"), "think applies to closed-model users (vus); in a session, give each step its think")
-	}
-	if t.has("users") {
-		kinds++
-		c.Users = t.integer("users", 0, 1, 1_000_000_000, false)
-		c.Over = t.duration("over", 0)
-		shape := t.str("shape", "linear")
-		sh, ok := shapes[shape]
-		if !ok {
-			d.errorf(t.key("shape"), "unknown shape %q; allowed: linear, heaviside, at_once, poisson", shape)
-		}
-		c.Shape = sh
-		if ok && c.Over == 0 && sh != model.ShapeAtOnce {
-			d.errorf(t.key("users"), "users arriving with shape %q need over = \"30s\" (the period they arrive over); for all at once say shape = \"at_once\"", shape)
-		}
-	}
-	switch arr := t.str("arrivals", "poisson"); arr {
-	case "poisson":
-	case "uniform":
-		c.Uniform = true
-		if c.Users > 0 {
-			d.errorf(t.key("arrivals"), "arrivals applies to rate and stages; for users use shape")
-		}
-	default:
-		d.errorf(t.key("arrivals"), "unknown arrival process %q; allowed: poisson, uniform", arr)
-	}
-	if kinds != 1 {
-		d.errorf(t.path, "give exactly one of rate, stages, diurnal, users, inject, vus or trace (this source has %d)", kinds)
-	}
+	d.arrivals(t, &c)
 
 	c.Endpoint = t.str("endpoint", "")
 	if mix := t.sub("mix"); mix != nil {

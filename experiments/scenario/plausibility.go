@@ -19,13 +19,14 @@ func (d *decoder) plausibility(cfg *model.Config) {
 	rates := make([][]float64, len(cfg.Traffic))
 	for t := range cfg.Traffic {
 		tr := &cfg.Traffic[t]
-		peak := peakRate(tr)
+		peak := tr.Arrivals.PeakRate()
 		if peak <= 0 || math.IsInf(peak, 0) {
 			continue
 		}
+		_, isUsers := tr.Arrivals.(*model.UsersProcess)
 		_, shares := model.EntryEndpoints(tr)
 		for i, sh := range shares {
-			if i > 0 && len(tr.Session) > 0 && tr.Users > 0 {
+			if i > 0 && len(tr.Session) > 0 && isUsers {
 				sh = 0 // users' later session requests are spread by think times: count the first, a lower bound
 			}
 			rates[t] = append(rates[t], peak*sh)
@@ -34,6 +35,9 @@ func (d *decoder) plausibility(cfg *model.Config) {
 	demand := g.Demand(rates)
 	keyless := ""
 	for _, tr := range cfg.Traffic {
+		if p, ok := tr.Arrivals.(*model.TraceProcess); ok && p.Keyed {
+			continue // the trace's rows carry keys
+		}
 		if tr.Keys == nil && keyless == "" {
 			keyless = tr.Name
 		}
@@ -56,35 +60,6 @@ func (d *decoder) plausibility(cfg *model.Config) {
 			d.warnf(model.Label(c), "offered cpu load at the traffic's peak is %.2f× the capacity of %s (%s × %s): queues will grow while the peak lasts", ratio, model.Label(c), count(f.Instances, "instance"), count(f.Cores, "core"))
 		}
 	}
-}
-
-// peakRate is a source's highest arrival rate per second (∞ for users
-// arriving at once).
-func peakRate(tr *model.TrafficConfig) float64 {
-	switch {
-	case tr.Rate > 0:
-		return tr.Rate
-	case len(tr.Stages) > 0:
-		peak := tr.StartRate
-		for _, s := range tr.Stages {
-			peak = math.Max(peak, s.Target)
-		}
-		return peak
-	case tr.Users > 0:
-		if tr.Over <= 0 || tr.Shape == model.ShapeAtOnce {
-			return math.Inf(1)
-		}
-		r := float64(tr.Users) / tr.Over.Seconds()
-		if tr.Shape == model.ShapeHeaviside {
-			// Peak density of Gatling's erf ramp: n·2t0/(over·√π).
-			t0 := math.Abs(math.Erfinv(2/float64(tr.Users+2) - 1))
-			r *= 2 * t0 / math.Sqrt(math.Pi)
-		}
-		// Session requests after the first are spread by think times;
-		// count the first request only, a lower bound on the peak.
-		return r
-	}
-	return 0
 }
 
 // count says "1 core" or "4 cores".

@@ -132,7 +132,7 @@ func TestSet(t *testing.T) {
 		{"service.web.instances=12", func(c *model.Config) bool { return web(c).Instances == 12 }},
 		{"service.web.concurrency=unlimited", func(c *model.Config) bool { return web(c).Concurrency == model.Unlimited }},
 		{"service.web.steps[0].cpu=const(2ms)", func(c *model.Config) bool { return web(c).Endpoints[0].Steps[0].Dist.Mean() == 2e6 }},
-		{"traffic.in.rate=5k/s", func(c *model.Config) bool { return c.Traffic[0].Rate == 5000 }},
+		{"traffic.in.rate=5k/s", func(c *model.Config) bool { return c.Traffic[0].Arrivals.(*model.RateProcess).Rate == 5000 }},
 		{"run.duration=10m", func(c *model.Config) bool { return c.Duration == 10*sim.Minute }},
 		{"traffic.in.timeout=2s", func(c *model.Config) bool { return c.Traffic[0].Timeout == 2*sim.Second }}, // a key the file leaves out
 		{"service.web.price_per_hour=0.5", func(c *model.Config) bool { return web(c).PricePerHour == 0.5 }},
@@ -265,11 +265,24 @@ func TestLoadLeavesNoFileOpen(t *testing.T) {
 }
 
 // Every embedded example parses without problems.
+// The warnings of the examples are the ones their stories intend (an
+// overloaded tier), and no others: a trace with a key column supplies keys.
 func TestExamplesParse(t *testing.T) {
+	intended := map[string]string{
+		"cpu-threshold-scaling": "service.web: offered cpu load",
+		"news-cache":            "service.db: offered cpu load",
+	}
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
-		if _, err := Parse(n+".toml", data, nil, examples.Files()); err != nil {
+		sc, err := Parse(n+".toml", data, nil, examples.Files())
+		if err != nil {
 			t.Errorf("%s: %v", n, err)
+			continue
+		}
+		for _, w := range sc.Warnings {
+			if want := intended[n]; want == "" || !strings.Contains(w.String(), want) {
+				t.Errorf("%s: unexpected warning %s", n, w)
+			}
 		}
 	}
 }

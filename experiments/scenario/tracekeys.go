@@ -6,8 +6,18 @@ import (
 	"github.com/capsim/capsim/sim"
 )
 
-// trace reads a traffic source's trace replay keys.
-func (d *decoder) trace(t *table, c *model.TrafficConfig) {
+// traceProcess reads a traffic source's trace replay keys: a request trace,
+// or a trace of per-interval counts.
+func (d *decoder) traceProcess(t *table) model.ArrivalProcess {
+	c := &model.TraceProcess{}
+	counts := false
+	var interval sim.Time
+	done := func() model.ArrivalProcess {
+		if counts {
+			return &model.CountsProcess{Open: c.Open, Interval: interval, Speedup: c.Speedup, RateScale: c.RateScale}
+		}
+		return c
+	}
 	spec := trace.Spec{File: t.str("trace", "")}
 	format := t.str("format", "csv")
 	switch trace.Format(format) {
@@ -30,8 +40,8 @@ func (d *decoder) trace(t *table, c *model.TrafficConfig) {
 	}
 	if spec.Format == trace.Counts {
 		spec.CountColumn = t.str("count_column", "")
-		c.TraceCounts = true
-		c.Interval = d.positiveDuration(t, "interval", sim.Second)
+		counts = true
+		interval = d.positiveDuration(t, "interval", sim.Second)
 	}
 	if m := t.sub("endpoints"); m != nil {
 		c.EndpointMap = map[string]string{}
@@ -70,20 +80,22 @@ func (d *decoder) trace(t *table, c *model.TrafficConfig) {
 	}
 	if spec.File == "" {
 		d.errorf(t.key("trace"), "want the trace file's name")
-		return
+		return done()
 	}
 	if d.files == nil {
 		d.errorf(t.key("trace"), "trace files cannot be read here (no file access)")
-		return
+		return done()
 	}
 	open := trace.Opener(d.files, spec)
 	// Open once now, so that a missing file or a bad header is reported
 	// with the scenario's other problems.
 	if r, err := open(); err != nil {
 		d.errorf(t.key("trace"), "%v", err)
-		return
+		return done()
 	} else {
 		r.Close()
 	}
-	c.Trace = open
+	c.Open = open
+	c.Keyed = spec.KeyColumn != "" || spec.Format == trace.CLF
+	return done()
 }
