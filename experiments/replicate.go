@@ -1,12 +1,12 @@
 package experiments
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
 	"sort"
-	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -57,40 +57,18 @@ func Replicate(sc *scenario.Scenario, n, workers int, opts Options) (*Replicated
 
 // runAll fills runs[from:] in parallel.
 func runAll(sc *scenario.Scenario, runs []*Outcome, from, workers int, opts Options) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	base := sc.Config.Seed
 	if opts.Seed != nil {
 		base = *opts.Seed
 	}
-	errs := make([]error, len(runs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				o := opts
-				seed := ReplicationSeed(base, i)
-				o.Seed = &seed
-				o.Progress = nil
-				runs[i], errs[i] = Run(sc, o)
-			}
-		}()
-	}
-	for i := from; i < len(runs); i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return forEach(opts.Context, from, len(runs), workers, func(ctx context.Context, i int) error {
+		o := opts
+		seed := ReplicationSeed(base, i)
+		o.Seed, o.Progress, o.Context = &seed, nil, ctx
+		var err error
+		runs[i], err = Run(sc, o)
+		return err
+	})
 }
 
 // Precision runs replications until the 95 % confidence interval of the

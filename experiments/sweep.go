@@ -1,12 +1,11 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/capsim/capsim/experiments/scenario"
 )
@@ -94,15 +93,12 @@ type PointResult struct {
 	Summary *Summary `json:"summary"`
 }
 
-// Sweep evaluates points (each with reps replications) from a scenario's
-// source, on workers goroutines; results come back in point order, so the
-// output does not depend on the number of workers. overrides apply to
-// every point before its own values.
-func Sweep(name string, source []byte, load func(overrides []string) (*scenario.Scenario, error), varies []Vary, points []Point, reps, workers int, opts Options) ([]PointResult, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	type task struct{ p, rep int }
+// Sweep evaluates points (each with reps replications) of the scenario
+// that load returns for a point's overrides, on workers goroutines; results
+// come back in point order, so the output does not depend on the number of
+// workers. Replication r of every point uses the same seed (common random
+// numbers across points). opts.Context, if set, stops the sweep.
+func Sweep(load func(overrides []string) (*scenario.Scenario, error), varies []Vary, points []Point, reps, workers int, opts Options) ([]PointResult, error) {
 	scs := make([]*scenario.Scenario, len(points))
 	for i, p := range points {
 		var sets []string
@@ -119,37 +115,21 @@ func Sweep(name string, source []byte, load func(overrides []string) (*scenario.
 	for i := range runs {
 		runs[i] = make([]*Outcome, reps)
 	}
-	errs := make([]error, len(points)*reps)
-	tasks := make(chan task)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range tasks {
-				o := opts
-				base := scs[t.p].Config.Seed
-				if opts.Seed != nil {
-					base = *opts.Seed
-				}
-				seed := ReplicationSeed(base, t.rep) // common random numbers across points
-				o.Seed = &seed
-				o.Progress = nil
-				runs[t.p][t.rep], errs[t.p*reps+t.rep] = Run(scs[t.p], o)
-			}
-		}()
-	}
-	for p := range points {
-		for r := 0; r < reps; r++ {
-			tasks <- task{p, r}
+	err := forEach(opts.Context, 0, len(points)*reps, workers, func(ctx context.Context, t int) error {
+		p, rep := t/reps, t%reps
+		o := opts
+		base := scs[p].Config.Seed
+		if opts.Seed != nil {
+			base = *opts.Seed
 		}
-	}
-	close(tasks)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+		seed := ReplicationSeed(base, rep)
+		o.Seed, o.Progress, o.Context = &seed, nil, ctx
+		var err error
+		runs[p][rep], err = Run(scs[p], o)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]PointResult, len(points))
 	for i, p := range points {

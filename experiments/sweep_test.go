@@ -62,7 +62,7 @@ func TestPlanMMc(t *testing.T) {
 	v, _ := experiments.ParseVary("service.s.cores=1..32")
 	pts := experiments.Points([]experiments.Vary{v})
 	res, err := experiments.Plan(pts, func(p experiments.Point) (*experiments.PointResult, error) {
-		r, err := experiments.Sweep("s.toml", nil, sweepLoader(src), []experiments.Vary{v}, []experiments.Point{p}, 1, 1, experiments.Options{})
+		r, err := experiments.Sweep(sweepLoader(src), []experiments.Vary{v}, []experiments.Point{p}, 1, 1, experiments.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func TestSweepWorkers(t *testing.T) {
 	v, _ := experiments.ParseVary("service.web.instances=3..6")
 	pts := experiments.Points([]experiments.Vary{v})
 	run := func(workers int) []experiments.PointResult {
-		r, err := experiments.Sweep("shop", nil, sweepLoader(shop), []experiments.Vary{v}, pts, 2, workers, experiments.Options{})
+		r, err := experiments.Sweep(sweepLoader(shop), []experiments.Vary{v}, pts, 2, workers, experiments.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ steps = [ { cpu = "exp(10ms)" } ]
 	inst, _ := experiments.ParseVary("service.web.instances=1..20")
 	vs := []experiments.Vary{cores, inst}
 	res, err := experiments.PlanFrontier(vs, func(p experiments.Point) (*experiments.PointResult, error) {
-		r, err := experiments.Sweep("s", nil, sweepLoader(src), vs, []experiments.Point{p}, 1, 1, experiments.Options{})
+		r, err := experiments.Sweep(sweepLoader(src), vs, []experiments.Point{p}, 1, 1, experiments.Options{})
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,111 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/capsim/capsim/experiments"
+)
+
+func ftoa(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// CSVTable lines a CSV document up in columns for the terminal.
+func CSVTable(doc []byte) ([]byte, error) {
+	rows, err := csv.NewReader(bytes.NewReader(doc)).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	return b.Bytes(), nil
+}
+
+// SweepCharts plots p99 (with its confidence band), throughput, error rate
+// and cost against the varied value, when a single numeric value is
+// varied; none otherwise.
+func SweepCharts(file *experiments.SweepFile) []Chart {
+	x, ok := file.NumericX()
+	if !ok {
+		return nil
+	}
+	knee := file.Knee()
+	path := file.Varies[0].Path
+	series := func(name string, get func(*experiments.Summary) float64) Series {
+		s := Series{Name: name, X: x}
+		for _, r := range file.Results {
+			s.Y = append(s.Y, get(r.Summary))
+		}
+		return s
+	}
+	p99 := Chart{Name: "sweep_p99", Title: "p99 latency against " + path, XLabel: path, YLabel: "latency (ms)", LogY: true,
+		Series: []Series{series("p99", func(s *experiments.Summary) float64 { return s.Latency.P99 })}}
+	if file.Replications > 1 {
+		p99.Series = append(p99.Series,
+			series("95 % CI low", func(s *experiments.Summary) float64 { return s.CI95["latency_ms.p99"][0] }),
+			series("95 % CI high", func(s *experiments.Summary) float64 { return s.CI95["latency_ms.p99"][1] }))
+	}
+	if knee >= 0 {
+		p99.Marks = []Mark{{Label: "knee", X: x[knee], Y: file.Results[knee].Summary.Latency.P99}}
+	}
+	for _, c := range file.Results[0].Summary.SLO.Checks {
+		if c.Name == "p99" {
+			p99.Lines = []Level{{Label: "SLO p99 ≤ " + ftoa(c.Limit) + " ms", Y: c.Limit}}
+		}
+	}
+	return []Chart{p99,
+		{Name: "sweep_throughput", Title: "Throughput against " + path, XLabel: path, YLabel: "requests/s",
+			Series: []Series{series("throughput", func(s *experiments.Summary) float64 { return s.Throughput })}},
+		{Name: "sweep_errors", Title: "Error rate against " + path, XLabel: path, YLabel: "error rate",
+			Series: []Series{series("error rate", func(s *experiments.Summary) float64 { return s.ErrorRate })}},
+		{Name: "sweep_cost", Title: "Cost against " + path, XLabel: path, YLabel: "US dollars",
+			Series: []Series{series("cost", func(s *experiments.Summary) float64 { return s.Cost.TotalUSD })}},
+	}
+}
+
+// PlanText says what a plan found, for a person.
+func PlanText(res *experiments.PlanResult, varies []experiments.Vary, minimize string) string {
+	var b strings.Builder
+	if res.Best == nil {
+		fmt.Fprintln(&b, "No setting in the ranges given meets every SLO.")
+	} else {
+		s := res.Best.Summary
+		fmt.Fprintf(&b, "Best setting that meets every SLO (minimising %s): %s (p99 %s ms, error rate %s, cost $%.2f).\n",
+			minimize, experiments.Describe(varies, res.Best.Point), ftoa(s.Latency.P99), ftoa(s.ErrorRate), s.Cost.TotalUSD)
+	}
+	if res.Evidence != nil {
+		var failed []string
+		for _, c := range res.Evidence.Summary.SLO.Checks {
+			if !c.Met {
+				failed = append(failed, fmt.Sprintf("%s %s > %s", c.Name, ftoa(c.Value), ftoa(c.Limit)))
+			}
+		}
+		fmt.Fprintf(&b, "Evidence: %s fails: %s.\n", experiments.Describe(varies, res.Evidence.Point), strings.Join(failed, ", "))
+	}
+	fmt.Fprintf(&b, "%d of %d settings evaluated.\n", res.Evaluated, res.Points)
+	return b.String()
+}
+
+// CompareText tabulates the differences of a comparison.
+func CompareText(diffs []experiments.Diff, reps int) string {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "metric\tA\tB\tB − A\t95 %% CI of B − A\t\t\n")
+	for _, d := range diffs {
+		sig := ""
+		if d.CILow > 0 || d.CIHigh < 0 {
+			sig = "significant"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t[%s, %s]\t%s\t\n", d.Name, ftoa(d.A), ftoa(d.B), ftoa(d.Delta), ftoa(d.CILow), ftoa(d.CIHigh), sig)
+	}
+	tw.Flush()
+	fmt.Fprintf(&b, "\n%d paired replications with common random numbers (same seeds).\n", reps)
+	return b.String()
+}
