@@ -76,3 +76,35 @@ func TestMemoryFlat(t *testing.T) {
 		t.Errorf("heap grew from %d KiB to %d KiB", short/1024, long/1024)
 	}
 }
+
+// Fan-out and detached work allocate nothing either: parallel branches
+// (one with a timeout) and async steps reuse the same slabs.
+func TestSteadyStateNoAllocsParallelAsync(t *testing.T) {
+	rr, _ := policies.NewBalancer("round_robin")
+	leaf := func(name string, mean float64) *model.ServiceConfig {
+		return &model.ServiceConfig{Name: name, Fleet: model.Fleet{Instances: 2, Cores: 4, Concurrency: model.Unlimited, Queue: model.Unlimited, NewPicker: rr},
+			Endpoints: []model.EndpointConfig{{Name: "default", Steps: []model.Step{{Kind: model.StepCPU, Dist: dist.NewExp(mean), P: 1}}}}}
+	}
+	cfg := &model.Config{
+		Duration: 10_000 * sim.Second,
+		Traffic:  []model.TrafficConfig{{Name: "in", To: "front", Arrivals: &model.RateProcess{Rate: 500}, Keys: dist.NewZipf(0.9, 1000)}},
+		Components: []model.ComponentConfig{
+			leaf("a", 2e6), leaf("audit", 1e6), leaf("b", 3e6),
+			&model.ServiceConfig{Name: "front", Fleet: model.Fleet{Instances: 2, Cores: 4, Concurrency: model.Unlimited, Queue: model.Unlimited, NewPicker: rr},
+				Endpoints: []model.EndpointConfig{{Name: "default", Steps: []model.Step{
+					{Kind: model.StepParallel, P: 1, Wait: 1, Branches: []model.Step{{Kind: model.StepCall, Target: "a"}, {Kind: model.StepCall, Target: "b", Timeout: 4 * sim.Millisecond}}},
+					{Kind: model.StepAsync, Target: "audit", P: 1},
+				}}}},
+		},
+	}
+	s, err := model.New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	s.RunUntil(200 * sim.Second)
+	allocs := testing.AllocsPerRun(10, func() { s.RunUntil(s.Now() + 10*sim.Second) })
+	if allocs != 0 {
+		t.Errorf("%v allocations per 10 simulated seconds", allocs)
+	}
+}
