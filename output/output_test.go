@@ -72,3 +72,26 @@ func TestNumberFormats(t *testing.T) {
 		}
 	}
 }
+
+// A fan-out with a parallel step and an async step: the summary shows the
+// detached requests and the work nobody waited for.
+func TestFanOutGolden(t *testing.T) {
+	sc, err := scenario.Load("testdata/fanout.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := experiments.Run(sc, experiments.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txt bytes.Buffer
+	if err := Text(&txt, o); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "fanout.summary.txt", txt.Bytes())
+	js, err := JSON(o.Summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "fanout.summary.json", js)
+}

@@ -234,8 +234,15 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 			tr, num(ts.VUs), num(ts.Latency.P99), num(ts.Corrected.P99), num(ts.Latency.P50), num(ts.Corrected.P50))
 	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
-	if s.Wasted.Requests > 0 {
+	switch {
+	case s.Wasted.Requests > 0:
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))
+	case s.Wasted.CPUS > 0:
+		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on work nobody waited for (abandoned calls and parallel branches)\n", num(s.Wasted.CPUS))
+	}
+	if a := s.Async; a != nil {
+		fmt.Fprintf(&b, "Async       %s detached requests: %s completed, %s failed, %s in flight; p50 %s ms, p99 %s ms\n",
+			thousands(a.Started), thousands(a.Completed), thousands(a.Rejected+a.TimedOut+a.Failed), thousands(a.InFlight), num(a.Latency.P50), num(a.Latency.P99))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
