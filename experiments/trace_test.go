@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -292,7 +293,8 @@ steps = [ { cpu = "exp(1ms)" } ]
 	}
 }
 
-// A bad row stops the run with an error naming the file and line.
+// A bad row is an error naming the file and line: validation finds it when
+// it is among the rows it reads to infer the resolution, the run otherwise.
 func TestTraceBadRow(t *testing.T) {
 	dir := t.TempDir()
 	writeLines(t, filepath.Join(dir, "t.csv"), 5, func(i int) string {
@@ -302,12 +304,20 @@ func TestTraceBadRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc, err := scenario.Load(filepath.Join(dir, "s.toml"), nil)
+	if err == nil {
+		_, err = experiments.Run(sc, experiments.Options{})
+	}
+	if err == nil || !strings.Contains(err.Error(), `t.csv:4: time "x" is not a number`) {
+		t.Errorf("error %v", err)
+	}
+	// With the resolution given, validation reads only the header, and the
+	// run meets the bad row.
+	sc, err = scenario.Load(filepath.Join(dir, "s.toml"), []string{"traffic.tr.resolution=1s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = experiments.Run(sc, experiments.Options{})
-	if err == nil || !strings.Contains(err.Error(), `t.csv:4: time "x" is not a number`) {
-		t.Errorf("error %v", err)
+	if _, err = experiments.Run(sc, experiments.Options{}); err == nil || !strings.Contains(err.Error(), `t.csv:4: time "x" is not a number`) {
+		t.Errorf("run error %v", err)
 	}
 }
 
@@ -359,5 +369,28 @@ steps = [ { cpu = "exp(1ms)" } ]
 		if math.Abs(got-c.rate) > 4*math.Sqrt(c.rate/30)+0.5 {
 			t.Errorf("flash crowd window %d: %.1f requests/s, want %.1f", c.window, got, c.rate)
 		}
+	}
+}
+
+// The same end to end: 301 rows at 100/s with 10 ms timestamps and one
+// duplicate, into a 1 ms service. With the file's own times nothing queues
+// (every request takes 1 ms); regrouped per second, 51 would arrive at once.
+func TestTraceTenMillisecondTimestamps(t *testing.T) {
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "t.csv"), 303, func(i int) string {
+		switch {
+		case i == 0:
+			return "t"
+		case i <= 151:
+			return strconv.FormatFloat(float64(i-1)/100, 'f', 2, 64)
+		default:
+			return strconv.FormatFloat(float64(i-2)/100, 'f', 2, 64) // row 152 repeats 1.50
+		}
+	})
+	os.WriteFile(filepath.Join(dir, "s.toml"), []byte("[run]\nduration = \"5s\"\n[traffic.tr]\nto = \"s\"\ntrace = \"t.csv\"\n[service.s]\nsteps = [ { cpu = \"const(1ms)\" } ]\n"), 0o644)
+	sc, err := scenario.Load(filepath.Join(dir, "s.toml"), nil)
+	o := runChecked(t, sc, err)
+	if s := o.Summary; s.Requests.Arrived != 302 || s.Latency.Max != 1 {
+		t.Errorf("%d arrived, latency max %v ms; want 302 and 1 ms", s.Requests.Arrived, s.Latency.Max)
 	}
 }

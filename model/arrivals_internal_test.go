@@ -92,3 +92,55 @@ func TestHeavisideFollowsErf(t *testing.T) {
 		}
 	}
 }
+
+// sliceTrace is a TraceReader over rows in memory.
+type sliceTrace struct {
+	rows []TraceRow
+	i    int
+}
+
+func (s *sliceTrace) Next() (TraceRow, bool) {
+	if s.i >= len(s.rows) {
+		return TraceRow{}, false
+	}
+	s.i++
+	return s.rows[s.i-1], true
+}
+func (s *sliceTrace) Err() error   { return nil }
+func (s *sliceTrace) Close() error { return nil }
+
+// A trace with 10 ms timestamps (301 rows at 100/s, one timestamp
+// duplicated) replays with its own times: the resolution is inferred as
+// 10 ms, and only the two rows that share a timestamp are spread, within
+// it. Every arrival is within 10 ms of its row's time.
+func TestTraceKeepsItsOwnTimes(t *testing.T) {
+	var rows []TraceRow
+	for i := 0; i <= 300; i++ {
+		rows = append(rows, TraceRow{At: sim.Time(i) * 10 * sim.Millisecond})
+		if i == 150 {
+			rows = append(rows, TraceRow{At: sim.Time(i) * 10 * sim.Millisecond}) // the duplicate
+		}
+	}
+	res, err := InferResolution(&sliceTrace{rows: rows}, 100_000)
+	if err != nil || res != 10*sim.Millisecond {
+		t.Fatalf("inferred resolution %v, %v; want 10ms", res, err)
+	}
+	p := &TraceProcess{Open: func() (TraceReader, error) { return &sliceTrace{rows: rows}, nil }, Spread: SpreadEven, Resolution: res, Speedup: 1, RateScale: 1}
+	a, err := p.arrivals(0, sim.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := sim.NewStream(1, "t", "t")
+	for i, row := range rows {
+		at, ok := a.next(rng)
+		if !ok {
+			t.Fatalf("%d arrivals for %d rows", i, len(rows))
+		}
+		if d := at - row.At; d < 0 || d >= 10*sim.Millisecond {
+			t.Errorf("row %d at %v arrives at %v", i, row.At, at)
+		}
+	}
+	if _, ok := a.next(rng); ok {
+		t.Error("more arrivals than rows")
+	}
+}

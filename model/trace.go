@@ -29,6 +29,26 @@ func (p *TraceProcess) arrivals(start, _ sim.Time) (arrivals, error) {
 	return &traceArrivals{cfg: p, start: start, r: r, origin: -1}, nil
 }
 
+// InferResolution estimates a trace's timestamp resolution from its first
+// maxRows rows: the smallest step between distinct consecutive timestamps
+// (rows are in time order). It returns 0 when the rows have fewer than two
+// distinct timestamps. It does not close r.
+func InferResolution(r TraceReader, maxRows int) (sim.Time, error) {
+	var step sim.Time
+	prev := sim.Time(-1)
+	for n := 0; n < maxRows; n++ {
+		row, ok := r.Next()
+		if !ok {
+			return step, r.Err()
+		}
+		if prev >= 0 && row.At > prev && (step == 0 || row.At-prev < step) {
+			step = row.At - prev
+		}
+		prev = row.At
+	}
+	return step, nil
+}
+
 // CountsProcess replays a trace of per-interval request counts as a
 // piecewise-constant Poisson process.
 type CountsProcess struct {

@@ -66,7 +66,10 @@ func (d *decoder) traceProcess(t *table) model.ArrivalProcess {
 	}
 	if spec.Format != trace.Counts {
 		c.Loop = t.boolean("loop", false)
-		c.Resolution = t.duration("resolution", sim.Second)
+		c.Resolution = t.duration("resolution", 0)
+		if t.has("resolution") && c.Resolution <= 0 {
+			d.errorf(t.key("resolution"), "must be greater than 0 (leave it out to infer it from the trace)")
+		}
 		switch sp := t.str("spread", "even"); sp {
 		case "none":
 			c.Spread = model.SpreadNone
@@ -97,5 +100,31 @@ func (d *decoder) traceProcess(t *table) model.ArrivalProcess {
 	}
 	c.Open = open
 	c.Keyed = spec.KeyColumn != "" || spec.Format == trace.CLF
+	if !counts && c.Resolution <= 0 {
+		c.Resolution = d.inferResolution(t, open)
+	}
 	return done()
+}
+
+// resolutionRows is how many rows the resolution is inferred from.
+const resolutionRows = 100_000
+
+// inferResolution is a trace's timestamp resolution as its rows show it:
+// the smallest step between distinct timestamps among the first
+// resolutionRows rows; 1 s when they have a single timestamp.
+func (d *decoder) inferResolution(t *table, open func() (model.TraceReader, error)) sim.Time {
+	r, err := open()
+	if err != nil {
+		d.errorf(t.key("trace"), "%v", err)
+		return sim.Second
+	}
+	defer r.Close()
+	step, err := model.InferResolution(r, resolutionRows)
+	if err != nil {
+		d.errorf(t.key("trace"), "%v", err)
+	}
+	if step <= 0 {
+		return sim.Second
+	}
+	return step
 }
