@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ const (
 	exitError = 1
 	exitUsage = 2
 	exitSLO   = 3
+	// exitInterrupted is the shell's code for a process ended by SIGINT
+	// (128 + 2), which scripts test for.
+	exitInterrupted = 130
 )
 
 const usage = `capsim — deterministic capacity-planning simulator
@@ -42,11 +46,35 @@ Usage:
   capsim plan FILE --vary PATH=A..B   the cheapest setting that meets every SLO (bisection)
   capsim compare A B                  two variants with common random numbers, differences with CIs
   capsim import k6 OPTIONS.json       turn a k6 test's options into [traffic] tables
-  capsim help                         show this help
+  capsim help [COMMAND]               show this help, or a command's
+  capsim version                      print the version (also --version)
 
-Run "capsim run --help" for the run flags. Exit codes: 0 ok, 1 error, 2 usage,
-3 SLO not met (run --check).
+Run "capsim help run" (or "capsim run --help") for the run flags. Exit codes:
+0 ok, 1 error, 2 usage, 3 SLO not met (run --check), 130 interrupted (Ctrl-C).
 `
+
+// commands are the subcommands, for "capsim help COMMAND".
+var commands = map[string]bool{"run": true, "validate": true, "examples": true, "import": true,
+	"sweep": true, "merge": true, "plan": true, "compare": true}
+
+// version is the module's version, or the VCS revision the binary was built
+// from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && (v == "" || v == "(devel)") {
+			v = "devel " + s.Value[:min(12, len(s.Value))]
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return v + " " + bi.GoVersion
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -71,7 +99,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "compare":
 		return compareCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" {
+			if _, ok := commands[args[1]]; ok {
+				return run([]string{args[1], "--help"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "capsim help: unknown command %q\n\n", args[1])
+			fmt.Fprintf(stderr, usage, examples.Default)
+			return exitUsage
+		}
 		fmt.Fprintf(stdout, usage, examples.Default)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintf(stdout, "capsim %s\n", version())
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "capsim: unknown command %q\n\n", args[0])
@@ -117,7 +156,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: capsim run [FILE|EXAMPLE] [flags]\n\nRuns a scenario file or an embedded example (default %s).\n\nFlags:\n%s", examples.Default, fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim run [FILE|EXAMPLE] [flags]\n\nRuns a scenario file or an embedded example (default %s).\n\nFlags:\n%s", examples.Default, fs.FlagUsages())
 	}
 	var (
 		jsonOut  = fs.Bool("json", false, "print summary.json to stdout instead of the text summary (same as --format json)")
@@ -132,7 +171,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		prec     = fs.String("precision", "", "add replications until the p99's 95 % CI half-width is within this `fraction` of it (2% or 0.02; at most 100)")
 		workers  = fs.Int("workers", 0, "replications run in parallel on `N` goroutines (default: GOMAXPROCS); results do not depend on it")
 	)
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() > 1 {
@@ -211,7 +250,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	bar.finish()
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "capsim: interrupted; no files were written")
-		return exitError
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
@@ -375,9 +414,9 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	sets := fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: capsim validate FILE|EXAMPLE [--set PATH=VALUE]\n\nReports every problem in a scenario as file:line: key: message, then plausibility warnings.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim validate FILE|EXAMPLE [--set PATH=VALUE]\n\nReports every problem in a scenario as file:line: key: message, then plausibility warnings.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -397,15 +436,19 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 func examplesCommand(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("examples", pflag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: capsim examples [NAME]\n\nLists the embedded examples, or prints one as TOML (save it and edit it).")
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	args = fs.Args()
 	if len(args) > 1 {
-		fmt.Fprintln(stderr, "Usage: capsim examples [NAME]")
+		fs.Usage()
 		return exitUsage
 	}
 	if len(args) == 1 {
-		if args[0] == "-h" || args[0] == "--help" {
-			fmt.Fprintln(stdout, "Usage: capsim examples [NAME]\n\nLists the embedded examples, or prints one as TOML (save it and edit it).")
-			return exitOK
-		}
 		data, ok := examples.Get(args[0])
 		if !ok {
 			fmt.Fprintf(stderr, "capsim: no example %q; examples: %s\n", args[0], strings.Join(examples.Names(), ", "))
@@ -430,10 +473,18 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 func importCommand(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "k6" {
-		fmt.Fprintln(stderr, "Usage: capsim import k6 OPTIONS.json\n\nPrints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.")
+	fs := pflag.NewFlagSet("import", pflag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: capsim import k6 OPTIONS.json\n\nPrints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.")
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 2 || fs.Arg(0) != "k6" {
+		fs.Usage()
 		return exitUsage
 	}
+	args = fs.Args()
 	data, err := os.ReadFile(args[1])
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
@@ -464,14 +515,22 @@ func parseFraction(s string) (float64, error) {
 
 // parseFlags parses a subcommand's flags; done reports that the command
 // should end with code (after --help, or a usage error pflag has printed).
-func parseFlags(fs *pflag.FlagSet, args []string) (code int, done bool) {
+// parseFlags parses a subcommand's flags. --help prints its usage to
+// stdout (exit 0); a bad flag or value is named on stderr, followed by the
+// usage (exit 2). Later usage messages (a wrong number of arguments) go to
+// stderr.
+func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs.SetOutput(stdout) // pflag prints the usage itself for --help
 	err := fs.Parse(args)
+	fs.SetOutput(stderr)
 	switch {
 	case err == nil:
 		return 0, false
 	case errors.Is(err, pflag.ErrHelp):
 		return exitOK, true
 	}
+	fmt.Fprintf(stderr, "capsim %s: %v\n\n", fs.Name(), err)
+	fs.Usage()
 	return exitUsage, true
 }
 

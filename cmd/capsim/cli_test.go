@@ -267,3 +267,66 @@ func TestCompareCommand(t *testing.T) {
 		t.Errorf("exit %d: %s %s", code, out, errOut)
 	}
 }
+
+// Every subcommand follows the same conventions: --help (and "capsim help
+// CMD") prints its usage to stdout and exits 0; an unknown flag or a bad
+// value is named on stderr with the usage, exit 2, nothing on stdout.
+func TestFlagConventions(t *testing.T) {
+	file := writeScenario(t, small)
+	subcommands := map[string][]string{ // the arguments a command needs before its flags
+		"run": {file}, "validate": {file}, "examples": nil, "import": {"k6", "o.json"},
+		"sweep": {file, "--vary", "service.web.instances=1,2"}, "merge": {"dir"},
+		"plan": {file, "--vary", "service.web.instances=1..4"}, "compare": {file, "--vs-set", "service.web.instances=3"},
+	}
+	for cmd, pre := range subcommands {
+		for _, c := range []struct {
+			name string
+			args []string
+			code int
+			out  string // in stdout
+			err  string // in stderr
+		}{
+			{"--help", []string{"--help"}, exitOK, "Usage: capsim " + cmd, ""},
+			{"-h", []string{"-h"}, exitOK, "Usage: capsim " + cmd, ""},
+			{"unknown flag", []string{"--bogus"}, exitUsage, "", "capsim " + cmd + ": unknown flag: --bogus"},
+			{"unknown shorthand", []string{"-Z"}, exitUsage, "", "unknown shorthand flag: 'Z'"},
+		} {
+			args := append(append([]string{cmd}, pre...), c.args...)
+			code, out, errOut := capsim(t, args...)
+			if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(errOut, c.err) {
+				t.Errorf("capsim %s: exit %d, stdout %.60q, stderr %.80q; want exit %d, stdout with %q, stderr with %q",
+					strings.Join(args, " "), code, out, errOut, c.code, c.out, c.err)
+			}
+			if c.code != exitOK && (out != "" || !strings.Contains(errOut, "Usage: capsim "+cmd)) {
+				t.Errorf("capsim %s: a usage error prints nothing on stdout and the usage on stderr; got stdout %.60q", strings.Join(args, " "), out)
+			}
+			if c.code == exitOK && errOut != "" {
+				t.Errorf("capsim %s: help prints nothing on stderr, got %q", strings.Join(args, " "), errOut)
+			}
+		}
+		code, out, _ := capsim(t, "help", cmd)
+		if code != exitOK || !strings.Contains(out, "Usage: capsim "+cmd) {
+			t.Errorf("capsim help %s: exit %d, %.60q", cmd, code, out)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"run", file, "--seed", "abc"}, exitUsage, `invalid argument "abc" for "--seed"`},
+		{[]string{"run", file, "--replication", "3"}, exitUsage, "unknown flag: --replication"},
+		{[]string{"run", file, "--replications", "x"}, exitUsage, `invalid argument "x" for "--replications"`},
+		{[]string{"help", "nope"}, exitUsage, `unknown command "nope"`},
+	} {
+		code, out, errOut := capsim(t, c.args...)
+		if code != c.code || out != "" || !strings.Contains(errOut, c.err) {
+			t.Errorf("capsim %s: exit %d, stdout %.60q, stderr %.80q; want %d and %q", strings.Join(c.args, " "), code, out, errOut, c.code, c.err)
+		}
+	}
+	for _, v := range []string{"--version", "version"} {
+		if code, out, _ := capsim(t, v); code != exitOK || !strings.HasPrefix(out, "capsim ") {
+			t.Errorf("capsim %s: exit %d, %q", v, code, out)
+		}
+	}
+}

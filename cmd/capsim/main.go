@@ -8,7 +8,12 @@
 //	capsim validate FILE                report every problem in a scenario
 //	capsim examples [NAME]              list the embedded examples, or print one
 //
-// Exit codes: 0 ok, 1 error (bad input, I/O), 2 usage, 3 SLO not met (with --check).
+// "capsim help COMMAND" (or COMMAND --help) prints a command's flags; "capsim
+// --version" the version.
+//
+// Exit codes: 0 ok, 1 error (bad input, I/O), 2 usage (a bad flag or value,
+// named on stderr with the usage), 3 SLO not met (with --check), 130
+// interrupted (Ctrl-C; nothing is written).
 package main
 
 import (

@@ -34,9 +34,9 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		shard   = fs.String("shard", "", "run only shard `i/n` of the points (or n, with the index from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); combine with capsim merge")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: capsim sweep FILE|EXAMPLE --vary PATH=VALUES [flags]\n\nRuns every combination of the varied values and tabulates the results.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim sweep FILE|EXAMPLE --vary PATH=VALUES [flags]\n\nRuns every combination of the varied values and tabulates the results.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 || len(*varies) == 0 || *reps < 1 {
@@ -119,9 +119,9 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	outDir := fs.StringP("out", "o", "", "write the merged sweep.csv, sweep.json and plots into `DIR`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: capsim merge DIR... [-o DIR]\n\nCombines the sweep.json files of sweep shards into the result of the whole sweep.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim merge DIR... [-o DIR]\n\nCombines the sweep.json files of sweep shards into the result of the whole sweep.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() == 0 {
@@ -161,9 +161,9 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		jsonOut  = fs.Bool("json", false, "print the result as JSON")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: capsim plan FILE|EXAMPLE --vary PATH=A..B [flags]\n\nFinds the cheapest setting that meets every SLO, by bisection (O(log n) runs).\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim plan FILE|EXAMPLE --vary PATH=A..B [flags]\n\nFinds the cheapest setting that meets every SLO, by bisection (O(log n) runs).\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 || len(*varies) == 0 || *reps < 1 {
@@ -217,9 +217,9 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 		jsonOut = fs.Bool("json", false, "print the differences as JSON")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: capsim compare A B [flags]   or   capsim compare FILE --vs-set PATH=VALUE [flags]\n\nRuns two variants with the same seeds (common random numbers) and reports\nthe differences with 95 %% confidence intervals.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim compare A B [flags]   or   capsim compare FILE --vs-set PATH=VALUE [flags]\n\nRuns two variants with the same seeds (common random numbers) and reports\nthe differences with 95 %% confidence intervals.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	var a, b *scenario.Scenario
