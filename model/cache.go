@@ -26,7 +26,7 @@ type CacheConfig struct {
 	LookupOnCPU bool // the lookup holds a core (else it takes time without queueing)
 
 	HitRatio float64 // ≥ 0 when fixed; < 0 for a key-level cache
-	Capacity int
+	Capacity int     // keys; 0: unbounded (a TTL-only cache)
 	Eviction keycache.Policy
 	TTL      sim.Time // 0: entries do not expire
 	OnWrite  string   // "" (nothing), "invalidate" or "update": when a request writes its key

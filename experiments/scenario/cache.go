@@ -33,10 +33,18 @@ func (d *decoder) cache(t *table) model.ComponentConfig {
 	} else if t.has("hit_ratio") {
 		// reported by number
 	} else {
-		if !t.has("capacity") {
-			d.errorf(t.path, "needs hit_ratio = 0.9 (a fixed probability) or capacity = 10000 (keys, for a key-level cache)")
+		switch {
+		case t.has("capacity"):
+			c.Capacity = int(t.integer("capacity", 1, 1, 50_000_000, false))
+		case t.has("ttl"):
+			// TTL only, as Redis without maxmemory: unbounded (Capacity 0).
+			if t.has("eviction") {
+				t.known = append(t.known, "eviction")
+				d.errorf(t.key("eviction"), "eviction applies to a cache with a capacity; a TTL-only cache never evicts")
+			}
+		default:
+			d.errorf(t.path, "needs hit_ratio = 0.9 (a fixed probability), capacity = 10000 (keys, for a key-level cache) or ttl = \"30s\" (a TTL-only cache)")
 		}
-		c.Capacity = int(t.integer("capacity", 1, 1, 50_000_000, false))
 		ev, err := keycache.ParsePolicy(t.str("eviction", "lru"))
 		if err != nil {
 			d.errorf(t.key("eviction"), "%v", err)

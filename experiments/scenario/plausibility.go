@@ -47,6 +47,9 @@ func (d *decoder) plausibility(cfg *model.Config) {
 			if k.KeyLevel() && keyless != "" {
 				d.warnf(model.Label(c), "traffic.%s sends requests without keys: they all share one key in this key-level cache (give the traffic keys = \"zipf(s=0.8, n=100000)\")", keyless)
 			}
+			if k.KeyLevel() && k.Capacity == 0 {
+				d.warnf(model.Label(c), "has no capacity: it keeps every key fetched within its ttl (%v), so its memory grows with the distinct keys requested in any ttl; give capacity = N to bound it", k.TTL)
+			}
 			if !k.LookupOnCPU {
 				continue // a cache without cores does not saturate
 			}

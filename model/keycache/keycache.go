@@ -1,9 +1,12 @@
-// Package keycache is a fixed-capacity key-level cache with LRU, LFU, FIFO
-// or random eviction and an optional time-to-live, for simulating caches
-// whose hit ratio follows from the workload. It stores keys and versions
-// only (no values), in arrays sized once: memory is O(capacity), and Get,
-// Put and Delete allocate nothing. LRU, FIFO and random are O(1); LFU is
-// O(log capacity).
+// Package keycache is a key-level cache with LRU, LFU, FIFO or random
+// eviction and an optional time-to-live, for simulating caches whose hit
+// ratio follows from the workload. It stores keys and versions only (no
+// values). A cache of fixed capacity keeps its entries in arrays sized
+// once: memory is O(capacity), and Get, Put and Delete allocate nothing. An
+// unbounded cache (capacity 0: a TTL-only cache, as Redis without
+// maxmemory) never evicts; it drops expired entries and grows its arrays
+// when full, so its memory follows the keys it holds. LRU, FIFO and random
+// are O(1); LFU is O(log capacity).
 package keycache
 
 import (
@@ -68,15 +71,24 @@ type Cache struct {
 	tslots []int32
 	mask   uint64
 
+	unbounded bool // grow instead of evicting
+
 	Evictions, Expirations int64
 }
 
-// New returns an empty cache holding up to capacity keys. rng is used by
-// random eviction only.
+// New returns an empty cache holding up to capacity keys, or any number of
+// keys when capacity is 0 (unbounded: entries leave only when they expire
+// or are deleted). rng is used by random eviction only.
 func New(capacity int, p Policy, ttl sim.Time, rng *sim.Stream) *Cache {
-	if capacity < 1 {
-		capacity = 1
+	if capacity <= 0 {
+		c := newCache(1024, p, ttl, rng)
+		c.unbounded = true
+		return c
 	}
+	return newCache(capacity, p, ttl, rng)
+}
+
+func newCache(capacity int, p Policy, ttl sim.Time, rng *sim.Stream) *Cache {
 	size := 1
 	for size < 2*capacity {
 		size <<= 1
@@ -98,8 +110,11 @@ func New(capacity int, p Policy, ttl sim.Time, rng *sim.Stream) *Cache {
 // Len is the number of keys held.
 func (c *Cache) Len() int { return c.n }
 
-// Cap is the capacity.
+// Cap is the capacity (for an unbounded cache, the room it has grown to).
 func (c *Cache) Cap() int { return len(c.keys) }
+
+// Unbounded reports whether the cache grows instead of evicting.
+func (c *Cache) Unbounded() bool { return c.unbounded }
 
 func (c *Cache) find(k uint64) (pos uint64, slot int32) {
 	for i := sim.Mix64(k) & c.mask; ; i = (i + 1) & c.mask {
@@ -155,7 +170,11 @@ func (c *Cache) Put(k uint64, version, now sim.Time) {
 	pos, s := c.find(k)
 	if s == none {
 		if c.n == len(c.keys) {
-			c.evict()
+			if c.unbounded {
+				c.makeRoom(now)
+			} else {
+				c.evict()
+			}
 			pos, _ = c.find(k) // the table changed
 		}
 		s = int32(c.n)
@@ -175,6 +194,51 @@ func (c *Cache) Delete(k uint64) {
 	if pos, s := c.find(k); s != none {
 		c.remove(pos, s)
 	}
+}
+
+// makeRoom frees or adds room in a full unbounded cache: it drops the
+// expired entries, and doubles the arrays unless that freed half of them
+// (so that each entry is scanned O(1) times on average).
+func (c *Cache) makeRoom(now sim.Time) {
+	if c.ttl > 0 {
+		for s := int32(c.n - 1); s >= 0; s-- {
+			if int(s) < c.n && now >= c.expires[s] {
+				pos, _ := c.find(c.keys[s])
+				c.Expirations++
+				c.remove(pos, s)
+			}
+		}
+	}
+	if c.n > len(c.keys)/2 {
+		c.grow()
+	}
+}
+
+// grow doubles the capacity of an unbounded cache, keeping every entry in
+// its slot.
+func (c *Cache) grow() {
+	old := c.n
+	g := newCache(2*len(c.keys), c.policy, c.ttl, c.rng)
+	copy(g.keys, c.keys[:old])
+	copy(g.version, c.version[:old])
+	copy(g.expires, c.expires[:old])
+	switch c.policy {
+	case LRU, FIFO:
+		copy(g.prev, c.prev[:old])
+		copy(g.next, c.next[:old])
+	case LFU:
+		copy(g.count, c.count[:old])
+		copy(g.lastUse, c.lastUse[:old])
+		copy(g.heapPos, c.heapPos[:old])
+		g.heap = append(g.heap, c.heap...)
+	}
+	g.head, g.tail, g.tick, g.n = c.head, c.tail, c.tick, old
+	for s := 0; s < old; s++ {
+		pos, _ := g.find(g.keys[s])
+		g.tkeys[pos], g.tslots[pos] = g.keys[s]+1, int32(s)
+	}
+	g.unbounded, g.Evictions, g.Expirations = true, c.Evictions, c.Expirations
+	*c = *g
 }
 
 func (c *Cache) evict() {

@@ -259,3 +259,35 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// An unbounded cache holds every key put until it expires: it grows past
+// its first arrays, finds every key after growing (with every policy), and
+// drops expired entries before growing again.
+func TestUnbounded(t *testing.T) {
+	for _, p := range []Policy{LRU, LFU, FIFO, Random} {
+		c := New(0, p, 10*sim.Second, sim.NewStream(1, "u", "u"))
+		for k := uint64(1); k <= 5000; k++ {
+			c.Put(k, sim.Time(k), 0)
+		}
+		if c.Len() != 5000 || c.Evictions != 0 || c.Cap() < 5000 {
+			t.Fatalf("policy %d: %d keys held, %d evictions, room %d", p, c.Len(), c.Evictions, c.Cap())
+		}
+		for k := uint64(1); k <= 5000; k++ {
+			if v, hit := c.Get(k, sim.Second); !hit || v != sim.Time(k) {
+				t.Fatalf("policy %d: key %d lost after growing", p, k)
+			}
+		}
+		room := c.Cap()
+		// Once they have expired, new keys take their room instead of
+		// growing the arrays.
+		for k := uint64(10_001); k <= 15_000; k++ {
+			c.Put(k, 0, 20*sim.Second)
+		}
+		if c.Cap() != room || c.Len() > 5000+room/2 {
+			t.Errorf("policy %d: room %d → %d, %d keys held", p, room, c.Cap(), c.Len())
+		}
+		if _, hit := c.Get(1, 20*sim.Second); hit {
+			t.Errorf("policy %d: an expired key hit", p)
+		}
+	}
+}
