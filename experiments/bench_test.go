@@ -1,6 +1,7 @@
 package experiments_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -299,4 +300,41 @@ func BenchmarkReplicationSpeedup(b *testing.B) {
 		ratios = append(ratios, one/timeIt(2))
 	}
 	b.ReportMetric(median(ratios), "speedup_2_workers")
+}
+
+// BenchmarkFleetSize runs 1M requests through a least-connections balancer
+// in front of 10, 100, 1,000 and 10,000 single-core instances at the same
+// utilisation (50 %), and reports the cost per request of each size and
+// the ratio of the largest to the smallest. A picker that scans the fleet
+// makes that ratio grow with the fleet (85× at 10,000 before the load
+// index); the benchmark fails above 2×.
+func BenchmarkFleetSize(b *testing.B) {
+	sizes := []int{10, 100, 1000, 10_000}
+	const requests = 1_000_000
+	perRequest := map[int][]float64{}
+	for b.Loop() {
+		for _, n := range sizes {
+			rate := 50 * n
+			src := fmt.Sprintf("[run]\nduration = \"%gs\"\nwindow = \"%gs\"\n[traffic.in]\nto = \"lb\"\nrate = %d\n[balancer.lb]\nto = \"web\"\nalgorithm = \"least_connections\"\n[service.web]\ninstances = %d\nsteps = [ { cpu = \"exp(10ms)\" } ]\n",
+				float64(requests)/float64(rate), float64(requests)/float64(rate)/50, rate, n)
+			sc, err := scenario.Parse("fleet.toml", []byte(src), nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			o, err := experiments.Run(sc, experiments.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			perRequest[n] = append(perRequest[n], float64(time.Since(start).Nanoseconds())/float64(o.Summary.Requests.Arrived))
+		}
+	}
+	for _, n := range sizes {
+		b.ReportMetric(median(perRequest[n]), fmt.Sprintf("ns/req_%d", n))
+	}
+	ratio := median(perRequest[10_000]) / median(perRequest[10])
+	b.ReportMetric(ratio, "ratio_10000_vs_10")
+	if ratio > 2 {
+		b.Errorf("a request costs %.2f× as much with 10,000 instances as with 10 (target ≤ 2×)", ratio)
+	}
 }

@@ -202,6 +202,9 @@ type Backends interface {
 	Load(i int) int
 	// Weight is instance i's configured weight (1 when none is set).
 	Weight(i int) float64
+	// LeastLoaded is the instance with the smallest Load, the first at or
+	// after from (then from 0) among equals, in O(log Len()).
+	LeastLoaded(from int) int
 }
 
 // AutoscaleConfig attaches an autoscaler to a service.

@@ -74,7 +74,7 @@ func (f *fleet) init(s *station) {
 	for i := 0; i < n; i++ {
 		// The initial fleet is up, warm and past initialisation.
 		s.insts = append(s.insts, instance{state: instReady, created: 0, readyAt: -sim.Hour})
-		s.ready = append(s.ready, int32(i))
+		s.pushReady(int32(i))
 	}
 	f.replicas = n
 	f.replicaLvl.Add(0, int64(n))
@@ -202,7 +202,7 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 	f.minSeen, f.maxSeen = min(f.minSeen, desired), max(f.maxSeen, desired)
 
 	for ; delta > 0; delta-- {
-		s.insts = append(s.insts, instance{state: instStarting, created: now})
+		s.insts = append(s.insts, instance{state: instStarting, created: now, pos: -1})
 		id := int32(len(s.insts) - 1)
 		f.billed.Add(now, 1)
 		if s.cfg.StartDelay > 0 {
@@ -218,8 +218,7 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 		}
 	}
 	for delta < 0 && len(s.ready) > 0 { // then the newest ready ones
-		id := s.ready[len(s.ready)-1]
-		s.ready = s.ready[:len(s.ready)-1]
+		id := s.popReady()
 		f.readyCores.Add(now, -int64(s.cores))
 		in := &s.insts[id]
 		in.state = instDraining
@@ -237,7 +236,7 @@ func (f *fleet) makeReady(s *station, id int32, now sim.Time) {
 		return // removed while starting
 	}
 	in.state, in.readyAt = instReady, now
-	s.ready = append(s.ready, id)
+	s.pushReady(id)
 	f.readyCores.Add(now, int64(s.cores))
 	m := &in.metrics
 	m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, m.busy.Area(now), m.load.Area(now), m.arrivals

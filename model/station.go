@@ -33,6 +33,9 @@ type station struct {
 	hook answerHook
 
 	busy sim.Level // cores in use over all instances
+	// loads indexes the ready instances' loads once a picker asks for the
+	// least loaded one (nil until then).
+	loads *loadIndex
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -57,6 +60,7 @@ type instance struct {
 	cpuQ   ring // admitted calls waiting for a core
 
 	state   instState
+	pos     int32    // position in the ready list, or −1
 	created sim.Time // asked for (billed from here)
 	readyAt sim.Time
 	metrics instanceMetrics // kept only for autoscaled services and nodes
@@ -147,6 +151,49 @@ func (s *station) Weight(i int) float64 {
 	return 1
 }
 
+// LeastLoaded is the ready position with the fewest requests, the first at
+// or after from (then from 0) among equals: O(log n) in the fleet size.
+func (s *station) LeastLoaded(from int) int {
+	if s.loads == nil {
+		s.loads = &loadIndex{}
+		s.loads.build(len(s.ready), s.Load)
+	}
+	return s.loads.leastFrom(from)
+}
+
+// loadChanged keeps the load index current.
+func (s *station) loadChanged(in *instance) {
+	if s.loads != nil && in.pos >= 0 {
+		s.loads.set(int(in.pos), in.load)
+	}
+}
+
+// pushReady appends instance id to the ready list.
+func (s *station) pushReady(id int32) {
+	in := &s.insts[id]
+	in.pos = int32(len(s.ready))
+	s.ready = append(s.ready, id)
+	if s.loads != nil {
+		if int(in.pos) >= s.loads.size {
+			s.loads.build(len(s.ready), s.Load)
+		} else {
+			s.loads.set(int(in.pos), in.load)
+		}
+	}
+}
+
+// popReady removes the newest ready instance from the ready list.
+func (s *station) popReady() int32 {
+	id := s.ready[len(s.ready)-1]
+	s.ready = s.ready[:len(s.ready)-1]
+	in := &s.insts[id]
+	if s.loads != nil {
+		s.loads.set(int(in.pos), emptyLeaf)
+	}
+	in.pos = -1
+	return id
+}
+
 // route picks with p (the station's own picker when a call comes direct).
 func (s *station) route(_ *Sim, _ int32, p Picker, rng *sim.Stream) int32 {
 	return s.pickWith(p, rng)
@@ -185,6 +232,7 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 	}
 	in := &s.insts[c.inst]
 	in.load++
+	s.loadChanged(in)
 	if s.perInstance {
 		in.metrics.arrive(now, 1)
 	}
@@ -272,6 +320,7 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	}
 	in := &s.insts[c.inst]
 	in.load--
+	s.loadChanged(in)
 	if s.perInstance {
 		in.metrics.arrive(now, -1)
 	}

@@ -30,24 +30,15 @@ func (Random) Pick(b model.Backends, rng *sim.Stream) int { return rng.IntN(b.Le
 // LeastConnections picks the instance with the fewest requests (admitted
 // plus waiting). Ties go to the first candidate after the previous pick, so
 // an idle fleet is used round-robin rather than always from instance 0 (as
-// nginx's least_conn does).
+// nginx's least_conn does). The backends keep their loads indexed, so a
+// pick costs O(log n) in the fleet size, as haproxy's leastconn tree does.
 type LeastConnections struct{ next int }
 
 func (p *LeastConnections) Pick(b model.Backends, _ *sim.Stream) int {
-	n := b.Len()
-	if p.next >= n {
+	if p.next >= b.Len() {
 		p.next = 0
 	}
-	best, bestLoad := -1, 0
-	for k := 0; k < n; k++ {
-		i := p.next + k
-		if i >= n {
-			i -= n
-		}
-		if l := b.Load(i); best < 0 || l < bestLoad {
-			best, bestLoad = i, l
-		}
-	}
+	best := b.LeastLoaded(p.next)
 	p.next = best + 1
 	return best
 }

@@ -20,6 +20,19 @@ func (f fleet) Weight(i int) float64 {
 	return f.weight[i]
 }
 
+// LeastLoaded by a scan: the reference the model's index must match.
+func (f fleet) LeastLoaded(from int) int {
+	n := len(f.load)
+	best := -1
+	for k := 0; k < n; k++ {
+		i := (from + k) % n
+		if best < 0 || f.load[i] < f.load[best] {
+			best = i
+		}
+	}
+	return best
+}
+
 func picks(name string, f fleet, n int) []int {
 	newPicker, err := NewBalancer(name)
 	if err != nil {
