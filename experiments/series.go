@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/capsim/capsim/model"
 )
@@ -136,21 +135,11 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// nodeNames names database nodes in column headers: s0.primary,
-// s0.replica1, ...
+// nodeNames are the names of a database's nodes.
 func nodeNames(d *model.DatabaseResult) []string {
 	var names []string
-	k := 0
-	for i, n := range d.Nodes {
-		if i > 0 && n.Shard != d.Nodes[i-1].Shard {
-			k = 0
-		}
-		name := "s" + strconv.Itoa(n.Shard) + ".primary"
-		if n.Role == "replica" {
-			k++
-			name = "s" + strconv.Itoa(n.Shard) + ".replica" + strconv.Itoa(k)
-		}
-		names = append(names, name)
+	for _, n := range d.Nodes {
+		names = append(names, n.Name)
 	}
 	return names
 }

@@ -133,6 +133,7 @@ type ComponentSummary struct {
 
 // Node is one database node.
 type Node struct {
+	Name        string  `json:"name"` // s0.primary, s0.replica1, … (as in timeseries.csv)
 	Role        string  `json:"role"`
 	Shard       int     `json:"shard"`
 	Utilization float64 `json:"utilization"`
@@ -247,7 +248,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			}
 			cs.StaleReads = &st
 			for _, n := range d.Nodes {
-				cs.Nodes = append(cs.Nodes, Node{Role: n.Role, Shard: n.Shard, Utilization: round(n.Utilization, 4),
+				cs.Nodes = append(cs.Nodes, Node{Name: n.Name, Role: n.Role, Shard: n.Shard, Utilization: round(n.Utilization, 4),
 					Requests: n.Requests, Latency: latency(n.Latency), Queue: Queue{Mean: round(n.QueueMean, 4), Max: n.QueueMax}, Rejected: n.Rejected})
 			}
 		}

@@ -12,8 +12,8 @@ import (
 
 // Vary is one swept scenario value: a path and the values it takes.
 type Vary struct {
-	Path   string
-	Values []string // TOML values, as --set takes them
+	Path   string   `json:"path"`
+	Values []string `json:"values"` // TOML values, as --set takes them
 }
 
 // ParseVary reads "PATH=LIST" (comma-separated values: 10s,30s,60s) or
@@ -62,8 +62,8 @@ func ParseVary(s string) (Vary, error) {
 
 // Point is one combination of swept values (in --vary order).
 type Point struct {
-	Index  int
-	Values []string
+	Index  int      `json:"index"`
+	Values []string `json:"values"`
 }
 
 // Points is the cartesian product of the varies, the last varying fastest.

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+
 	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/sim"
 )
@@ -107,12 +109,14 @@ func (d *database) route(s *Sim, ci int32, _ Picker, _ *sim.Stream) int32 {
 	return base + first + i
 }
 
-// role and shard of node i.
-func (d *database) role(i int) (string, int) {
-	if i%d.perShard == 0 {
-		return "primary", i / d.perShard
+// role names node i, and gives its role and shard: s0.primary,
+// s0.replica1, …
+func (d *database) role(i int) (name, role string, shard int) {
+	shard = i / d.perShard
+	if k := i % d.perShard; k > 0 {
+		return fmt.Sprintf("s%d.replica%d", shard, k), "replica", shard
 	}
-	return "replica", i / d.perShard
+	return fmt.Sprintf("s%d.primary", shard), "primary", shard
 }
 
 // answered accounts a write, or a read: from a replica a read returns the

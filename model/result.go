@@ -118,6 +118,7 @@ type DatabaseResult struct {
 
 // NodeResult is one database node.
 type NodeResult struct {
+	Name        string // "s0.primary", "s0.replica1", …
 	Role        string // "primary" or "replica"
 	Shard       int
 	Utilization float64

@@ -389,13 +389,13 @@ func (s *station) result(now, _ sim.Time) ComponentResult {
 }
 
 // nodeResults are the per-instance results, for kinds that keep nodes.
-func (s *station) nodeResults(now sim.Time, role func(i int) (string, int)) []NodeResult {
+func (s *station) nodeResults(now sim.Time, role func(i int) (name, role string, shard int)) []NodeResult {
 	var out []NodeResult
 	for i := range s.insts {
 		m := &s.insts[i].metrics
-		r, shard := role(i)
+		name, r, shard := role(i)
 		out = append(out, NodeResult{
-			Role: r, Shard: shard,
+			Name: name, Role: r, Shard: shard,
 			Utilization: m.busy.Mean(now) / float64(s.cores),
 			Requests:    s.nodes[i].requests, Rejected: s.nodes[i].rejected,
 			Latency:   summarize(s.nodes[i].lat),

@@ -213,11 +213,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 				fmt.Fprintf(&b, " … (%d more in summary.json)", len(c.Nodes)-shown)
 				break
 			}
-			role := "P"
-			if n.Role == "replica" {
-				role = "R"
-			}
-			fmt.Fprintf(&b, " s%d%s %s", n.Shard, role, f(100*n.Utilization, 0)+"%")
+			fmt.Fprintf(&b, " %s %s", n.Name, f(100*n.Utilization, 0)+"%")
 		}
 		b.WriteByte('\n')
 	}
