@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -94,8 +95,13 @@ func Precision(sc *scenario.Scenario, rel float64, max, workers int, opts Option
 		}
 		s := Combine(runs)
 		ci, ok := s.CI95["latency_ms.p99"]
-		reached := !ok || (ci[1]-ci[0])/2 <= rel*s.Latency.P99
+		half := (ci[1] - ci[0]) / 2
+		reached := !ok || half <= rel*s.Latency.P99
 		if reached || len(runs) >= max {
+			if !reached {
+				s.Warnings = append(s.Warnings, fmt.Sprintf("precision not reached: after %d replications the 95 %% confidence interval of latency_ms.p99 is ±%.3g ms (%.2g %% of it), not within %.2g %%",
+					len(runs), half, 100*half/s.Latency.P99, 100*rel))
+			}
 			return &Replicated{Runs: runs, Summary: s}, reached, nil
 		}
 	}
@@ -198,8 +204,15 @@ func average(trees []any, path string, ci map[string][2]float64) any {
 			}
 		}
 		m, half := meanCI(xs)
-		if half > 0 {
-			ci[path] = [2]float64{round(m-half, 6), round(m+half, 6)}
+		if len(xs) >= 2 && (half > 0 || headline(path)) {
+			lo, hi := m-half, m+half
+			// Every number in a summary is ≥ 0, and fractions ≤ 1: the
+			// interval is clamped to that domain.
+			lo = math.Max(lo, 0)
+			if fraction(path) {
+				hi = math.Min(hi, 1)
+			}
+			ci[path] = [2]float64{round(lo, 6), round(hi, 6)}
 		}
 		integral := true
 		for _, x := range xs {
@@ -211,6 +224,28 @@ func average(trees []any, path string, ci map[string][2]float64) any {
 		return round(m, 6)
 	}
 	return trees[0]
+}
+
+// headline says whether path is a headline number, which gets its interval
+// even when every replication gave the same value (a percentile resting on
+// the same histogram bucket): an interval of zero width is an answer too.
+func headline(path string) bool {
+	for _, p := range []string{"latency_ms.", "throughput_rps", "error_rate", "cost."} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// fraction says whether the number at path is a fraction in [0, 1].
+func fraction(path string) bool {
+	last := path[strings.LastIndexByte(path, '.')+1:]
+	switch last {
+	case "error_rate", "utilization", "hit_ratio", "stale_reads":
+		return true
+	}
+	return false
 }
 
 // meanCI returns the mean and the half-width of its 95 % confidence

@@ -93,3 +93,59 @@ func TestFewSamplesWarning(t *testing.T) {
 		t.Errorf("no warning for p99.9 from %d requests: %q", o.Summary.Requests.Completed, joined)
 	}
 }
+
+// With two replications every headline number has its interval, a
+// percentile too (even when both replications land in the same histogram
+// bucket), and no bound leaves the quantity's domain.
+func TestCIForEveryHeadline(t *testing.T) {
+	sc, err := scenario.Parse("s.toml", []byte(`
+[run]
+duration = "20s"
+[traffic.in]
+to = "s"
+rate = 50
+[service.s]
+steps = [ { cpu = "exp(5ms)" } ]
+`), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := experiments.Replicate(sc, 2, 2, experiments.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"latency_ms.p50", "latency_ms.p99", "latency_ms.p999", "latency_ms.max", "throughput_rps", "error_rate", "cost.total_usd"} {
+		ci, ok := r.Summary.CI95[k]
+		if !ok {
+			t.Errorf("no interval for %s", k)
+			continue
+		}
+		if ci[0] < 0 || ci[1] < ci[0] {
+			t.Errorf("%s: interval %v", k, ci)
+		}
+	}
+	for k, ci := range r.Summary.CI95 {
+		if ci[0] < 0 || (strings.HasSuffix(k, "utilization") || strings.HasSuffix(k, "error_rate")) && ci[1] > 1 {
+			t.Errorf("%s: interval %v leaves the domain", k, ci)
+		}
+	}
+}
+
+// --precision that is not reached says so in summary.json's warnings.
+func TestPrecisionWarning(t *testing.T) {
+	sc, err := scenario.Parse("s.toml", []byte("[run]\nduration = \"5s\"\n[traffic.in]\nto = \"s\"\nrate = 20\n[service.s]\nsteps = [ { cpu = \"exp(20ms)\" } ]\n"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, reached, err := experiments.Precision(sc, 0.001, 4, 2, experiments.Options{})
+	if err != nil || reached {
+		t.Fatalf("reached %v, %v", reached, err)
+	}
+	found := false
+	for _, w := range r.Summary.Warnings {
+		found = found || strings.HasPrefix(w, "precision not reached: after 4 replications")
+	}
+	if !found {
+		t.Errorf("warnings: %q", r.Summary.Warnings)
+	}
+}
