@@ -147,6 +147,30 @@ rate = 250
 	}
 }
 
+// With a price per core, an instance costs price_per_hour + cores ×
+// price_per_core_hour: 3 × 4-core instances at $0.05 + 4 × $0.04 for an
+// hour cost 3 × 0.21 = $0.63, so plans over cores see what cores cost.
+func TestPricePerCore(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "1h"
+window = "1m"
+[traffic.in]
+to = "web"
+rate = 10
+[service.web]
+instances = 3
+cores = 4
+price_per_hour = 0.05
+price_per_core_hour = 0.04
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	if c := o.Summary.Components["web"].CostUSD; math.Abs(c-0.63) > 1e-9 {
+		t.Errorf("web cost %v, want 3 × (0.05 + 4 × 0.04) = 0.63", c)
+	}
+}
+
 // A fixed fleet costs instances × hours × price, exactly.
 func TestFixedFleetCost(t *testing.T) {
 	t.Parallel()

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -27,11 +28,38 @@ func PlanObjective(varies []Vary, minimize string) (func(*PointResult) float64, 
 // (numbers as numbers), its summary, the evidence that the next setting
 // down fails, and how many settings were evaluated of how many.
 type PlanReport struct {
-	Point     map[string]any `json:"point"`
-	Summary   *Summary       `json:"summary,omitempty"`
-	Evidence  *PlanEvidence  `json:"evidence,omitempty"`
-	Evaluated int            `json:"evaluated"`
-	Points    int            `json:"points"`
+	Point      map[string]any  `json:"point"`
+	Summary    *Summary        `json:"summary,omitempty"`
+	Evidence   *PlanEvidence   `json:"evidence,omitempty"`
+	Evaluated  int             `json:"evaluated"`
+	Points     int             `json:"points"`
+	Candidates []PlanCandidate `json:"candidates"`
+}
+
+// PlanCandidate is one evaluated setting: its verdict, its cost, and the
+// headroom of its busiest component.
+type PlanCandidate struct {
+	Point       map[string]any `json:"point"`
+	SLOMet      bool           `json:"slo_met"`
+	CostUSD     float64        `json:"cost_usd"`
+	Busiest     string         `json:"busiest"`
+	Utilization float64        `json:"utilization"`
+}
+
+// Busiest is the component with the highest utilisation in a summary, and
+// that utilisation ("" when no component has one).
+func Busiest(s *Summary) (name string, utilization float64) {
+	names := make([]string, 0, len(s.Components))
+	for n := range s.Components {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if u := s.Components[n].Utilization; u != nil && (name == "" || *u > utilization) {
+			name, utilization = n, *u
+		}
+	}
+	return name, utilization
 }
 
 // PlanEvidence is a setting that fails, and its SLO checks.
@@ -53,7 +81,12 @@ func (r *PlanResult) Report(varies []Vary) *PlanReport {
 		}
 		return m
 	}
-	out := &PlanReport{Evaluated: r.Evaluated, Points: r.Points}
+	out := &PlanReport{Evaluated: r.Evaluated, Points: r.Points, Candidates: []PlanCandidate{}}
+	for _, c := range r.Candidates {
+		name, u := Busiest(c.Summary)
+		out.Candidates = append(out.Candidates, PlanCandidate{Point: pointMap(c.Point), SLOMet: c.Summary.SLO.Met,
+			CostUSD: c.Summary.Cost.TotalUSD, Busiest: name, Utilization: u})
+	}
 	if r.Best != nil {
 		out.Point, out.Summary = pointMap(r.Best.Point), r.Best.Summary
 	}

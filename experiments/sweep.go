@@ -183,6 +183,8 @@ type PlanResult struct {
 	Evidence  *PointResult // the next point down that fails, if any
 	Evaluated int
 	Points    int
+	// Candidates are the points evaluated, in the order they were.
+	Candidates []*PointResult
 }
 
 // Plan finds, along one varied value whose larger settings can only help
@@ -200,6 +202,7 @@ func Plan(points []Point, eval func(Point) (*PointResult, error)) (*PlanResult, 
 			return nil, err
 		}
 		res.Evaluated++
+		res.Candidates = append(res.Candidates, r)
 		cache[i] = r
 		return r, nil
 	}
@@ -290,6 +293,7 @@ func PlanFrontier(varies []Vary, eval func(Point) (*PointResult, error), objecti
 			return nil, err
 		}
 		res.Evaluated += line.Evaluated
+		res.Candidates = append(res.Candidates, line.Candidates...)
 		if line.Best == nil {
 			if res.Best == nil && res.Evidence == nil {
 				res.Evidence = line.Evidence

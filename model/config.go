@@ -131,13 +131,21 @@ type Fleet struct {
 	Concurrency  int // per instance; Unlimited for none
 	Queue        int // per instance, waiting for admission; Unlimited for none
 	Algorithm    string
-	NewPicker    func() Picker    // spreads direct callers over instances
-	Weights      []float64        // per instance, for weighted pickers
-	PricePerHour float64          // per instance
-	Autoscale    *AutoscaleConfig // nil: a fixed fleet of Instances
-	StartDelay   sim.Time         // from being asked for (and billed) to taking requests
-	Warmup       sim.Time         // after start, cpu runs at WarmupSpeed for this long
-	WarmupSpeed  float64          // 0 < speed ≤ 1
+	NewPicker    func() Picker // spreads direct callers over instances
+	Weights      []float64     // per instance, for weighted pickers
+	PricePerHour float64       // per instance
+	// PricePerCoreHour adds a price per core of an instance, so that an
+	// instance costs PricePerHour + Cores × PricePerCoreHour per hour.
+	PricePerCoreHour float64
+	Autoscale        *AutoscaleConfig // nil: a fixed fleet of Instances
+	StartDelay       sim.Time         // from being asked for (and billed) to taking requests
+	Warmup           sim.Time         // after start, cpu runs at WarmupSpeed for this long
+	WarmupSpeed      float64          // 0 < speed ≤ 1
+}
+
+// InstancePrice is what one instance costs per hour.
+func (f *Fleet) InstancePrice() float64 {
+	return f.PricePerHour + float64(f.Cores)*f.PricePerCoreHour
 }
 
 // EndpointConfig is a named list of steps.

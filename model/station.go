@@ -383,7 +383,7 @@ func (s *station) result(now, _ sim.Time) ComponentResult {
 		c.Utilization = s.busy.Mean(now) / cores
 	}
 	c.Instances = Instances{Mean: f.replicaLvl.Mean(now), Min: f.minSeen, Max: f.maxSeen, End: f.replicas}
-	c.CostUSD = cost(s.cfg.PricePerHour, f.billed.Area(now).Sub(f.billedAtStart))
+	c.CostUSD = cost(s.cfg.InstancePrice(), f.billed.Area(now).Sub(f.billedAtStart))
 	c.ScaleEvents, c.Reversals, c.Variation, c.Churn = f.scaleEvents, f.reversals, f.variation, f.churn
 	return c
 }
@@ -406,5 +406,5 @@ func (s *station) nodeResults(now sim.Time, role func(i int) (name, role string,
 }
 
 func (s *station) costSoFar(now sim.Time) float64 {
-	return cost(s.cfg.PricePerHour, s.fleet.billed.Area(now))
+	return cost(s.cfg.InstancePrice(), s.fleet.billed.Area(now))
 }

@@ -70,9 +70,27 @@ func SweepCharts(file *experiments.SweepFile) []Chart {
 	}
 }
 
-// PlanText says what a plan found, for a person.
-func PlanText(res *experiments.PlanResult, varies []experiments.Vary, minimize string) string {
+// PlanText says what a plan found, for a person: every setting evaluated
+// with its verdict, cost and the utilisation of its busiest component (the
+// headroom left), then the choice and the evidence. prices says which
+// price model the costs follow.
+func PlanText(res *experiments.PlanResult, varies []experiments.Vary, minimize, prices string) string {
 	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "setting	verdict	cost $	busiest	utilisation")
+	for _, c := range res.Candidates {
+		verdict := "meets every SLO"
+		if !c.Summary.SLO.Met {
+			verdict = "fails"
+		}
+		name, u := experiments.Busiest(c.Summary)
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\n", experiments.Describe(varies, c.Point), verdict, c.Summary.Cost.TotalUSD, name, pct(u))
+	}
+	tw.Flush()
+	if prices != "" {
+		fmt.Fprintf(&b, "Prices: %s.\n", prices)
+	}
+	b.WriteByte('\n')
 	if res.Best == nil {
 		fmt.Fprintln(&b, "No setting in the ranges given meets every SLO.")
 	} else {

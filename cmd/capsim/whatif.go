@@ -179,7 +179,8 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "capsim plan: --minimize: %v\n", err)
 		return exitUsage
 	}
-	if _, err := load(fs.Arg(0), *sets); err != nil {
+	base, err := load(fs.Arg(0), *sets)
+	if err != nil {
 		printLoadError(stderr, err)
 		return exitError
 	}
@@ -198,7 +199,7 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.MarshalIndent(res.Report(vs), "", "  ")
 		stdout.Write(append(b, '\n'))
 	} else {
-		io.WriteString(stdout, output.PlanText(res, vs, *minimize))
+		io.WriteString(stdout, output.PlanText(res, vs, *minimize, base.Prices()))
 	}
 	if res.Best == nil {
 		return exitSLO

@@ -32,6 +32,7 @@ func (d *decoder) database(t *table) model.ComponentConfig {
 	s.Concurrency = int(t.integer("connections", 100, 1, 10_000_000, true))
 	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
 	s.PricePerHour = d.price(t)
+	s.PricePerCoreHour = d.nonNegative(t, "price_per_core_hour", "US dollars per core per hour")
 	// Nodes are chosen by key and role, not by a picker.
 	db.Read = t.distribution("read")
 	if db.Read == nil && !t.has("read") {

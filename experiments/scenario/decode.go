@@ -268,9 +268,13 @@ func (d *decoder) picker(t *table, key, def string) (string, func() model.Picker
 }
 
 func (d *decoder) price(t *table) float64 {
-	p, ok := t.number("price_per_hour")
+	return d.nonNegative(t, "price_per_hour", "US dollars per hour")
+}
+
+func (d *decoder) nonNegative(t *table, key, unit string) float64 {
+	p, ok := t.number(key)
 	if ok && p < 0 {
-		d.errorf(t.key("price_per_hour"), "must be ≥ 0 (US dollars per hour), got %v", p)
+		d.errorf(t.key(key), "must be ≥ 0 (%s), got %v", unit, p)
 		return 0
 	}
 	return p
@@ -296,6 +300,7 @@ func (d *decoder) fleet(t *table, f *model.Fleet, defCores, defConcurrency int) 
 	f.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
 	f.Algorithm, f.NewPicker = d.picker(t, "balancer", "round_robin")
 	f.PricePerHour = d.price(t)
+	f.PricePerCoreHour = d.nonNegative(t, "price_per_core_hour", "US dollars per core per hour")
 }
 
 func (d *decoder) service(t *table) model.ComponentConfig {
@@ -574,4 +579,29 @@ func (sc *Scenario) Contents() string {
 		parts = append(parts, count(n[k], k))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Prices says which price model the scenario's costs follow, for a person:
+// "web $0.17/h per instance + $0.02/h per core; lb $0.03/h".
+func (sc *Scenario) Prices() string {
+	var parts []string
+	for _, c := range sc.Config.Components {
+		name := c.ComponentName()
+		if f := c.FleetConfig(); f != nil {
+			switch {
+			case f.PricePerHour > 0 && f.PricePerCoreHour > 0:
+				parts = append(parts, fmt.Sprintf("%s $%g/h per instance + $%g/h per core", name, f.PricePerHour, f.PricePerCoreHour))
+			case f.PricePerCoreHour > 0:
+				parts = append(parts, fmt.Sprintf("%s $%g/h per core", name, f.PricePerCoreHour))
+			case f.PricePerHour > 0:
+				parts = append(parts, fmt.Sprintf("%s $%g/h per instance, whatever its cores (price_per_core_hour prices cores)", name, f.PricePerHour))
+			}
+		} else if b, ok := c.(*model.BalancerConfig); ok && b.PricePerHour > 0 {
+			parts = append(parts, fmt.Sprintf("%s $%g/h", name, b.PricePerHour))
+		}
+	}
+	if len(parts) == 0 {
+		return "no component has a price: cost is 0 for every setting"
+	}
+	return strings.Join(parts, "; ")
 }
