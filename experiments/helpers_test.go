@@ -8,6 +8,7 @@ import (
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/model"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // runTOML parses and runs a scenario, and checks the invariants every run
@@ -109,3 +110,59 @@ func erlangB(c int, a float64) float64 {
 }
 
 func examplesGet(name string) ([]byte, bool) { return examples.Get(name) }
+
+// Theory checks. A fidelity test runs its scenario with several independent
+// seeds and compares the mean over them of each statistic with theory. The
+// tolerance is the sampling error: the standard error of that mean (from the
+// spread between seeds, so autocorrelation within a run cannot hide in it)
+// times Student's t quantile for a two-sided 10⁻⁴ (4.69 with 24 seeds; 7.9
+// with 8), so chance alone turns a check red once in 10,000 runs. The run
+// lengths are chosen so that the tolerance is about 1–1.5 % (docs/validation.md
+// lists them), so a 2 % bias turns it red; a check whose tolerance exceeds 3 %
+// fails as unable to see such a bias (its data was cut).
+
+// seedRuns runs src with n independent seeds (replications, in parallel)
+// and checks the invariants of each run.
+func seedRuns(t *testing.T, src string, n int) []*experiments.Outcome {
+	t.Helper()
+	sc, err := scenario.Parse("test.toml", []byte(src), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := experiments.Replicate(sc, n, 0, experiments.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range r.Runs {
+		checkInvariants(t, o)
+	}
+	return r.Runs
+}
+
+// agreesOver checks the mean over runs of stat against want.
+func agreesOver(t *testing.T, runs []*experiments.Outcome, what string, stat func(*experiments.Outcome) float64, want float64) {
+	t.Helper()
+	var mean float64
+	xs := make([]float64, len(runs))
+	for i, o := range runs {
+		xs[i] = stat(o)
+		mean += xs[i]
+	}
+	n := float64(len(xs))
+	mean /= n
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	se := math.Sqrt(ss / (n - 1) / n)
+	tq := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(1 - 0.5e-4)
+	tol := tq * se
+	if tol > 0.03*math.Abs(want) {
+		t.Errorf("%s: tolerance %.4f (%.2f %%) exceeds 3 %% of %.4f: too little data to detect a 2 %% bias", what, tol, 100*tol/want, want)
+	}
+	if math.Abs(mean-want) > tol {
+		t.Errorf("%s = %.4f ± %.4f (%.2f %%; %d seeds), want %.4f (off by %.2f %%)", what, mean, tol, 100*tol/want, len(xs), want, 100*(mean-want)/want)
+	} else {
+		t.Logf("%s = %.4f ± %.4f (%.2f %%; %d seeds), theory %.4f (%+.2f %%)", what, mean, tol, 100*tol/want, len(xs), want, 100*(mean-want)/want)
+	}
+}

@@ -6,52 +6,7 @@ import (
 	"testing"
 
 	"github.com/capsim/capsim/experiments"
-	"github.com/capsim/capsim/experiments/scenario"
 )
-
-// replicatedMean runs src with n seeds and returns the mean over them of
-// stat, and the standard error of that mean (from the spread between
-// seeds: independent replications, so no autocorrelation hides in it).
-func replicatedMean(t *testing.T, src string, n int, stat func(*experiments.Outcome) float64) (mean, se float64) {
-	t.Helper()
-	sc, err := scenario.Parse("test.toml", []byte(src), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xs := make([]float64, n)
-	for i := range xs {
-		seed := experiments.ReplicationSeed(1, i)
-		o, err := experiments.Run(sc, experiments.Options{Seed: &seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkInvariants(t, o)
-		xs[i] = stat(o)
-		mean += xs[i]
-	}
-	mean /= float64(n)
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss / float64(n-1) / float64(n))
-}
-
-// agrees fails unless got agrees with theory within 4 standard errors
-// (chance alone fails this about once in 15,000 runs), and also fails if
-// the test could not see a 2 % bias (4 standard errors wider than 2 %).
-func agrees(t *testing.T, what string, got, se, want float64) {
-	t.Helper()
-	tol := 4 * se
-	if tol > 0.02*want {
-		t.Errorf("%s: standard error %.4f is too large to detect a 2 %% bias of %.4f: run longer", what, se, want)
-	}
-	if math.Abs(got-want) > tol {
-		t.Errorf("%s = %.4f ± %.4f (4 s.e.), want %.4f (off by %.2f %%)", what, got, tol, want, 100*(got-want)/want)
-	} else {
-		t.Logf("%s = %.4f ± %.4f (4 s.e.), theory %.4f (%+.2f %%)", what, got, tol, want, 100*(got-want)/want)
-	}
-}
 
 // Fork-join with two servers: each Poisson arrival (λ) forks into two
 // M/M/1 queues (μ each) and joins when both are done. The mean response
@@ -78,11 +33,10 @@ steps = [ { cpu = "exp(10ms)" } ]
 `
 	rho, lambda, mu := 0.5, 50.0, 100.0
 	want := (12 - rho) / 8 * 1000 / (mu - lambda)
-	mean, se := replicatedMean(t, src, 8, func(o *experiments.Outcome) float64 { return o.Summary.Latency.Mean })
-	agrees(t, "fork-join mean response (ms)", mean, se, want)
+	runs := seedRuns(t, src, 8)
+	agreesOver(t, runs, "fork-join mean response (ms)", func(o *experiments.Outcome) float64 { return o.Summary.Latency.Mean }, want)
 	// Each branch alone is an M/M/1 queue.
-	a, se := replicatedMean(t, src, 8, func(o *experiments.Outcome) float64 { return o.Summary.Components["a"].Latency.Mean })
-	agrees(t, "branch a mean (ms)", a, se, 1000/(mu-lambda))
+	agreesOver(t, runs, "branch a mean (ms)", func(o *experiments.Outcome) float64 { return o.Summary.Components["a"].Latency.Mean }, 1000/(mu-lambda))
 }
 
 // Async offload: the client waits only for the front's own work; the
@@ -105,14 +59,12 @@ steps = [ { cpu = "exp(10ms)" } ]
 `
 	front := 1000 / (500.0 - 50) // M/M/1, μ = 500/s
 	worker := 1000 / (100.0 - 50)
-	client, se := replicatedMean(t, src, 8, func(o *experiments.Outcome) float64 { return o.Summary.Latency.Mean })
-	agrees(t, "client latency (ms): the front alone", client, se, front)
-	w, se := replicatedMean(t, src, 8, func(o *experiments.Outcome) float64 { return o.Summary.Components["worker"].Latency.Mean })
-	agrees(t, "worker mean (ms): M/M/1 on Burke's departures", w, se, worker)
-	a, se := replicatedMean(t, src, 8, func(o *experiments.Outcome) float64 { return o.Summary.Async.Latency.Mean })
-	agrees(t, "async latency (ms)", a, se, worker)
+	runs := seedRuns(t, src, 8)
+	agreesOver(t, runs, "client latency (ms): the front alone", func(o *experiments.Outcome) float64 { return o.Summary.Latency.Mean }, front)
+	agreesOver(t, runs, "worker mean (ms): M/M/1 on Burke's departures", func(o *experiments.Outcome) float64 { return o.Summary.Components["worker"].Latency.Mean }, worker)
+	agreesOver(t, runs, "async latency (ms)", func(o *experiments.Outcome) float64 { return o.Summary.Async.Latency.Mean }, worker)
 
-	o := runTOML(t, src)
+	o := runs[0]
 	as := o.Summary.Async
 	if as.Started != o.Summary.Requests.Arrived || as.Completed+as.InFlight != as.Started {
 		t.Errorf("async %+v for %d requests: every request starts one detached request, and all succeed", as, o.Summary.Requests.Arrived)
