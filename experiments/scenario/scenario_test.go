@@ -230,12 +230,109 @@ read = "const(2.5ms)"
 		got = append(got, w.String())
 	}
 	want := []string{
-		"w.toml:9: service.a: offered cpu load at the traffic's peak is 2.00× the capacity of service.a (1 instance × 1 core): queues will grow while the peak lasts",
-		"w.toml:11: service.b: offered cpu load at the traffic's peak is 2.00× the capacity of service.b (1 instance × 1 core): queues will grow while the peak lasts",
-		"w.toml:13: database.db: offered cpu load at the traffic's peak is 5.00× the capacity of database.db (1 instance × 1 core): queues will grow while the peak lasts",
+		"w.toml:9: service.a: offered cpu load at the traffic's peak is 2.00× the capacity of service.a (1 instance × 1 core): queues will grow while the peak lasts; its queue is unbounded, so memory grows with it (set queue = N to reject the excess instead)",
+		"w.toml:11: service.b: offered cpu load at the traffic's peak is 2.00× the capacity of service.b (1 instance × 1 core): queues will grow while the peak lasts; its queue is unbounded, so memory grows with it (set queue = N to reject the excess instead)",
+		"w.toml:13: database.db: offered cpu load at the traffic's peak is 5.00× the capacity of database.db (its busiest node, s0.primary, with 1 core): queues will grow while the peak lasts; its queue is unbounded, so memory grows with it (set queue = N to reject the excess instead)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The estimate counts what a run would: a cache in front takes its hits
+// off the database (a fixed ratio, or Che's estimate for a key-level
+// cache), an autoscaled service is judged at its max, and a sharded,
+// replicated database at its busiest node (the hot shard's primary for
+// writes under range sharding of Zipf keys).
+func TestPlausibilityCapacity(t *testing.T) {
+	cases := []struct {
+		name, src string
+		want      []string // substrings of the warnings, in order; none: no warning
+	}{
+		{"fixed hit ratio shields the database", `[traffic.in]
+to = "web"
+rate = 1000
+[service.web]
+cores = 8
+steps = [ { call = "c" }, { call = "db", if = "miss" } ]
+[cache.c]
+hit_ratio = 0.9
+[database.db]
+cores = 1
+read = "const(5ms)"
+`, nil},
+		{"the same without the cache saturates it", `[traffic.in]
+to = "web"
+rate = 1000
+[service.web]
+cores = 8
+steps = [ { call = "db" } ]
+[database.db]
+cores = 1
+read = "const(5ms)"
+`, []string{"database.db: offered cpu load at the traffic's peak is 5.00×"}},
+		{"key-level LRU estimated by Che", `[traffic.in]
+to = "web"
+rate = 1000
+keys = "zipf(s=1.0, n=10000)"
+[service.web]
+cores = 8
+steps = [ { call = "c" }, { call = "db", if = "miss" } ]
+[cache.c]
+capacity = 5000
+[database.db]
+cores = 1
+read = "const(2ms)"
+`, nil},
+		{"autoscaled service at its max", `[traffic.in]
+to = "web"
+rate = 1000
+[service.web]
+instances = 2
+autoscale = { policy = "hpa", target = 0.6, max = 20 }
+steps = [ { cpu = "exp(10ms)" } ]
+`, nil},
+		{"autoscaled service beyond even its max", `[traffic.in]
+to = "web"
+rate = 1000
+[service.web]
+instances = 2
+autoscale = { policy = "hpa", target = 0.6, max = 5 }
+steps = [ { cpu = "exp(10ms)" } ]
+`, []string{"2.00× the capacity of service.web (5 instances × 1 core, its autoscaler's max)"}},
+		{"range-sharded writes on the hot shard", `[traffic.in]
+to = "web"
+rate = 2000
+keys = "zipf(s=1.1, n=10000)"
+[service.web]
+cores = 8
+steps = [ { call = "db", write = true } ]
+[database.db]
+shards = 8
+shard_by = "range"
+cores = 2
+write = "const(2ms)"
+queue = 100
+`, []string{"database.db: offered cpu load at the traffic's peak is", "its busiest node, s0.primary, with 2 cores"}},
+	}
+	for _, c := range cases {
+		sc, err := Parse("w.toml", []byte(c.src), nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var got []string
+		for _, w := range sc.Warnings {
+			got = append(got, w.String())
+		}
+		all := strings.Join(got, "\n")
+		if len(c.want) == 0 && len(got) > 0 {
+			t.Errorf("%s: unexpected warnings:\n%s", c.name, all)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: warnings\n%s\nwant %q", c.name, all, w)
+			}
+		}
 	}
 }
 
@@ -265,12 +362,14 @@ func TestLoadLeavesNoFileOpen(t *testing.T) {
 }
 
 // Every embedded example parses without problems.
-// The warnings of the examples are the ones their stories intend (an
-// overloaded tier), and no others: a trace with a key column supplies keys.
+// The warnings of the examples are the ones their stories intend (the hot
+// shard's replica, Redis's single thread at the burst's peak), and no
+// others: a trace with a key column supplies keys, a cache in front takes
+// its hits off the database, an autoscaler's max counts.
 func TestExamplesParse(t *testing.T) {
 	intended := map[string]string{
-		"cpu-threshold-scaling": "service.web: offered cpu load",
-		"news-cache":            "service.db: offered cpu load",
+		"leaderboard-shards": "database.scores: offered cpu load at the traffic's peak is 100 % of the capacity of database.scores (its busiest node, s0.replica1",
+		"news-cache":         "cache.redis: offered cpu load at the traffic's peak is 98 %",
 	}
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
