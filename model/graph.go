@@ -380,4 +380,3 @@ func (g *Graph) step(c int32, e, k int, st *Step) step {
 	}
 	return out
 }
-
