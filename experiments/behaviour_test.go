@@ -323,3 +323,45 @@ func TestRunCancelled(t *testing.T) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
+
+// An overloaded component with an unbounded queue would hold requests
+// without end; the run stops at run.max_in_flight with an error that says
+// where they pile up and what to change, instead of exhausting memory.
+func TestMaxInFlightStopsARun(t *testing.T) {
+	sc, err := scenario.Parse("s.toml", []byte(`
+[run]
+duration = "1h"
+max_in_flight = 10000
+[traffic.in]
+to = "web"
+rate = 2000
+[service.web]
+steps = [ { cpu = "exp(1ms)" } ]
+`), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = experiments.Run(sc, experiments.Options{})
+	for _, want := range []string{"run stopped at 9.", "10001 requests in the system, more than the limit of 10000 (run.max_in_flight)", "service.web has 9999 waiting in an unbounded queue", "concurrency = N with queue = M"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+	// With a bounded queue the excess is rejected and the run completes.
+	sc, err = scenario.Parse("s.toml", []byte(`
+[run]
+duration = "60s"
+max_in_flight = 10000
+[traffic.in]
+to = "web"
+rate = 2000
+[service.web]
+concurrency = 8
+queue = 100
+steps = [ { cpu = "exp(1ms)" } ]
+`), nil, nil)
+	o := runChecked(t, sc, err)
+	if o.Summary.Requests.Rejected == 0 {
+		t.Error("nothing rejected")
+	}
+}

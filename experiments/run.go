@@ -74,7 +74,7 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 		}
 		r = s.Finish()
 	}
-	if err := s.TraceError(); err != nil {
+	if err := s.Err(); err != nil {
 		return nil, err
 	}
 	return &Outcome{Config: &cfg, Result: r, Summary: summarize(&cfg, sloSpecs(sc.SLO), seed, r), Series: newSeries(&cfg, r)}, nil

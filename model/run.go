@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/capsim/capsim/sim"
@@ -115,6 +116,9 @@ type Sim struct {
 	win       windowCounts
 	windows   []Window
 	decisions []Decision
+	live      int   // requests in the system (client and detached)
+	maxLive   int   // the limit on live (0: none)
+	err       error // why the run stopped early, if it did
 	keyed     bool                // some component keeps keys: record writes
 	lastWrite map[uint64]sim.Time // per key, when keyed
 	winNext   sim.Time
@@ -144,6 +148,12 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 		return nil, fmt.Errorf("%s: %s", where, p.Msg)
 	}
 	s := &Sim{cfg: cfg, graph: g, global: newTrafficStats()}
+	switch s.maxLive = cfg.MaxInFlight; s.maxLive {
+	case 0:
+		s.maxLive = DefaultMaxInFlight
+	case Unlimited:
+		s.maxLive = 0
+	}
 	s.async.lat = sim.NewHistogram()
 	s.eng.SetHandler(s)
 	n := len(cfg.Components)
@@ -527,6 +537,9 @@ func (s *Sim) newRequest(src *source, ep, session int32, intended sim.Time) int3
 }
 
 func (s *Sim) requestSlot() int32 {
+	if s.live++; s.maxLive > 0 && s.live > s.maxLive && s.err == nil {
+		s.overflow()
+	}
 	if n := len(s.freeReqs); n > 0 {
 		ri := s.freeReqs[n-1]
 		s.freeReqs = s.freeReqs[:n-1]
@@ -537,6 +550,7 @@ func (s *Sim) requestSlot() int32 {
 }
 
 func (s *Sim) freeRequest(ri int32) {
+	s.live--
 	r := &s.reqs[ri]
 	r.token++
 	if r.measured && r.out != outOK {
@@ -739,6 +753,37 @@ func (s *Sim) resetStats() {
 
 // Events is the number of events delivered so far.
 func (s *Sim) Events() uint64 { return s.eng.Events() }
+
+// overflow stops the run: too many requests are in the system. The error
+// names the component whose queue holds the most.
+func (s *Sim) overflow() {
+	var worst *station
+	for _, st := range s.stations {
+		if st != nil && (worst == nil || st.stats.waiting.Value() > worst.stats.waiting.Value()) {
+			worst = st
+		}
+	}
+	msg := fmt.Sprintf("run stopped at %v: %d requests in the system, more than the limit of %d (run.max_in_flight)", s.eng.Now(), s.live, s.maxLive)
+	if worst != nil && worst.stats.waiting.Value() > 0 {
+		label := worst.kind + "." + worst.name
+		msg += fmt.Sprintf("; %s has %d waiting", label, worst.stats.waiting.Value())
+		if worst.cfg.Queue == Unlimited || worst.cfg.Concurrency == Unlimited {
+			msg += " in an unbounded queue"
+		}
+		msg += fmt.Sprintf(": give %s more capacity, or bound its queue (concurrency = N with queue = M) to reject the excess, or raise run.max_in_flight", label)
+	}
+	s.err = errors.New(msg)
+	s.eng.Stop()
+}
+
+// Err is why the run stopped early (too many requests in the system, or a
+// trace that could not be read), or nil.
+func (s *Sim) Err() error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.TraceError()
+}
 
 // TraceError returns the first error a traffic source's trace reader met
 // (a bad row, an unreadable file), or nil. A source stops at its error.

@@ -10,9 +10,17 @@ type Engine struct {
 	events uint64
 	h      Handler
 	q      eventQueue
-	cur    Event
-	timers []Event // see SetTimer; At == Never when idle
+	cur     Event
+	timers  []Event // see SetTimer; At == Never when idle
+	stopped bool
 }
+
+// Stop ends the run: RunUntil returns after the event being handled, and
+// delivers nothing more.
+func (e *Engine) Stop() { e.stopped = true }
+
+// Stopped reports whether Stop was called.
+func (e *Engine) Stopped() bool { return e.stopped }
 
 // MaxTimers is how many timers an engine keeps outside its queue.
 const MaxTimers = 8
@@ -130,10 +138,10 @@ func (e *Engine) next(end Time) bool {
 // order, then sets the clock to end. Events due later stay pending, so a run
 // can be continued.
 func (e *Engine) RunUntil(end Time) {
-	for e.next(end) {
+	for !e.stopped && e.next(end) {
 		e.h.Handle(&e.cur)
 	}
-	if end > e.now {
+	if end > e.now && !e.stopped {
 		e.now = end
 	}
 }

@@ -173,6 +173,7 @@ func (d *decoder) run(t *table, cfg *model.Config) {
 		d.errorf(t.key("warmup"), "warm-up (%v) must be shorter than the duration (%v)", cfg.Warmup, cfg.Duration)
 	}
 	cfg.Seed = uint64(t.integer("seed", 1, 0, math.MaxInt64, false))
+	cfg.MaxInFlight = int(t.integer("max_in_flight", 0, 1, 1_000_000_000, true))
 	cfg.Window = t.duration("window", defaultWindow(cfg.Duration))
 	if cfg.Window <= 0 {
 		d.errorf(t.key("window"), "must be greater than 0")
