@@ -116,9 +116,9 @@ type Sim struct {
 	win       windowCounts
 	windows   []Window
 	decisions []Decision
-	live      int   // requests in the system (client and detached)
-	maxLive   int   // the limit on live (0: none)
-	err       error // why the run stopped early, if it did
+	live      int                 // requests in the system (client and detached)
+	maxLive   int                 // the limit on live (0: none)
+	err       error               // why the run stopped early, if it did
 	keyed     bool                // some component keeps keys: record writes
 	lastWrite map[uint64]sim.Time // per key, when keyed
 	winNext   sim.Time

@@ -5,11 +5,11 @@ import "fmt"
 // Engine runs events in time order and delivers each to its Handler. The
 // zero value is at time 0; set the handler before scheduling.
 type Engine struct {
-	now    Time
-	seq    uint64
-	events uint64
-	h      Handler
-	q      eventQueue
+	now     Time
+	seq     uint64
+	events  uint64
+	h       Handler
+	q       eventQueue
 	cur     Event
 	timers  []Event // see SetTimer; At == Never when idle
 	stopped bool
