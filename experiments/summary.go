@@ -11,7 +11,9 @@ import (
 
 // Summary is summary.json: the results contract of one run. Field names are
 // stable; numbers are rounded to fixed precision so that the bytes are
-// identical for the same scenario and seed on any machine.
+// identical for the same scenario and seed on any machine of the same
+// architecture (docs/results.md, Determinism, says what holds across
+// architectures).
 type Summary struct {
 	Scenario     string    `json:"scenario"`
 	Description  string    `json:"description,omitempty"`
