@@ -77,7 +77,10 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
-	return &Outcome{Config: &cfg, Result: r, Summary: summarize(&cfg, sloSpecs(sc.SLO), seed, r), Series: newSeries(&cfg, r)}, nil
+	series := newSeries(&cfg, r)
+	sum := summarize(&cfg, sloSpecs(sc.SLO), seed, r)
+	sum.Faults = faultSummaries(r.Faults, series)
+	return &Outcome{Config: &cfg, Result: r, Summary: sum, Series: series}, nil
 }
 
 func sloSpecs(s scenario.SLO) []sloSpec {

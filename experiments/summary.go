@@ -28,9 +28,14 @@ type Summary struct {
 	Cost         Cost      `json:"cost"`
 	SLO          SLOResult `json:"slo"`
 	Wasted       Wasted    `json:"wasted"`
+	// Retries counts the retry attempts of call steps (the attempts
+	// themselves are in each component's requests).
+	Retries int64 `json:"retries,omitempty"`
 	// Async counts the detached requests async steps started (absent when
 	// none did). Their latency is not in latency_ms: no client waits.
-	Async      *Async                      `json:"async,omitempty"`
+	Async *Async `json:"async,omitempty"`
+	// Faults is the fault timeline, with each fault's recovery.
+	Faults     []FaultSummary              `json:"faults,omitempty"`
 	Components map[string]ComponentSummary `json:"components"`
 	Traffic    map[string]TrafficSummary   `json:"traffic"`
 	Events     uint64                      `json:"events"`
@@ -218,6 +223,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		Requests: requests(r.Requests), Throughput: perSecond(r.Requests.Completed, r.Measured),
 		ErrorRate: errorRate(r.Requests), Latency: latency(r.Latency),
 		Wasted:     Wasted{Requests: r.Wasted.Requests, CPUS: round(r.Wasted.CPU.Seconds(), 3)},
+		Retries:    r.Retries,
 		Components: map[string]ComponentSummary{}, Traffic: map[string]TrafficSummary{},
 		Events: r.Events,
 	}

@@ -23,6 +23,8 @@ type Config struct {
 	// Components are the system's services, balancers, caches and
 	// databases (and whatever kinds come next), sorted by name.
 	Components []ComponentConfig
+	// Faults happen to components at given times.
+	Faults []FaultConfig
 }
 
 // ComponentConfig is one component's configuration. Each kind is its own
@@ -193,6 +195,42 @@ type Step struct {
 	// succeed (WaitAll: every one; 1: any).
 	Branches []Step
 	Wait     int
+
+	// Call retries: up to Retries more attempts when an attempt ends with
+	// an outcome in RetryOn, attempt k waiting min(BackoffMax, Backoff ×
+	// 2^(k−1)) (no cap when BackoffMax is 0), jittered. Each attempt has
+	// the step's Timeout.
+	Retries    int
+	Backoff    sim.Time
+	BackoffMax sim.Time
+	Jitter     Jitter
+	RetryOn    RetryOn
+}
+
+// Jitter is how a retry's backoff is randomised.
+type Jitter int8
+
+const (
+	JitterFull  Jitter = iota // uniform in [0, d]
+	JitterEqual               // d/2 + uniform in [0, d/2]
+	JitterNone                // exactly d
+)
+
+// RetryOn says which failed attempts a call step retries.
+type RetryOn struct{ Timeout, Error, Rejected bool }
+
+func (r RetryOn) mask() uint8 {
+	var m uint8
+	if r.Timeout {
+		m |= 1 << outTimeout
+	}
+	if r.Error {
+		m |= 1 << outError
+	}
+	if r.Rejected {
+		m |= 1 << outRejected
+	}
+	return m
 }
 
 // CacheCond makes a step conditional on the endpoint's last cache lookup.

@@ -13,9 +13,17 @@ type Result struct {
 	Latency  Latency // of requests that completed ok
 	Wasted   Wasted
 
+	// Retries counts the retry attempts of call steps, for requests in
+	// the statistics.
+	Retries int64
+
 	// Async counts the detached requests that async steps started (nil
 	// when none did).
 	Async *AsyncResult
+
+	// Faults are the faults that began, in the order they ended (those
+	// still going at the end last, with End at the run's end).
+	Faults []FaultResult
 
 	Traffic    []TrafficResult   // in Config order
 	Components []ComponentResult // in Config order (by name)
@@ -254,6 +262,7 @@ func (s *Sim) Finish() *Result {
 		Duration: now, Measured: now - measuredFrom, Events: s.eng.Events(),
 		Requests: s.global.counts(), Latency: summarize(s.global.lat),
 		Wasted:      Wasted{Requests: s.wasted.requests, CPU: s.wasted.cpu},
+		Retries:     s.retries,
 		Windows:     s.windows,
 		Decisions:   s.decisions,
 		LatencyHist: s.global.lat,
@@ -261,6 +270,12 @@ func (s *Sim) Finish() *Result {
 	if a := &s.async; a.started > 0 {
 		r.Async = &AsyncResult{Started: a.started, Completed: a.ok, Rejected: a.rejected, TimedOut: a.timedOut, Failed: a.failed,
 			InFlight: a.live, Latency: summarize(a.lat)}
+	}
+	r.Faults = append(r.Faults, s.faultLog...)
+	for i := range s.faults {
+		if f := &s.faults[i]; f.insts != nil && f.end > now { // begun, not ended
+			r.Faults = append(r.Faults, FaultResult{Target: f.cfg.Target, Kind: f.cfg.Kind, At: f.cfg.At, End: now, Instances: ints(f.insts)})
+		}
 	}
 	for _, src := range s.sources {
 		tr := TrafficResult{Name: src.cfg.Name, Requests: src.stats.counts(), Latency: summarize(src.stats.lat)}

@@ -24,6 +24,8 @@ const (
 	opReady                      // a started instance is ready; Ref = instance, Gen = component
 	opSchedule                   // a scheduled scaling action; Ref = component, Gen = action
 	opBranchTimeout              // a parallel branch gives up; Ref = branch call, Gen = its serial
+	opFault                      // a fault begins or ends; Ref = fault, Gen = faultBegin or faultEnd
+	opRetry                      // a call step's backoff is over; Ref = calling call, Gen = its token
 )
 
 // outcome is how a request or call ended.
@@ -58,6 +60,7 @@ type call struct {
 	ep         int32
 	step       int32
 	need, room int32    // a parallel step: successes still needed, failures still allowed
+	attempt    int32    // a call step: retries made so far
 	arrived    sim.Time // at the station
 	viaArrived sim.Time // at the balancer
 	demand     sim.Time // cpu time of the step waiting for a core
@@ -100,6 +103,8 @@ type Sim struct {
 	balancers []*balancer // by component index; nil where the component is not a balancer
 	caches    []*cache    // key-level caches react to writes
 	sources   []*source
+	faults    []fault
+	faultLog  []FaultResult
 
 	calls     []call
 	freeCalls []int32
@@ -113,6 +118,7 @@ type Sim struct {
 		cpu      sim.Time
 	}
 	async     asyncStats
+	retries   int64 // retry attempts of call steps (measured requests)
 	win       windowCounts
 	windows   []Window
 	decisions []Decision
@@ -177,6 +183,9 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 	if s.keyed {
 		s.lastWrite = map[uint64]sim.Time{}
 	}
+	if err := s.newFaults(g); err != nil {
+		return nil, err
+	}
 	for i := range cfg.Traffic {
 		tc := &cfg.Traffic[i]
 		src, err := newSource(s, tc, int32(i), g.index[tc.To], g.entries[i], seed)
@@ -207,6 +216,7 @@ func (s *Sim) Start() {
 	for _, c := range s.comps {
 		c.start(s)
 	}
+	s.startFaults()
 	s.winNext = s.cfg.Window
 	if s.winNext > 0 && s.winNext < s.cfg.Duration {
 		s.eng.AtFirst(s.winNext, opWindow, 0, 0)
@@ -244,13 +254,18 @@ func (s *Sim) Handle(ev *sim.Event) {
 		}
 	case opCallTimeout:
 		if c := &s.calls[ev.Ref]; c.token == ev.Gen {
-			c.token++
-			s.finishCall(ev.Ref, outTimeout)
+			s.attemptFailed(ev.Ref, outTimeout) // the attempt is abandoned; its work goes on, wasted
+		}
+	case opRetry:
+		if c := &s.calls[ev.Ref]; c.token == ev.Gen {
+			s.callAttempt(ev.Ref, s.callStep(ev.Ref))
 		}
 	case opBranchTimeout:
 		s.branchTimeout(ev.Ref, ev.Gen)
 	case opAdmit:
 		s.admit(ev.Ref)
+	case opFault:
+		s.faultEvent(ev.Ref, ev.Gen)
 	case opForward:
 		c := &s.calls[ev.Ref]
 		s.balancers[c.via-1].forward(s, ev.Ref)
@@ -295,7 +310,7 @@ func (s *Sim) newCall(req, parent int32, ptoken uint32, at, ep int32) int32 {
 	}
 	c := &s.calls[ci]
 	tok := c.token + 1 // keep counting across reuse, so old events stay stale
-	*c = call{req: req, parent: parent, ptoken: ptoken, token: tok, serial: tok, at: at, ep: ep, step: -1, arrived: s.eng.Now()}
+	*c = call{req: req, parent: parent, ptoken: ptoken, token: tok, serial: tok, at: at, ep: ep, inst: -1, step: -1, arrived: s.eng.Now()}
 	s.reqs[req].calls++
 	return ci
 }
@@ -353,12 +368,8 @@ func (s *Sim) advance(ci int32) {
 			s.eng.After(sp.d.Sample(st.rngSleep), opSleepDone, ci, c.token)
 			return
 		case StepCall:
-			if sp.timeout > 0 {
-				s.eng.After(sp.timeout, opCallTimeout, ci, c.token)
-			}
-			child := s.newCall(c.req, ci, c.token, sp.tgt, sp.ep)
-			s.calls[child].write = sp.write
-			s.deliver(child)
+			c.attempt = 0
+			s.callAttempt(ci, sp)
 			return
 		case StepAsync:
 			s.startDetached(c.req, sp.tgt, sp.ep)
@@ -439,6 +450,11 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	c := &s.calls[ci]
 	now := s.eng.Now()
 	st := s.stations[c.at]
+	if o == outOK && c.inst >= 0 {
+		if f := st.insts[c.inst].fault.errFrac; f > 0 && st.rngFault.Float64() < f {
+			o = outError // an error fault: the work was done, the answer is an error
+		}
+	}
 	if o == outOK {
 		if st.hook != nil {
 			st.hook.answered(s, ci)
@@ -484,16 +500,69 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 		s.branchAnswered(parent, o)
 		return
 	}
-	p.cpu += work
-	p.token++
 	if o != outOK {
-		s.finishCall(parent, o)
+		if s.willRetry(parent, o) {
+			s.waste(measured, work) // a failed attempt: its work serves nothing
+		} else {
+			p.cpu += work
+		}
+		s.attemptFailed(parent, o)
 		return
 	}
+	p.cpu += work
+	p.token++
 	if write {
 		s.recordWrite(p.req)
 	}
 	s.advance(parent)
+}
+
+// callStep is the call step call ci is at.
+func (s *Sim) callStep(ci int32) *step {
+	c := &s.calls[ci]
+	return &s.stations[c.at].eps[c.ep].steps[c.step]
+}
+
+// callAttempt makes one attempt of call step sp for call ci: a child call,
+// with the step's timeout.
+func (s *Sim) callAttempt(ci int32, sp *step) {
+	c := &s.calls[ci]
+	if c.attempt > 0 && s.reqs[c.req].measured {
+		s.retries++ // counted when made, so that attempts = first attempts + retries
+	}
+	if sp.timeout > 0 {
+		s.eng.After(sp.timeout, opCallTimeout, ci, c.token)
+	}
+	child := s.newCall(c.req, ci, c.token, sp.tgt, sp.ep)
+	s.calls[child].write = sp.write
+	s.deliver(child)
+}
+
+// willRetry says whether call ci's current call step retries an attempt
+// that ended with o.
+func (s *Sim) willRetry(ci int32, o outcome) bool {
+	sp := s.callStep(ci)
+	return int(s.calls[ci].attempt) < sp.retries && sp.retryOn&(1<<o) != 0
+}
+
+// attemptFailed handles an attempt of call ci's call step that ended with
+// o (an error answer, a rejection, or its timeout): the step retries after
+// its backoff if it may, else the call fails with o.
+func (s *Sim) attemptFailed(ci int32, o outcome) {
+	c := &s.calls[ci]
+	c.token++ // the attempt's answer and timeout go stale
+	if !s.willRetry(ci, o) {
+		s.finishCall(ci, o)
+		return
+	}
+	sp := s.callStep(ci)
+	c.attempt++
+	d := sp.backoff(int(c.attempt), s.stations[c.at].rngRetry)
+	if d <= 0 {
+		s.callAttempt(ci, sp)
+		return
+	}
+	s.eng.After(d, opRetry, ci, c.token)
 }
 
 // waste counts cpu time whose result nobody used, if its request is
@@ -745,6 +814,7 @@ func (s *Sim) resetStats() {
 		}
 	}
 	s.wasted.requests, s.wasted.cpu = 0, 0
+	s.retries = 0
 	s.async.reset()
 	for _, c := range s.comps {
 		c.resetStats(now)

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"math"
+
 	"github.com/capsim/capsim/model/dist"
 	"github.com/capsim/capsim/sim"
 )
@@ -19,6 +21,8 @@ type station struct {
 
 	picker                             Picker
 	rngCPU, rngSleep, rngBranch, rngPk *sim.Stream
+	rngFault                           *sim.Stream // error faults
+	rngRetry                           *sim.Stream // retry jitter
 
 	ready []int32 // ready instances, oldest first: what balancers choose from
 	fleet fleet   // instance counts, autoscaler and thrashing statistics
@@ -64,6 +68,8 @@ type instance struct {
 	created sim.Time // asked for (billed from here)
 	readyAt sim.Time
 	metrics instanceMetrics // kept only for autoscaled services and nodes
+	fault   faultState      // what a fault does to it now
+	parked  ring            // calls held by a hang
 }
 
 type instState uint8
@@ -94,6 +100,32 @@ type step struct {
 	// parallel
 	branches []step
 	wait     int32 // successes needed
+	// call retries
+	retries             int
+	retryOn             uint8 // bit per outcome
+	backoffBase, capped sim.Time
+	jitter              Jitter
+}
+
+// backoff is the wait before retry k (1-based): min(cap, base × 2^(k−1)),
+// then jittered as the AWS Architecture Blog's "Exponential Backoff And
+// Jitter" defines: full = uniform in [0, d]; equal = d/2 + uniform in
+// [0, d/2]; none = d.
+func (sp *step) backoff(k int, rng *sim.Stream) sim.Time {
+	if sp.backoffBase <= 0 {
+		return 0
+	}
+	d := float64(sp.backoffBase) * math.Pow(2, float64(k-1))
+	if sp.capped > 0 && d > float64(sp.capped) {
+		d = float64(sp.capped)
+	}
+	switch sp.jitter {
+	case JitterFull:
+		d = rng.Float64() * d
+	case JitterEqual:
+		d = d/2 + rng.Float64()*d/2
+	}
+	return sim.Time(d)
 }
 
 // nodeStats are one instance's statistics over the measured period.
@@ -114,6 +146,8 @@ func newStation(c ComponentConfig, b *builder) station {
 		rngSleep:  sim.NewStream(b.seed, name, "sleep"),
 		rngBranch: sim.NewStream(b.seed, name, "branch"),
 		rngPk:     sim.NewStream(b.seed, name, "balance"),
+		rngFault:  sim.NewStream(b.seed, name, "fault"),
+		rngRetry:  sim.NewStream(b.seed, name, "retry"),
 	}
 	if f.NewPicker != nil {
 		s.picker = f.NewPicker()
@@ -231,10 +265,18 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 		return
 	}
 	in := &s.insts[c.inst]
+	if in.fault.down { // crashed: the connection is refused
+		sm.finishCall(ci, outError)
+		return
+	}
 	in.load++
 	s.loadChanged(in)
 	if s.perInstance {
 		in.metrics.arrive(now, 1)
+	}
+	if in.fault.hung { // accepted, never answered
+		in.parked.push(ci)
+		return
 	}
 	if s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency {
 		sm.admit(ci)
@@ -256,6 +298,9 @@ func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
 	now := sm.eng.Now()
 	if s.cfg.Warmup > 0 && now < in.readyAt+s.cfg.Warmup {
 		d = sim.Time(float64(d) / s.cfg.WarmupSpeed) // a cold instance is slower
+	}
+	if in.fault.slow > 0 {
+		d = sim.Time(float64(d) * in.fault.slow)
 	}
 	if in.busy < s.cores {
 		in.busy++

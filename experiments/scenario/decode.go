@@ -111,7 +111,6 @@ func syntaxProblem(name string, err error) Problem {
 var planned = map[string]string{
 	"queue":    "queues are not available in this version yet",
 	"function": "serverless functions are not available in this version yet",
-	"fault":    "faults are not available in this version yet",
 	"sweep":    "[sweep] defaults are not available in this version yet",
 }
 
@@ -138,6 +137,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 		cfg.Traffic = append(cfg.Traffic, d.traffic(t, cfg.Duration))
 	}
 	d.keySpaces(cfg)
+	d.faults(top, cfg)
 	top.done(planned)
 	if len(cfg.Traffic) == 0 {
 		d.errorf("traffic", "no traffic: add a [traffic.NAME] table with to = … and rate = …")
@@ -451,6 +451,7 @@ func (d *decoder) check(cfg *model.Config) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	d.checkFaults(cfg)
 	for _, p := range model.NewGraph(cfg).Problems {
 		msg := p.Msg
 		if p.Unknown != "" {

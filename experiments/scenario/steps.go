@@ -1,6 +1,10 @@
 package scenario
 
-import "github.com/capsim/capsim/model"
+import (
+	"fmt"
+
+	"github.com/capsim/capsim/model"
+)
 
 // stepKeys are the keys that say what a step does; a step has exactly one.
 var stepKeys = []string{"cpu", "sleep", "call", "async", "parallel"}
@@ -44,6 +48,7 @@ func (d *decoder) step(st *table) model.Step {
 		step.Kind = model.StepCall
 		d.callKeys(st, "call", &step)
 		step.Timeout = st.duration("timeout", 0)
+		d.retryKeys(st, &step)
 	case st.has("async"):
 		step.Kind = model.StepAsync
 		d.callKeys(st, "async", &step)
@@ -90,9 +95,63 @@ func (d *decoder) step(st *table) model.Step {
 		}
 	}
 	st.done(map[string]string{
-		"retries": "retries are not available in this version yet",
+		"retry_budget":    "retry budgets are not available in this version yet",
+		"retry_min_per_s": "retry budgets are not available in this version yet",
+		"breaker":         "circuit breakers are not available in this version yet",
+		"on_error":        "on_error (fallback steps) is not available in this version yet",
 	})
 	return step
+}
+
+// retryKeys reads a call step's retries, backoff, backoff_max, jitter and
+// retry_on.
+func (d *decoder) retryKeys(st *table, step *model.Step) {
+	keys := []string{"retries", "backoff", "backoff_max", "jitter", "retry_on"}
+	st.known = append(st.known, keys...)
+	step.RetryOn = model.RetryOn{Timeout: true, Error: true, Rejected: true}
+	if !st.has("retries") {
+		for _, k := range keys[1:] {
+			if st.has(k) {
+				d.errorf(st.key(k), "%s applies to retries: give retries = N too", k)
+			}
+		}
+		return
+	}
+	step.Retries = int(st.integer("retries", 0, 0, 100, false))
+	step.Backoff = st.duration("backoff", 0)
+	step.BackoffMax = st.duration("backoff_max", 0)
+	if step.BackoffMax > 0 && step.BackoffMax < step.Backoff {
+		d.errorf(st.key("backoff_max"), "backoff_max (%v) is below backoff (%v)", step.BackoffMax, step.Backoff)
+	}
+	switch j := st.str("jitter", "full"); j {
+	case "full":
+		step.Jitter = model.JitterFull
+	case "equal":
+		step.Jitter = model.JitterEqual
+	case "none":
+		step.Jitter = model.JitterNone
+	default:
+		d.errorf(st.key("jitter"), "want \"full\", \"equal\" or \"none\", got %q", j)
+	}
+	if st.has("retry_on") {
+		step.RetryOn = model.RetryOn{}
+		list := st.list("retry_on")
+		if list == nil {
+			d.errorf(st.key("retry_on"), "want a list such as [\"timeout\", \"error\", \"rejected\"]")
+		}
+		for i, v := range list {
+			switch v {
+			case "timeout":
+				step.RetryOn.Timeout = true
+			case "error":
+				step.RetryOn.Error = true
+			case "rejected":
+				step.RetryOn.Rejected = true
+			default:
+				d.errorf(elem(st.key("retry_on"), i), "want \"timeout\", \"error\" or \"rejected\", got %s", quoted(v))
+			}
+		}
+	}
 }
 
 // callKeys reads the target of a call or async step, and what it writes.
@@ -146,4 +205,12 @@ func (d *decoder) parallel(st *table, step *model.Step) {
 		}
 	}
 	st.known = append(st.known, "wait")
+}
+
+// quoted shows a TOML value in a message: strings quoted.
+func quoted(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
 }

@@ -1,0 +1,182 @@
+package experiments_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// Round robin over 4 instances at 400/s; one crashes for 60 s and there is
+// no health check, so it keeps its share: every 4th request fails at once
+// while it is down, λ·60 s/4 = 6,000 on average. Round robin makes the
+// count N/4 for N Poisson arrivals in the minute, so its standard
+// deviation is √(λ·60)/4 ≈ 39; the test allows 5 of them (plus the few
+// calls in flight at the crash).
+func TestCrashWithoutHealthCheck(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "180s"
+[traffic.in]
+to = "lb"
+rate = 400
+[balancer.lb]
+to = "web"
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "crash"
+at = "60s"
+duration = "60s"
+`)
+	r := o.Summary.Requests
+	want, sd := 400*60/4.0, math.Sqrt(400*60)/4
+	if d := math.Abs(float64(r.Failed) - want); d > 5*sd+5 {
+		t.Errorf("%d failed, want %.0f ± %.0f", r.Failed, want, 5*sd+5)
+	}
+	f := o.Summary.Faults
+	if len(f) != 1 || f[0].Kind != "crash" || f[0].AtS != 60 || f[0].EndS != 120 || len(f[0].Instances) != 1 || !f[0].Recovered {
+		t.Errorf("fault timeline %+v", f)
+	}
+}
+
+// A backend that answers a fraction f of its calls with errors, called
+// with 2 retries: a request fails only if all three attempts do (f³), and
+// makes 1 + f + f² calls on average (f·(1 + f) retries). Binomial
+// sampling: 5 standard deviations.
+func TestErrorFractionWithRetries(t *testing.T) {
+	t.Parallel()
+	const f = 0.3
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.in]
+to = "front"
+rate = 10000
+[service.front]
+cores = 4
+steps = [ { call = "back", retries = 2 } ]
+[service.back]
+cores = 8
+steps = [ { cpu = "exp(0.1ms)" } ]
+[[fault]]
+target = "back"
+kind = "error"
+fraction = 0.3
+at = "0s"
+duration = "1h"
+`)
+	s := o.Summary
+	n := float64(s.Requests.Arrived - s.Requests.InFlight)
+	p := f * f * f
+	failed := float64(s.Requests.Failed) / n
+	if d := math.Abs(failed - p); d > 5*math.Sqrt(p*(1-p)/n) {
+		t.Errorf("failure rate %.5f, want f³ = %.5f", failed, p)
+	}
+	// Calls per request: 1 + X₁ + X₁X₂ with Xᵢ Bernoulli(f).
+	calls := float64(s.Components["back"].Requests) / float64(s.Requests.Arrived)
+	mean, variance := 1+f+f*f, f*(1-f)+f*f*(1-f*f)+2*(f*f-f*f*f)
+	if d := math.Abs(calls - mean); d > 5*math.Sqrt(variance/n)+1e-4 {
+		t.Errorf("%.5f calls per request, want 1 + f + f² = %.5f", calls, mean)
+	}
+	if got, want := float64(s.Retries)/n, f*(1+f); math.Abs(got-want) > 5*math.Sqrt(variance/n)+1e-4 {
+		t.Errorf("%.5f retries per request, want f(1 + f) = %.5f", got, want)
+	}
+}
+
+// A hung instance accepts and never answers: behind round robin its
+// quarter of the requests time out at the client's 1 s timeout; when the
+// hang ends the instance is restarted and the requests it still held (the
+// last second's, whose clients were still waiting) fail. Together they are
+// N/4 of the N Poisson arrivals in the hang (sd √(λ·30 s)/4), the failed
+// ones N₁/4 of the last second's (sd √λ/4).
+func TestHangTimesOutItsShare(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "120s"
+[traffic.in]
+to = "lb"
+rate = 400
+timeout = "1s"
+[balancer.lb]
+to = "web"
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "hang"
+at = "30s"
+duration = "30s"
+`)
+	r := o.Summary.Requests
+	want, sd := 400*30/4.0, math.Sqrt(400*30)/4
+	if d := math.Abs(float64(r.TimedOut+r.Failed) - want); d > 5*sd+5 {
+		t.Errorf("%d timed out + %d failed, want %.0f ± %.0f", r.TimedOut, r.Failed, want, 5*sd+5)
+	}
+	if d := math.Abs(float64(r.Failed) - 100); d > 5*math.Sqrt(400)/4+2 {
+		t.Errorf("%d failed when the hang ended, want the last second's 100", r.Failed)
+	}
+}
+
+// A slow fault multiplies the work: one exp(5 ms) instance at 20/s, made 4×
+// slower, serves at M/M/1 with μ = 50/s: mean response 1/(50 − 20) =
+// 33.3 ms, against 1/(200 − 20) = 5.6 ms before.
+func TestSlowFault(t *testing.T) {
+	t.Parallel()
+	src := func(at string) string {
+		return fmt.Sprintf(`
+[run]
+duration = "2100s"
+warmup = "100s"
+[traffic.in]
+to = "web"
+rate = 20
+[service.web]
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "slow"
+factor = 4
+at = %q
+duration = "1h"
+`, at)
+	}
+	agreesOver(t, seedRuns(t, src("0s"), 24), "4× slower M/M/1 mean (ms)", mean, 1000/(50.0-20))
+}
+
+// Retries and conservation: requests and attempts are counted apart, and
+// both balance — every request ends once (arrived = completed + failed +
+// …), every attempt is a call the backend counts in and out.
+func TestRetriesConserve(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.in]
+to = "front"
+rate = 500
+timeout = "2s"
+[service.front]
+cores = 4
+steps = [ { call = "back", retries = 3, backoff = "20ms", timeout = "50ms" } ]
+[service.back]
+concurrency = 4
+queue = 10
+steps = [ { cpu = "exp(8ms)" } ]
+`)
+	s := o.Summary
+	back := s.Components["back"]
+	if s.Retries == 0 || back.Requests <= s.Requests.Arrived {
+		t.Errorf("%d retries, %d attempts for %d requests: the overloaded backend should make the client retry", s.Retries, back.Requests, s.Requests.Arrived)
+	}
+	// Each request makes its first attempt and the retries: attempts =
+	// requests + retries (counting the attempts of requests still in
+	// flight at the end too).
+	if got, want := back.Requests, s.Requests.Arrived+s.Retries; got != want {
+		t.Errorf("back got %d attempts, want %d requests + %d retries = %d", got, s.Requests.Arrived, s.Retries, want)
+	}
+}

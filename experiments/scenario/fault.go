@@ -1,0 +1,137 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/capsim/capsim/model"
+)
+
+// faults reads the [[fault]] entries.
+func (d *decoder) faults(top *table, cfg *model.Config) {
+	if !top.has("fault") {
+		return
+	}
+	top.known = append(top.known, "fault")
+	for _, t := range d.tables(top, "fault", `a [[fault]] table with target, kind, at and duration`) {
+		cfg.Faults = append(cfg.Faults, d.fault(t, cfg))
+	}
+}
+
+func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
+	f := model.FaultConfig{Shard: -1}
+	f.Target = t.str("target", "")
+	if f.Target == "" {
+		d.errorf(t.key("target"), "missing: the component the fault hits (a service, cache or database)")
+	}
+	kind := t.str("kind", "")
+	found := false
+	for i, k := range model.FaultKindNames() {
+		if k == kind {
+			f.Kind, found = model.FaultKind(i), true
+		}
+	}
+	if !found {
+		d.errorf(t.key("kind"), "want one of %s, got %q", strings.Join(model.FaultKindNames(), ", "), kind)
+	}
+	f.At = t.duration("at", 0)
+	if !t.has("at") {
+		d.errorf(t.key("at"), "missing: when the fault begins, e.g. at = \"5m\"")
+	}
+	f.Duration = t.duration("duration", 0)
+	if f.Duration <= 0 {
+		d.errorf(t.key("duration"), "missing or 0: how long the fault lasts, e.g. duration = \"2m\"")
+	}
+	if t.has("instances") {
+		if v, _ := t.get("instances"); v == "all" {
+			f.Instances = 0
+			t.known = append(t.known, "instances")
+		} else {
+			f.Instances = int(t.integer("instances", 1, 1, 100_000, false))
+		}
+	} else if f.Kind != model.FaultOutage {
+		f.Instances = 1
+	}
+	only := func(key string, kinds ...model.FaultKind) {
+		if !t.has(key) {
+			return
+		}
+		for _, k := range kinds {
+			if k == f.Kind {
+				return
+			}
+		}
+		t.known = append(t.known, key)
+		d.errorf(t.key(key), "only %s faults take %s", kindList(kinds), key)
+	}
+	only("factor", model.FaultSlow)
+	only("fraction", model.FaultError)
+	only("shard", model.FaultOutage)
+	only("instances", model.FaultCrash, model.FaultHang, model.FaultSlow, model.FaultError)
+	switch f.Kind {
+	case model.FaultSlow:
+		v, ok := t.number("factor")
+		if !ok || !(v > 0) {
+			d.errorf(t.key("factor"), "want how many times slower the work gets, a number greater than 0 (10: ten times slower)")
+		}
+		f.Factor = v
+	case model.FaultError:
+		v, ok := t.number("fraction")
+		if !ok || v <= 0 || v > 1 {
+			d.errorf(t.key("fraction"), "want the share of answers that become errors, from 0 (excluded) to 1")
+		}
+		f.Fraction = v
+	case model.FaultOutage:
+		if t.has("shard") {
+			f.Shard = int(t.integer("shard", 0, 0, 100_000, false))
+		}
+	}
+	t.done(map[string]string{
+		"mtbf": "chaos faults (mtbf, mttr) are not available in this version yet: give at and duration",
+		"mttr": "chaos faults (mtbf, mttr) are not available in this version yet: give at and duration",
+		"zone": "zones are not available in this version yet",
+	})
+	return f
+}
+
+func kindList(kinds []model.FaultKind) string {
+	var s []string
+	for _, k := range kinds {
+		s = append(s, k.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+// checkFaults checks what a fault's target must be: a component with
+// instances, a database for a shard outage, a shard it has.
+func (d *decoder) checkFaults(cfg *model.Config) {
+	for i, f := range cfg.Faults {
+		path := elem("fault", i)
+		c := cfg.Find(f.Target)
+		switch {
+		case f.Target == "":
+		case c == nil:
+			var names []string
+			for _, k := range cfg.Components {
+				names = append(names, k.ComponentName())
+			}
+			msg := fmt.Sprintf("no component named %q", f.Target)
+			if s := suggest(f.Target, names); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			d.errorf(path+".target", "%s", msg)
+		case c.FleetConfig() == nil:
+			d.errorf(path+".target", "%s has no instances of its own; faults on %ss are not available yet: fault the component behind it", model.Label(c), c.Kind())
+		case f.Shard >= 0:
+			db, ok := c.(*model.DatabaseConfig)
+			if !ok {
+				d.errorf(path+".shard", "%s is not a database: only a database has shards", model.Label(c))
+			} else if f.Shard >= db.Shards {
+				d.errorf(path+".shard", "%s has shards 0 to %d, not %d", model.Label(c), db.Shards-1, f.Shard)
+			}
+		}
+		if f.At >= cfg.Duration && f.Target != "" {
+			d.warnf(path+".at", "the fault begins at %v, after the run ends (%v)", f.At, cfg.Duration)
+		}
+	}
+}
