@@ -180,3 +180,108 @@ steps = [ { cpu = "exp(8ms)" } ]
 		t.Errorf("back got %d attempts, want %d requests + %d retries = %d", got, s.Requests.Arrived, s.Retries, want)
 	}
 }
+
+// The same crash behind haproxy-like retries with redispatch and an http
+// health check: a refused request is retried (the first retry after the
+// one-second turn-around, the last redispatched to another instance) and
+// the check takes the instance out of the rotation after three failed
+// checks: essentially no request fails.
+func TestCrashWithRetriesAndHealthCheck(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "180s"
+[traffic.in]
+to = "lb"
+rate = 400
+[balancer.lb]
+to = "web"
+retries = 2
+redispatch = true
+health_check = { type = "http", interval = "1s", timeout = "500ms", fall = 3, rise = 2 }
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "crash"
+at = "60s"
+duration = "60s"
+`)
+	r := o.Summary.Requests
+	if r.Failed+r.Rejected+r.TimedOut > 3 { // the calls in flight at the crash
+		t.Errorf("%+v: retries and the check should leave essentially no failure", r)
+	}
+	if f := o.Summary.Faults; len(f) != 1 || !f[0].Recovered {
+		t.Errorf("fault %+v", f)
+	}
+}
+
+// A hung instance behind a 1 s server timeout and an http check (1 s
+// interval, 500 ms timeout, fall 3). Before the hang the checks of
+// instance 0 pass at once, every second from t = 0 (haproxy spreads the
+// first checks: instance i of 4 at i/4 s). The hang begins at 30.25 s: the
+// checks starting at 31, 32.5 and 34 s each wait their 500 ms timeout, so
+// the instance leaves the rotation at 34.5 s. Until then round robin sends
+// it a quarter of the 400/s — 4.25 s × 100/s = 425 requests (sd √(400 ×
+// 4.25)/4 ≈ 10) — and each gets the balancer's timeout; none after.
+func TestHangDetectedByHTTPCheck(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "90s"
+[traffic.in]
+to = "lb"
+rate = 400
+[balancer.lb]
+to = "web"
+timeout = "1s"
+health_check = { type = "http", interval = "1s", timeout = "500ms", fall = 3, rise = 2 }
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "hang"
+at = "30.25s"
+duration = "30s"
+`)
+	r := o.Summary.Requests
+	want, sd := 4.25*100, math.Sqrt(400*4.25)/4
+	if d := math.Abs(float64(r.TimedOut) - want); d > 5*sd+2 {
+		t.Errorf("%d timed out, want %.0f ± %.0f (the hung instance's share of the detection time)", r.TimedOut, want, 5*sd+2)
+	}
+	if r.Failed+r.Rejected != 0 {
+		t.Errorf("%+v", r)
+	}
+}
+
+// A TCP check does not see a hung instance (it accepts connections): the
+// instance keeps its share for the whole hang.
+func TestTCPCheckMissesAHang(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "90s"
+[traffic.in]
+to = "lb"
+rate = 400
+[balancer.lb]
+to = "web"
+timeout = "1s"
+health_check = { type = "tcp", interval = "1s", timeout = "500ms" }
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "hang"
+at = "30s"
+duration = "30s"
+`)
+	r := o.Summary.Requests
+	want, sd := 30*100.0, math.Sqrt(400*30)/4
+	if d := math.Abs(float64(r.TimedOut) - want); d > 5*sd+2 {
+		t.Errorf("%d timed out, want %.0f ± %.0f: a tcp check keeps a hung instance in rotation", r.TimedOut, want, 5*sd+2)
+	}
+}

@@ -14,7 +14,26 @@ type BalancerConfig struct {
 	NewPicker    func() Picker // a fresh picker per run
 	Latency      dist.Dist     // added on the way in; nil: none
 	PricePerHour float64
+
+	// Timeout is haproxy's server timeout: a call with no answer within it
+	// (from its forwarding) gets a timeout from the balancer (a 504); the
+	// instance's work goes on, wasted. 0: none.
+	Timeout sim.Time
+	// Retries re-sends a call whose connection was refused (a crashed
+	// instance), up to this many times, as haproxy's retries: a retry to
+	// the same instance waits haproxy's turn-around of one second; with
+	// Redispatch the last retry goes at once to another instance (haproxy's
+	// default "option redispatch").
+	Retries    int
+	Redispatch bool
+	// HealthCheck takes failing instances out of the rotation; nil: none
+	// (a crashed instance keeps its share).
+	HealthCheck *HealthCheck
 }
+
+// turnAround is haproxy's delay before retrying a refused connection to
+// the same server: min(timeout connect, 1 s).
+const turnAround = sim.Second
 
 func (c *BalancerConfig) ComponentName() string             { return c.Name }
 func (c *BalancerConfig) Kind() string                      { return "balancer" }
@@ -31,6 +50,7 @@ func (c *BalancerConfig) newComponent(b *builder) component {
 		picker:   c.NewPicker(),
 		rngPick:  sim.NewStream(b.seed, c.Name, "balance"),
 		rngLat:   sim.NewStream(b.seed, c.Name, "latency"),
+		rngCheck: sim.NewStream(b.seed, c.Name, "check"),
 	}
 }
 
@@ -45,6 +65,13 @@ type balancer struct {
 	picker  Picker
 	rngPick *sim.Stream
 	rngLat  *sim.Stream
+
+	// Health checks: each instance's state, how many are out of the
+	// rotation, and the view pickers see while some are.
+	rngCheck *sim.Stream
+	checks   []checkState
+	nOut     int
+	view     rotation
 }
 
 func (b *balancer) receive(s *Sim, ci int32) {
@@ -62,9 +89,38 @@ func (b *balancer) receive(s *Sim, ci int32) {
 	b.forward(s, ci)
 }
 
-// forward passes a call on to the instance the backend's rule picks.
+// forward passes a call on to the instance the backend's rule picks, in the
+// balancer's rotation.
 func (b *balancer) forward(s *Sim, ci int32) {
-	b.backend.work().arrive(s, ci, b.backend.route(s, ci, b.picker, b.rngPick))
+	if b.cfg.Timeout > 0 {
+		s.eng.After(b.cfg.Timeout, opLBTimeout, ci, s.calls[ci].serial)
+	}
+	b.backend.work().arrive(s, ci, b.pick(s, ci, -1))
+}
+
+// refused handles a call whose connection instance inst refused: it
+// retries if it may (and reports true), as haproxy does.
+func (b *balancer) refused(s *Sim, ci int32, st *station) bool {
+	c := &s.calls[ci]
+	if int(c.lbTries) >= b.cfg.Retries {
+		return false
+	}
+	now := s.eng.Now()
+	st.stats.depart(outError, c.arrived, now, c.arrived >= st.stats.start) // this attempt ends here
+	c.lbTries++
+	if b.cfg.Redispatch && int(c.lbTries) == b.cfg.Retries {
+		st.arrive(s, ci, b.pick(s, ci, c.inst)) // the last retry: another instance, at once
+		return true
+	}
+	s.eng.After(turnAround, opLBRetry, ci, c.serial)
+	return true
+}
+
+// retry re-sends call ci to the instance that refused it, after the
+// turn-around.
+func (b *balancer) retry(s *Sim, ci int32) {
+	st := b.backend.work()
+	st.arrive(s, ci, s.calls[ci].inst)
 }
 
 // left records that a call that came through the balancer has its answer.
@@ -72,7 +128,7 @@ func (b *balancer) left(c *call, o outcome, now sim.Time) {
 	b.stats.depart(o, c.viaArrived, now, c.viaArrived >= b.stats.start)
 }
 
-func (b *balancer) start(*Sim)              {}
+func (b *balancer) start(s *Sim)            { b.startChecks(s) }
 func (b *balancer) resetStats(now sim.Time) { b.stats.reset(now) }
 
 func (b *balancer) closeWindow(now sim.Time) ComponentWindow {

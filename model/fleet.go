@@ -208,7 +208,7 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 		if s.cfg.StartDelay > 0 {
 			sm.eng.At(now+s.cfg.StartDelay, opReady, id, uint32(s.idx))
 		} else {
-			f.makeReady(s, id, now)
+			f.makeReady(sm, s, id, now)
 		}
 	}
 	for i := len(s.insts) - 1; i >= 0 && delta < 0; i-- { // starting ones first
@@ -230,13 +230,16 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 }
 
 // makeReady lets a started instance take requests.
-func (f *fleet) makeReady(s *station, id int32, now sim.Time) {
+func (f *fleet) makeReady(sm *Sim, s *station, id int32, now sim.Time) {
 	in := &s.insts[id]
 	if in.state != instStarting {
 		return // removed while starting
 	}
 	in.state, in.readyAt = instReady, now
 	s.pushReady(id)
+	for _, b := range s.watchers {
+		b.watch(sm, id, now)
+	}
 	f.readyCores.Add(now, int64(s.cores))
 	m := &in.metrics
 	m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, m.busy.Area(now), m.load.Area(now), m.arrivals

@@ -26,6 +26,9 @@ const (
 	opBranchTimeout              // a parallel branch gives up; Ref = branch call, Gen = its serial
 	opFault                      // a fault begins or ends; Ref = fault, Gen = faultBegin or faultEnd
 	opRetry                      // a call step's backoff is over; Ref = calling call, Gen = its token
+	opCheck                      // a health check; Ref = balancer, Gen = instance<<1 | timed out
+	opLBRetry                    // a balancer retries a refused call; Ref = call, Gen = its serial
+	opLBTimeout                  // a balancer's server timeout; Ref = call, Gen = its serial
 )
 
 // outcome is how a request or call ended.
@@ -61,6 +64,7 @@ type call struct {
 	step       int32
 	need, room int32    // a parallel step: successes still needed, failures still allowed
 	attempt    int32    // a call step: retries made so far
+	lbTries    int32    // connection retries by the balancer it came through
 	arrived    sim.Time // at the station
 	viaArrived sim.Time // at the balancer
 	demand     sim.Time // cpu time of the step waiting for a core
@@ -266,6 +270,20 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.admit(ev.Ref)
 	case opFault:
 		s.faultEvent(ev.Ref, ev.Gen)
+	case opCheck:
+		s.balancers[ev.Ref].check(s, ev.Gen)
+	case opLBRetry:
+		if c := &s.calls[ev.Ref]; c.serial == ev.Gen {
+			if c.via > 0 {
+				s.balancers[c.via-1].retry(s, ev.Ref)
+			} else {
+				s.freeCall(ev.Ref) // timed out while waiting to retry: it is nowhere now
+			}
+		}
+	case opLBTimeout:
+		if c := &s.calls[ev.Ref]; c.serial == ev.Gen && c.via > 0 {
+			s.serverTimeout(ev.Ref)
+		}
 	case opForward:
 		c := &s.calls[ev.Ref]
 		s.balancers[c.via-1].forward(s, ev.Ref)
@@ -283,7 +301,7 @@ func (s *Sim) Handle(ev *sim.Event) {
 		st.fleet.sync(s, st)
 	case opReady:
 		st := s.stations[ev.Gen]
-		st.fleet.makeReady(st, ev.Ref, s.eng.Now())
+		st.fleet.makeReady(s, st, ev.Ref, s.eng.Now())
 	case opSchedule:
 		st := s.stations[ev.Ref]
 		st.fleet.scheduled(s, st, int(ev.Gen))
@@ -563,6 +581,28 @@ func (s *Sim) attemptFailed(ci int32, o outcome) {
 		return
 	}
 	s.eng.After(d, opRetry, ci, c.token)
+}
+
+// serverTimeout is a balancer's answer to a call its instance has not
+// answered within the server timeout: a timeout (haproxy's 504). The call
+// goes on at the instance, answering nobody.
+func (s *Sim) serverTimeout(ci int32) {
+	c := &s.calls[ci]
+	now := s.eng.Now()
+	s.balancers[c.via-1].left(c, outTimeout, now)
+	c.via = 0
+	parent, ptoken, req := c.parent, c.ptoken, c.req
+	c.parent = orphan
+	switch {
+	case parent == noParent:
+		s.requestAnswered(req, outTimeout)
+	case parent >= 0 && s.calls[parent].token == ptoken:
+		if s.calls[parent].need > 0 {
+			s.branchAnswered(parent, outTimeout)
+		} else {
+			s.attemptFailed(parent, outTimeout)
+		}
+	}
 }
 
 // waste counts cpu time whose result nobody used, if its request is

@@ -40,6 +40,8 @@ type station struct {
 	// loads indexes the ready instances' loads once a picker asks for the
 	// least loaded one (nil until then).
 	loads *loadIndex
+	// watchers are the balancers whose health checks watch the instances.
+	watchers []*balancer
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -266,6 +268,9 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 	}
 	in := &s.insts[c.inst]
 	if in.fault.down { // crashed: the connection is refused
+		if c.via > 0 && sm.balancers[c.via-1].refused(sm, ci, s) {
+			return // the balancer retries
+		}
 		sm.finishCall(ci, outError)
 		return
 	}

@@ -367,8 +367,45 @@ func (d *decoder) balancer(t *table) model.ComponentConfig {
 	b.Algorithm, b.NewPicker = d.picker(t, "algorithm", "round_robin")
 	b.Latency = t.distribution("latency")
 	b.PricePerHour = d.price(t)
-	t.done(map[string]string{"health_check": "health checks are not available in this version yet"})
+	b.Timeout = t.duration("timeout", 0)
+	b.Retries = int(t.integer("retries", 0, 0, 100, false))
+	b.Redispatch = t.boolean("redispatch", false)
+	if t.has("retry_on") {
+		for i, v := range t.list("retry_on") {
+			switch v {
+			case "connect":
+			case "timeout", "error":
+				d.errorf(elem(t.key("retry_on"), i), "a balancer retries refused connections only in this version (retry_on = [\"connect\"])")
+			default:
+				d.errorf(elem(t.key("retry_on"), i), "want \"connect\", got %s", quoted(v))
+			}
+		}
+	}
+	if h := t.sub("health_check"); h != nil {
+		b.HealthCheck = d.healthCheck(h)
+	}
+	t.done(map[string]string{"outlier": "outlier ejection is not available in this version yet"})
 	return b
+}
+
+// healthCheck reads health_check = { type, interval, timeout, fall, rise },
+// with haproxy's defaults: inter 2s, a timeout of inter (haproxy uses inter
+// when "timeout check" is unset), fall 3, rise 2.
+func (d *decoder) healthCheck(t *table) *model.HealthCheck {
+	h := &model.HealthCheck{}
+	switch typ := t.str("type", "http"); typ {
+	case "http":
+		h.HTTP = true
+	case "tcp":
+	default:
+		d.errorf(t.key("type"), "want \"tcp\" (sees crashed instances) or \"http\" (also hung and erroring ones), got %q", typ)
+	}
+	h.Interval = d.positiveDuration(t, "interval", 2*sim.Second)
+	h.Timeout = d.positiveDuration(t, "timeout", h.Interval)
+	h.Fall = int(t.integer("fall", 3, 1, 1000, false))
+	h.Rise = int(t.integer("rise", 2, 1, 1000, false))
+	t.done(nil)
+	return h
 }
 
 func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {

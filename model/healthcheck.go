@@ -1,0 +1,165 @@
+package model
+
+import "github.com/capsim/capsim/sim"
+
+// HealthCheck is a balancer's active check of each instance behind it, as
+// haproxy runs them: every Interval, a check that must answer within
+// Timeout; after Fall failed checks in a row an instance leaves the
+// rotation, after Rise good ones it returns. A TCP check only sees crashed
+// instances (a refused connection); an HTTP check also sees hung ones (no
+// answer within Timeout) and erroring ones (the check itself gets an error
+// with the instance's error-fault fraction).
+//
+// Scheduling follows haproxy's src/check.c: the first checks of the
+// instances are spread over one interval (instance i of n at
+// i·Interval/n), and the next check starts Interval after the previous one
+// completed, so a check that waits its full timeout delays the next.
+type HealthCheck struct {
+	HTTP     bool
+	Interval sim.Time
+	Timeout  sim.Time
+	Fall     int
+	Rise     int
+}
+
+// checkState is a balancer's view of one instance.
+type checkState struct {
+	out        bool // out of the rotation
+	fails, oks int  // consecutive results
+	started    bool
+}
+
+// startChecks schedules the first check of every instance behind b.
+func (b *balancer) startChecks(s *Sim) {
+	hc := b.cfg.HealthCheck
+	if hc == nil {
+		return
+	}
+	st := b.backend.work()
+	n := len(st.insts)
+	for id := range st.insts {
+		b.watch(s, int32(id), s.eng.Now()+hc.Interval*sim.Time(id)/sim.Time(max(n, 1)))
+	}
+	st.watchers = append(st.watchers, b)
+}
+
+// watch starts checking instance id at time at.
+func (b *balancer) watch(s *Sim, id int32, at sim.Time) {
+	for int(id) >= len(b.checks) {
+		b.checks = append(b.checks, checkState{})
+	}
+	if b.checks[id].started {
+		return
+	}
+	b.checks[id].started = true
+	s.eng.At(at, opCheck, b.idx, uint32(id)<<1)
+}
+
+// check runs one health check of instance id (ev.Gen = id<<1), or takes
+// the result of one that waited for its timeout (ev.Gen = id<<1 | 1).
+func (b *balancer) check(s *Sim, gen uint32) {
+	hc := b.cfg.HealthCheck
+	id := int32(gen >> 1)
+	st := b.backend.work()
+	in := &st.insts[id]
+	now := s.eng.Now()
+	if gen&1 == 1 { // a check that timed out
+		b.checked(s, id, false, now)
+		return
+	}
+	if in.state == instGone {
+		if b.checks[id].out {
+			b.nOut--
+		}
+		b.checks[id] = checkState{}
+		return
+	}
+	ok := true
+	switch {
+	case in.fault.down || in.state == instStarting:
+		ok = false // connection refused
+	case hc.HTTP && in.fault.hung:
+		s.eng.At(now+hc.Timeout, opCheck, b.idx, uint32(id)<<1|1) // no answer: fails at its timeout
+		return
+	case hc.HTTP && in.fault.errFrac > 0:
+		ok = b.rngCheck.Float64() >= in.fault.errFrac
+	}
+	b.checked(s, id, ok, now)
+}
+
+// checked counts a check's result and schedules the next check.
+func (b *balancer) checked(s *Sim, id int32, ok bool, done sim.Time) {
+	hc := b.cfg.HealthCheck
+	c := &b.checks[id]
+	if ok {
+		c.fails, c.oks = 0, c.oks+1
+		if c.out && c.oks >= hc.Rise {
+			c.out = false
+			b.nOut--
+		}
+	} else {
+		c.oks, c.fails = 0, c.fails+1
+		if !c.out && c.fails >= hc.Fall {
+			c.out = true
+			b.nOut++
+		}
+	}
+	s.eng.At(done+hc.Interval, opCheck, b.idx, uint32(id)<<1)
+}
+
+// rotation is the view of a station's ready instances that a balancer
+// with instances out of its rotation picks from.
+type rotation struct {
+	st  *station
+	ids []int32
+}
+
+func (r *rotation) Len() int       { return len(r.ids) }
+func (r *rotation) Load(i int) int { return r.st.insts[r.ids[i]].load }
+func (r *rotation) Weight(i int) float64 {
+	if id := int(r.ids[i]); id < len(r.st.cfg.Weights) {
+		return r.st.cfg.Weights[id]
+	}
+	return 1
+}
+
+// LeastLoaded scans: the view exists only while instances are out.
+func (r *rotation) LeastLoaded(from int) int {
+	best := -1
+	for k := range r.ids {
+		i := (from + k) % len(r.ids)
+		if best < 0 || r.Load(i) < r.Load(best) {
+			best = i
+		}
+	}
+	return best
+}
+
+// pick chooses an instance in b's rotation (excluding skip, ≥ 0 for a
+// redispatch), or −1 when there is none.
+func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
+	st := b.backend.work()
+	if b.nOut == 0 && skip < 0 {
+		return b.backend.route(s, ci, b.picker, b.rngPick)
+	}
+	if _, byKey := b.backend.(*database); byKey {
+		return b.backend.route(s, ci, b.picker, b.rngPick) // nodes are chosen by key, in rotation or not
+	}
+	b.view.st, b.view.ids = st, b.view.ids[:0]
+	for _, id := range st.ready {
+		if (int(id) >= len(b.checks) || !b.checks[id].out) && id != skip {
+			b.view.ids = append(b.view.ids, id)
+		}
+	}
+	switch len(b.view.ids) {
+	case 0:
+		return -1
+	case 1:
+		return b.view.ids[0]
+	}
+	i := b.picker.Pick(&b.view, b.rngPick)
+	if i < 0 || i >= len(b.view.ids) {
+		i = 0
+	}
+	return b.view.ids[i]
+}
