@@ -285,3 +285,44 @@ duration = "30s"
 		t.Errorf("%d timed out, want %.0f ± %.0f: a tcp check keeps a hung instance in rotation", r.TimedOut, want, 5*sd+2)
 	}
 }
+
+// A circuit breaker's open/half-open cycle, derived by hand (resilience4j
+// semantics). Requests every 100 ms (uniform); the backend answers in 1 ms
+// and fails every call from 10 s to 70 s. Count window 10, failure rate
+// 0.5, open 30 s, 5 half-open calls:
+//   - calls 10.0–10.4 s fail; at the 5th (10.401 s) the last 10 hold 5
+//     failures: open until 40.401 s;
+//   - calls 10.5–40.4 s are rejected at once: 300;
+//   - the call at 40.5 s finds the open time over: half-open, and 40.5–40.9
+//     are the 5 trial calls; all fail: open again until 70.901 s;
+//   - calls 41.0–70.9 s are rejected: 300;
+//   - 71.0–71.4 s are trial calls; the fault is over, they succeed: closed.
+// So exactly 10 requests fail at the backend and 600 are rejected.
+func TestBreakerCycle(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.in]
+to = "front"
+rate = 10
+arrivals = "uniform"
+[service.front]
+steps = [ { call = "back", breaker = { window = 10, failure_rate = 0.5, min_calls = 10, open = "30s", half_open_calls = 5 } } ]
+[service.back]
+steps = [ { sleep = "const(1ms)" } ]
+[[fault]]
+target = "back"
+kind = "error"
+fraction = 1
+at = "10s"
+duration = "60s"
+`)
+	r := o.Summary.Requests
+	if r.Failed != 10 || r.Rejected != 600 || o.Summary.BreakerRejected != 600 {
+		t.Errorf("%d failed, %d rejected (%d by the breaker); want 10 and 600", r.Failed, r.Rejected, o.Summary.BreakerRejected)
+	}
+	if back := o.Summary.Components["back"]; back.Requests != r.Arrived-600 {
+		t.Errorf("the backend saw %d calls, want every request but the 600 rejected: %d", back.Requests, r.Arrived-600)
+	}
+}

@@ -31,6 +31,9 @@ type Summary struct {
 	// Retries counts the retry attempts of call steps (the attempts
 	// themselves are in each component's requests).
 	Retries int64 `json:"retries,omitempty"`
+	// BreakerRejected counts the call attempts open circuit breakers
+	// rejected (outcome rejected, reason breaker_open).
+	BreakerRejected int64 `json:"breaker_rejected,omitempty"`
 	// Async counts the detached requests async steps started (absent when
 	// none did). Their latency is not in latency_ms: no client waits.
 	Async *Async `json:"async,omitempty"`
@@ -222,8 +225,8 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		DurationS: round(r.Duration.Seconds(), 6), MeasuredS: round(r.Measured.Seconds(), 6),
 		Requests: requests(r.Requests), Throughput: perSecond(r.Requests.Completed, r.Measured),
 		ErrorRate: errorRate(r.Requests), Latency: latency(r.Latency),
-		Wasted:     Wasted{Requests: r.Wasted.Requests, CPUS: round(r.Wasted.CPU.Seconds(), 3)},
-		Retries:    r.Retries,
+		Wasted:  Wasted{Requests: r.Wasted.Requests, CPUS: round(r.Wasted.CPU.Seconds(), 3)},
+		Retries: r.Retries, BreakerRejected: r.BreakerRejected,
 		Components: map[string]ComponentSummary{}, Traffic: map[string]TrafficSummary{},
 		Events: r.Events,
 	}

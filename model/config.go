@@ -205,6 +205,8 @@ type Step struct {
 	BackoffMax sim.Time
 	Jitter     Jitter
 	RetryOn    RetryOn
+	// Breaker is a circuit breaker on the call; nil: none.
+	Breaker *BreakerConfig
 }
 
 // Jitter is how a retry's backoff is randomised.

@@ -367,6 +367,9 @@ func (g *Graph) step(c int32, e, k int, st *Step) step {
 	}
 	out := step{kind: st.Kind, d: st.Dist, p: p, cond: st.If, write: st.Write, timeout: st.Timeout,
 		retries: st.Retries, retryOn: st.RetryOn.mask(), backoffBase: st.Backoff, capped: st.BackoffMax, jitter: st.Jitter}
+	if st.Breaker != nil {
+		out.breaker = newBreaker(st.Breaker)
+	}
 	r := g.res[c][e][k]
 	out.tgt, out.ep = r.tgt, r.ep
 	for b := range st.Branches {

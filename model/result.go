@@ -16,6 +16,9 @@ type Result struct {
 	// Retries counts the retry attempts of call steps, for requests in
 	// the statistics.
 	Retries int64
+	// BreakerRejected counts the call attempts open circuit breakers
+	// rejected.
+	BreakerRejected int64
 
 	// Async counts the detached requests that async steps started (nil
 	// when none did).
@@ -261,8 +264,8 @@ func (s *Sim) Finish() *Result {
 	r := &Result{
 		Duration: now, Measured: now - measuredFrom, Events: s.eng.Events(),
 		Requests: s.global.counts(), Latency: summarize(s.global.lat),
-		Wasted:      Wasted{Requests: s.wasted.requests, CPU: s.wasted.cpu},
-		Retries:     s.retries,
+		Wasted:  Wasted{Requests: s.wasted.requests, CPU: s.wasted.cpu},
+		Retries: s.retries, BreakerRejected: s.breakerRejected,
 		Windows:     s.windows,
 		Decisions:   s.decisions,
 		LatencyHist: s.global.lat,

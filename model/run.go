@@ -64,6 +64,9 @@ type call struct {
 	step       int32
 	need, room int32    // a parallel step: successes still needed, failures still allowed
 	attempt    int32    // a call step: retries made so far
+	attemptAt  sim.Time // when the current attempt began (for a breaker's slow calls)
+	trial      bool     // the attempt is a half-open breaker's trial call
+	notSent    bool     // the attempt was rejected by an open breaker
 	lbTries    int32    // connection retries by the balancer it came through
 	arrived    sim.Time // at the station
 	viaArrived sim.Time // at the balancer
@@ -121,17 +124,18 @@ type Sim struct {
 		requests int64
 		cpu      sim.Time
 	}
-	async     asyncStats
-	retries   int64 // retry attempts of call steps (measured requests)
-	win       windowCounts
-	windows   []Window
-	decisions []Decision
-	live      int                 // requests in the system (client and detached)
-	maxLive   int                 // the limit on live (0: none)
-	err       error               // why the run stopped early, if it did
-	keyed     bool                // some component keeps keys: record writes
-	lastWrite map[uint64]sim.Time // per key, when keyed
-	winNext   sim.Time
+	async           asyncStats
+	retries         int64 // retry attempts of call steps (measured requests)
+	breakerRejected int64 // attempts an open breaker rejected (measured requests)
+	win             windowCounts
+	windows         []Window
+	decisions       []Decision
+	live            int                 // requests in the system (client and detached)
+	maxLive         int                 // the limit on live (0: none)
+	err             error               // why the run stopped early, if it did
+	keyed           bool                // some component keeps keys: record writes
+	lastWrite       map[uint64]sim.Time // per key, when keyed
+	winNext         sim.Time
 }
 
 // windowCounts are the counters of the current time-series window.
@@ -529,6 +533,10 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	}
 	p.cpu += work
 	p.token++
+	if b := s.callStep(parent).breaker; b != nil {
+		now := s.eng.Now()
+		b.record(now, false, now-p.attemptAt, p.trial)
+	}
 	if write {
 		s.recordWrite(p.req)
 	}
@@ -547,6 +555,19 @@ func (s *Sim) callAttempt(ci int32, sp *step) {
 	c := &s.calls[ci]
 	if c.attempt > 0 && s.reqs[c.req].measured {
 		s.retries++ // counted when made, so that attempts = first attempts + retries
+	}
+	c.attemptAt, c.notSent, c.trial = s.eng.Now(), false, false
+	if b := sp.breaker; b != nil {
+		ok, trial := b.permit(c.attemptAt)
+		if !ok { // the breaker is open: rejected at once, not sent
+			if s.reqs[c.req].measured {
+				s.breakerRejected++
+			}
+			c.notSent = true
+			s.attemptFailed(ci, outRejected)
+			return
+		}
+		c.trial = trial
 	}
 	if sp.timeout > 0 {
 		s.eng.After(sp.timeout, opCallTimeout, ci, c.token)
@@ -569,6 +590,10 @@ func (s *Sim) willRetry(ci int32, o outcome) bool {
 func (s *Sim) attemptFailed(ci int32, o outcome) {
 	c := &s.calls[ci]
 	c.token++ // the attempt's answer and timeout go stale
+	if b := s.callStep(ci).breaker; b != nil && !c.notSent {
+		now := s.eng.Now()
+		b.record(now, true, now-c.attemptAt, c.trial)
+	}
 	if !s.willRetry(ci, o) {
 		s.finishCall(ci, o)
 		return
@@ -854,7 +879,7 @@ func (s *Sim) resetStats() {
 		}
 	}
 	s.wasted.requests, s.wasted.cpu = 0, 0
-	s.retries = 0
+	s.retries, s.breakerRejected = 0, 0
 	s.async.reset()
 	for _, c := range s.comps {
 		c.resetStats(now)

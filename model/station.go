@@ -107,6 +107,7 @@ type step struct {
 	retryOn             uint8 // bit per outcome
 	backoffBase, capped sim.Time
 	jitter              Jitter
+	breaker             *breaker
 }
 
 // backoff is the wait before retry k (1-based): min(cap, base × 2^(k−1)),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
 )
 
 // stepKeys are the keys that say what a step does; a step has exactly one.
@@ -49,6 +50,9 @@ func (d *decoder) step(st *table) model.Step {
 		d.callKeys(st, "call", &step)
 		step.Timeout = st.duration("timeout", 0)
 		d.retryKeys(st, &step)
+		if b := st.sub("breaker"); b != nil {
+			step.Breaker = d.breaker(b)
+		}
 	case st.has("async"):
 		step.Kind = model.StepAsync
 		d.callKeys(st, "async", &step)
@@ -97,7 +101,6 @@ func (d *decoder) step(st *table) model.Step {
 	st.done(map[string]string{
 		"retry_budget":    "retry budgets are not available in this version yet",
 		"retry_min_per_s": "retry budgets are not available in this version yet",
-		"breaker":         "circuit breakers are not available in this version yet",
 		"on_error":        "on_error (fallback steps) is not available in this version yet",
 	})
 	return step
@@ -213,4 +216,50 @@ func quoted(v any) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprint(v)
+}
+
+// breaker reads breaker = { window, failure_rate, min_calls, open,
+// half_open_calls, slow_call, slow_rate }, with resilience4j's defaults
+// (window 100 calls, failure rate 50 %, min_calls 100 — at most the window —,
+// open 60 s, 10 half-open calls, slow_call 60 s at a rate of 100 %).
+func (d *decoder) breaker(t *table) *model.BreakerConfig {
+	b := &model.BreakerConfig{Window: 100, FailureRate: 0.5, Open: 60 * sim.Second, HalfOpenCalls: 10, SlowRate: 1}
+	if v, ok := t.get("window"); ok {
+		switch w := v.(type) {
+		case int64:
+			b.Window = int(t.integer("window", 100, 1, 1_000_000, false))
+		case string:
+			b.WindowTime = t.duration("window", 0)
+			if b.WindowTime < sim.Second {
+				d.errorf(t.key("window"), "a time-based window must be at least 1s (it counts one-second buckets)")
+				b.WindowTime = sim.Second
+			}
+		default:
+			d.errorf(t.key("window"), "want a number of calls (100) or a duration (\"60s\"), got %s", typeName(w))
+		}
+	}
+	if v, ok := t.number("failure_rate"); ok {
+		if v <= 0 || v > 1 {
+			d.errorf(t.key("failure_rate"), "want a fraction greater than 0 and at most 1, got %v", v)
+		} else {
+			b.FailureRate = v
+		}
+	}
+	def := int64(100)
+	if b.WindowTime == 0 {
+		def = int64(min(b.Window, 100))
+	}
+	b.MinCalls = int(t.integer("min_calls", def, 1, 1_000_000, false))
+	b.Open = d.positiveDuration(t, "open", b.Open)
+	b.HalfOpenCalls = int(t.integer("half_open_calls", 10, 1, 100_000, false))
+	b.SlowCall = t.duration("slow_call", 0)
+	if v, ok := t.number("slow_rate"); ok {
+		if v <= 0 || v > 1 {
+			d.errorf(t.key("slow_rate"), "want a fraction greater than 0 and at most 1, got %v", v)
+		} else {
+			b.SlowRate = v
+		}
+	}
+	t.done(nil)
+	return b
 }
