@@ -297,6 +297,7 @@ duration = "30s"
 //     are the 5 trial calls; all fail: open again until 70.901 s;
 //   - calls 41.0–70.9 s are rejected: 300;
 //   - 71.0–71.4 s are trial calls; the fault is over, they succeed: closed.
+//
 // So exactly 10 requests fail at the backend and 600 are rejected.
 func TestBreakerCycle(t *testing.T) {
 	t.Parallel()
