@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/capsim/capsim/experiments"
 )
 
 // Round robin over 4 instances at 400/s; one crashes for 60 s and there is
@@ -325,5 +327,36 @@ duration = "60s"
 	}
 	if back := o.Summary.Components["back"]; back.Requests != r.Arrived-600 {
 		t.Errorf("the backend saw %d calls, want every request but the 600 rejected: %d", back.Requests, r.Arrived-600)
+	}
+}
+
+// The retry-storm example: after its 10 s spike the naive retries never
+// let the system recover (a metastable failure), while jittered backoff
+// and a retry budget let it recover within a minute.
+func TestRetryStorm(t *testing.T) {
+	t.Parallel()
+	src, _ := examplesGet("retry-storm")
+	spike := func(o *experiments.Outcome) experiments.FaultSummary {
+		for _, f := range o.Summary.Faults {
+			if f.Kind == "spike" {
+				return f
+			}
+		}
+		t.Fatal("no spike in the fault timeline")
+		return experiments.FaultSummary{}
+	}
+	storm := runTOML(t, string(src))
+	if s := spike(storm); s.Recovered {
+		t.Errorf("naive retries recovered after %v s: the storm should outlive the spike", *s.RecoveredAfterS)
+	}
+	if late := storm.Series.Windows[len(storm.Series.Windows)-1]; late.CompletedRPS > 400 {
+		t.Errorf("goodput %.0f/s at the end: the storm should keep it low", late.CompletedRPS)
+	}
+	fixed := runTOML(t, string(src), "service.app.steps[1].backoff=50ms", "service.app.steps[1].retry_budget=0.1")
+	if s := spike(fixed); !s.Recovered || *s.RecoveredAfterS > 60 {
+		t.Errorf("backoff and a retry budget: %+v, want recovered within 60 s", s)
+	}
+	if fixed.Summary.RetriesDenied == 0 {
+		t.Error("the retry budget denied nothing")
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"github.com/capsim/capsim/model"
 )
 
-// FaultSummary is one fault in summary.json: when and where it hit, and
-// whether the system came back.
+// FaultSummary is one fault (or traffic spike) in summary.json: when and
+// where it hit, and whether the system came back.
 type FaultSummary struct {
 	Target    string  `json:"target"`
 	Kind      string  `json:"kind"`
@@ -40,11 +40,39 @@ const (
 	baselineSpan    = 60.0 // seconds before the fault that set its baseline
 )
 
+// disruptions are the faults of a run, and the traffic spikes its profiles
+// declare (a flash crowd: target "traffic.NAME", kind "spike").
+func disruptions(cfg *model.Config, r *model.Result) []model.FaultResult {
+	out := append([]model.FaultResult(nil), r.Faults...)
+	for _, tr := range cfg.Traffic {
+		var f *model.Flash
+		switch p := tr.Arrivals.(type) {
+		case *model.RateProcess:
+			f = p.Flash
+		case *model.StagesProcess:
+			f = p.Flash
+		case *model.DiurnalProcess:
+			f = p.Flash
+		}
+		if f != nil && f.At < r.Duration {
+			out = append(out, model.FaultResult{Target: "traffic." + tr.Name, Kind: spikeKind, At: f.At, End: f.At + f.Rise + f.Hold + f.Decay})
+		}
+	}
+	return out
+}
+
+// spikeKind marks a traffic spike among the faults.
+const spikeKind model.FaultKind = -1
+
 // faultSummaries judges each fault's recovery from the time series.
 func faultSummaries(faults []model.FaultResult, s *Series) []FaultSummary {
 	var out []FaultSummary
 	for _, f := range faults {
-		fs := FaultSummary{Target: f.Target, Kind: f.Kind.String(), AtS: round(f.At.Seconds(), 6), EndS: round(f.End.Seconds(), 6), Instances: f.Instances}
+		kind := "spike"
+		if f.Kind != spikeKind {
+			kind = f.Kind.String()
+		}
+		fs := FaultSummary{Target: f.Target, Kind: kind, AtS: round(f.At.Seconds(), 6), EndS: round(f.End.Seconds(), 6), Instances: f.Instances}
 		if fs.Instances == nil {
 			fs.Instances = []int{}
 		}

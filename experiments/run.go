@@ -79,7 +79,7 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 	}
 	series := newSeries(&cfg, r)
 	sum := summarize(&cfg, sloSpecs(sc.SLO), seed, r)
-	sum.Faults = faultSummaries(r.Faults, series)
+	sum.Faults = faultSummaries(disruptions(&cfg, r), series)
 	return &Outcome{Config: &cfg, Result: r, Summary: sum, Series: series}, nil
 }
 

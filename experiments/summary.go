@@ -34,6 +34,8 @@ type Summary struct {
 	// BreakerRejected counts the call attempts open circuit breakers
 	// rejected (outcome rejected, reason breaker_open).
 	BreakerRejected int64 `json:"breaker_rejected,omitempty"`
+	// RetriesDenied counts the retries that spent retry budgets refused.
+	RetriesDenied int64 `json:"retries_denied,omitempty"`
 	// Async counts the detached requests async steps started (absent when
 	// none did). Their latency is not in latency_ms: no client waits.
 	Async *Async `json:"async,omitempty"`
@@ -226,7 +228,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		Requests: requests(r.Requests), Throughput: perSecond(r.Requests.Completed, r.Measured),
 		ErrorRate: errorRate(r.Requests), Latency: latency(r.Latency),
 		Wasted:  Wasted{Requests: r.Wasted.Requests, CPUS: round(r.Wasted.CPU.Seconds(), 3)},
-		Retries: r.Retries, BreakerRejected: r.BreakerRejected,
+		Retries: r.Retries, BreakerRejected: r.BreakerRejected, RetriesDenied: r.BudgetDenied,
 		Components: map[string]ComponentSummary{}, Traffic: map[string]TrafficSummary{},
 		Events: r.Events,
 	}

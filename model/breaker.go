@@ -167,3 +167,65 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// RetryBudget is Finagle's retry budget (also gRPC's retry throttling in
+// spirit): retries may add at most Percent of the calls a step made in the
+// last TTL, plus MinPerSec × TTL (com.twitter.finagle.service.RetryBudget:
+// ttl 10 s, minRetriesPerSec 10, percentCanRetry 0.2 by default).
+type RetryBudget struct {
+	Percent   float64
+	MinPerSec float64
+	TTL       sim.Time
+}
+
+// budget tracks a step's first attempts and retries over the budget's TTL,
+// in one-second buckets.
+type budget struct {
+	cfg     *RetryBudget
+	buckets []bucket // calls: first attempts; fails: retries
+	reqs    int
+	retries int
+}
+
+func newBudget(c *RetryBudget) *budget {
+	b := &budget{cfg: c, buckets: make([]bucket, max(1, int(c.TTL/sim.Second)))}
+	for i := range b.buckets {
+		b.buckets[i].second = -1
+	}
+	return b
+}
+
+// roll drops the buckets older than the TTL and returns now's.
+func (b *budget) roll(now sim.Time) *bucket {
+	sec := int64(now / sim.Second)
+	for i := range b.buckets {
+		if bk := &b.buckets[i]; bk.second >= 0 && bk.second <= sec-int64(len(b.buckets)) {
+			b.reqs, b.retries = b.reqs-bk.calls, b.retries-bk.fails
+			*bk = bucket{second: -1}
+		}
+	}
+	bk := &b.buckets[sec%int64(len(b.buckets))]
+	if bk.second != sec {
+		*bk = bucket{second: sec}
+	}
+	return bk
+}
+
+// request counts a first attempt.
+func (b *budget) request(now sim.Time) {
+	bk := b.roll(now)
+	bk.calls++
+	b.reqs++
+}
+
+// withdraw takes one retry from the budget, if it has one.
+func (b *budget) withdraw(now sim.Time) bool {
+	bk := b.roll(now)
+	allowed := b.cfg.Percent*float64(b.reqs) + b.cfg.MinPerSec*b.cfg.TTL.Seconds()
+	if float64(b.retries)+1 > allowed {
+		return false
+	}
+	bk.fails++
+	b.retries++
+	return true
+}

@@ -47,3 +47,22 @@ func TestBreakerSlowCalls(t *testing.T) {
 		t.Errorf("3 of 4 calls slower than 100 ms did not open the breaker")
 	}
 }
+
+// A retry budget of 20 % (and no minimum) lets 20 retries through per 100
+// calls of the last TTL, and forgets calls older than the TTL.
+func TestRetryBudget(t *testing.T) {
+	b := newBudget(&RetryBudget{Percent: 0.2, TTL: 10 * sim.Second})
+	for i := 0; i < 100; i++ {
+		b.request(sim.Time(i) * sim.Millisecond)
+	}
+	n := 0
+	for b.withdraw(sim.Second) {
+		n++
+	}
+	if n != 20 {
+		t.Errorf("%d retries from 100 calls at 20 %%, want 20", n)
+	}
+	if b.withdraw(20 * sim.Second) {
+		t.Error("a retry after the calls left the TTL")
+	}
+}

@@ -207,6 +207,8 @@ type Step struct {
 	RetryOn    RetryOn
 	// Breaker is a circuit breaker on the call; nil: none.
 	Breaker *BreakerConfig
+	// Budget limits the retries to a share of the calls; nil: none.
+	Budget *RetryBudget
 }
 
 // Jitter is how a retry's backoff is randomised.

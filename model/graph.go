@@ -370,6 +370,9 @@ func (g *Graph) step(c int32, e, k int, st *Step) step {
 	if st.Breaker != nil {
 		out.breaker = newBreaker(st.Breaker)
 	}
+	if st.Budget != nil {
+		out.budget = newBudget(st.Budget)
+	}
 	r := g.res[c][e][k]
 	out.tgt, out.ep = r.tgt, r.ep
 	for b := range st.Branches {

@@ -19,6 +19,8 @@ type Result struct {
 	// BreakerRejected counts the call attempts open circuit breakers
 	// rejected.
 	BreakerRejected int64
+	// BudgetDenied counts the retries that spent retry budgets refused.
+	BudgetDenied int64
 
 	// Async counts the detached requests that async steps started (nil
 	// when none did).
@@ -265,7 +267,7 @@ func (s *Sim) Finish() *Result {
 		Duration: now, Measured: now - measuredFrom, Events: s.eng.Events(),
 		Requests: s.global.counts(), Latency: summarize(s.global.lat),
 		Wasted:  Wasted{Requests: s.wasted.requests, CPU: s.wasted.cpu},
-		Retries: s.retries, BreakerRejected: s.breakerRejected,
+		Retries: s.retries, BreakerRejected: s.breakerRejected, BudgetDenied: s.budgetDenied,
 		Windows:     s.windows,
 		Decisions:   s.decisions,
 		LatencyHist: s.global.lat,

@@ -127,6 +127,7 @@ type Sim struct {
 	async           asyncStats
 	retries         int64 // retry attempts of call steps (measured requests)
 	breakerRejected int64 // attempts an open breaker rejected (measured requests)
+	budgetDenied    int64 // retries a spent retry budget refused (measured requests)
 	win             windowCounts
 	windows         []Window
 	decisions       []Decision
@@ -557,6 +558,9 @@ func (s *Sim) callAttempt(ci int32, sp *step) {
 		s.retries++ // counted when made, so that attempts = first attempts + retries
 	}
 	c.attemptAt, c.notSent, c.trial = s.eng.Now(), false, false
+	if sp.budget != nil && c.attempt == 0 {
+		sp.budget.request(c.attemptAt)
+	}
 	if b := sp.breaker; b != nil {
 		ok, trial := b.permit(c.attemptAt)
 		if !ok { // the breaker is open: rejected at once, not sent
@@ -594,7 +598,14 @@ func (s *Sim) attemptFailed(ci int32, o outcome) {
 		now := s.eng.Now()
 		b.record(now, true, now-c.attemptAt, c.trial)
 	}
-	if !s.willRetry(ci, o) {
+	retry := s.willRetry(ci, o)
+	if bg := s.callStep(ci).budget; retry && bg != nil && !bg.withdraw(s.eng.Now()) {
+		retry = false // the retry budget is spent
+		if s.reqs[c.req].measured {
+			s.budgetDenied++
+		}
+	}
+	if !retry {
 		s.finishCall(ci, o)
 		return
 	}
@@ -879,7 +890,7 @@ func (s *Sim) resetStats() {
 		}
 	}
 	s.wasted.requests, s.wasted.cpu = 0, 0
-	s.retries, s.breakerRejected = 0, 0
+	s.retries, s.breakerRejected, s.budgetDenied = 0, 0, 0
 	s.async.reset()
 	for _, c := range s.comps {
 		c.resetStats(now)

@@ -108,6 +108,7 @@ type step struct {
 	backoffBase, capped sim.Time
 	jitter              Jitter
 	breaker             *breaker
+	budget              *budget
 }
 
 // backoff is the wait before retry k (1-based): min(cap, base × 2^(k−1)),

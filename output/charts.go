@@ -18,7 +18,11 @@ type Chart struct {
 	Lines  []Level // horizontal reference lines (SLO limits)
 	Marks  []Mark  // points on the time axis (autoscaler decisions)
 	Nines  bool    // X is a percentile, drawn on a log(1/(1−q)) axis
-	Spans  []Span  // shaded intervals (warm-up)
+	Spans  []Span  // shaded intervals (warm-up, faults)
+	// XMin, XMax fix the X axis when XMax > XMin: time charts span the
+	// whole run, even where a series has nothing to draw (no request
+	// completed in a window of a latency chart).
+	XMin, XMax float64
 }
 
 // Series is one line.
@@ -77,6 +81,9 @@ func Charts(o *experiments.Outcome) []Chart {
 	var spans []Span
 	if r.WarmupS > 0 {
 		spans = []Span{{Label: "warm-up", From: 0, To: r.WarmupS / div}}
+	}
+	for _, f := range o.Summary.Faults {
+		spans = append(spans, Span{Label: f.Kind + " " + f.Target, From: f.AtS / div, To: math.Min(f.EndS, r.DurationS) / div})
 	}
 	var charts []Chart
 
@@ -156,6 +163,11 @@ func Charts(o *experiments.Outcome) []Chart {
 	for ci := range charts {
 		for si := range charts[ci].Series {
 			cleanSeries(&charts[ci].Series[si], charts[ci].LogY)
+		}
+	}
+	for i := range charts {
+		if charts[i].Name != "latency_spectrum" {
+			charts[i].XMin, charts[i].XMax = 0, r.DurationS/div
 		}
 	}
 	return charts

@@ -93,6 +93,9 @@ func Render(c Chart, format string) ([]byte, error) {
 			ymin = 1
 		}
 	}
+	if c.XMax > c.XMin {
+		xmin, xmax = c.XMin, c.XMax
+	}
 	if !c.LogY {
 		ymin = math.Min(ymin, 0)
 	}

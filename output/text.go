@@ -236,6 +236,28 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	case s.Wasted.CPUS > 0:
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on work nobody waited for (abandoned calls and parallel branches)\n", num(s.Wasted.CPUS))
 	}
+	for i, f := range s.Faults {
+		label := "Faults     "
+		if i > 0 {
+			label = "           "
+		}
+		what := f.Kind + " " + f.Target
+		if len(f.Instances) > 0 && f.Kind != "outage" {
+			what += fmt.Sprintf(" (instance%s %s)", plural(len(f.Instances)), joinInts(f.Instances))
+		}
+		verdict := "not recovered by the end of the run: goodput or p99 stayed off their level before it (a metastable failure?)"
+		switch {
+		case f.Before == nil:
+			verdict = "no window before it to compare with"
+		case f.Recovered:
+			verdict = fmt.Sprintf("recovered %s s after it ended", num(*f.RecoveredAfterS))
+		}
+		fmt.Fprintf(&b, "%s %s, %s–%s s: %s\n", label, what, num(f.AtS), num(f.EndS), verdict)
+	}
+	if s.Retries > 0 || s.BreakerRejected > 0 {
+		fmt.Fprintf(&b, "Retries     %s retry attempts; %s denied by retry budgets; %s attempts rejected by open breakers\n",
+			thousands(s.Retries), thousands(s.RetriesDenied), thousands(s.BreakerRejected))
+	}
 	if a := s.Async; a != nil {
 		fmt.Fprintf(&b, "Async       %s detached requests: %s completed, %s failed, %s in flight; p50 %s ms, p99 %s ms\n",
 			thousands(a.Started), thousands(a.Completed), thousands(a.Rejected+a.TimedOut+a.Failed), thousands(a.InFlight), num(a.Latency.P50), num(a.Latency.P99))
@@ -262,4 +284,23 @@ func utilCell(c experiments.ComponentSummary) string {
 		return "–"
 	}
 	return f(100**c.Utilization, 1) + " %"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func joinInts(xs []int) string {
+	var parts []string
+	for i, x := range xs {
+		if i == 8 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprint(x))
+	}
+	return strings.Join(parts, ", ")
 }

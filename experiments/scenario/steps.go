@@ -99,9 +99,7 @@ func (d *decoder) step(st *table) model.Step {
 		}
 	}
 	st.done(map[string]string{
-		"retry_budget":    "retry budgets are not available in this version yet",
-		"retry_min_per_s": "retry budgets are not available in this version yet",
-		"on_error":        "on_error (fallback steps) is not available in this version yet",
+		"on_error": "on_error (fallback steps) is not available in this version yet",
 	})
 	return step
 }
@@ -109,7 +107,7 @@ func (d *decoder) step(st *table) model.Step {
 // retryKeys reads a call step's retries, backoff, backoff_max, jitter and
 // retry_on.
 func (d *decoder) retryKeys(st *table, step *model.Step) {
-	keys := []string{"retries", "backoff", "backoff_max", "jitter", "retry_on"}
+	keys := []string{"retries", "backoff", "backoff_max", "jitter", "retry_on", "retry_budget", "retry_min_per_s"}
 	st.known = append(st.known, keys...)
 	step.RetryOn = model.RetryOn{Timeout: true, Error: true, Rejected: true}
 	if !st.has("retries") {
@@ -121,6 +119,20 @@ func (d *decoder) retryKeys(st *table, step *model.Step) {
 		return
 	}
 	step.Retries = int(st.integer("retries", 0, 0, 100, false))
+	if v, ok := st.number("retry_budget"); ok {
+		if v < 0 || v > 10 {
+			d.errorf(st.key("retry_budget"), "want the share of calls retries may add, from 0 to 10 (0.2: 20 %%), got %v", v)
+		}
+		step.Budget = &model.RetryBudget{Percent: v, MinPerSec: 10, TTL: 10 * sim.Second}
+		if m, ok := st.number("retry_min_per_s"); ok {
+			if m < 0 {
+				d.errorf(st.key("retry_min_per_s"), "must be ≥ 0, got %v", m)
+			}
+			step.Budget.MinPerSec = m
+		}
+	} else if st.has("retry_min_per_s") {
+		d.errorf(st.key("retry_min_per_s"), "applies to a retry budget: give retry_budget = 0.2 too")
+	}
 	step.Backoff = st.duration("backoff", 0)
 	step.BackoffMax = st.duration("backoff_max", 0)
 	if step.BackoffMax > 0 && step.BackoffMax < step.Backoff {
