@@ -363,13 +363,15 @@ func TestLoadLeavesNoFileOpen(t *testing.T) {
 
 // Every embedded example parses without problems.
 // The warnings of the examples are the ones their stories intend (the hot
-// shard's replica, Redis's single thread at the burst's peak), and no
+// shard's replica, Redis's single thread at the burst's peak, the API
+// during the retry storm's spike), and no
 // others: a trace with a key column supplies keys, a cache in front takes
 // its hits off the database, an autoscaler's max counts.
 func TestExamplesParse(t *testing.T) {
 	intended := map[string]string{
 		"leaderboard-shards": "database.scores: offered cpu load at the traffic's peak is 100 % of the capacity of database.scores (its busiest node, s0.replica1",
 		"news-cache":         "cache.redis: offered cpu load at the traffic's peak is 98 %",
+		"retry-storm":        "service.api: offered cpu load at the traffic's peak is 1.20×",
 	}
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
