@@ -360,3 +360,36 @@ func TestRetryStorm(t *testing.T) {
 		t.Error("the retry budget denied nothing")
 	}
 }
+
+// A fallback: with on_error = "continue" the endpoint goes on after its
+// call fails, and the step with if = "error" runs; it runs only then.
+func TestFallbackOnError(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "60s"
+[traffic.in]
+to = "front"
+rate = 100
+arrivals = "uniform"
+[service.front]
+steps = [ { call = "back", on_error = "continue" }, { sleep = "const(7ms)", if = "error" } ]
+[service.back]
+steps = [ { sleep = "const(1ms)" } ]
+[[fault]]
+target = "back"
+kind = "error"
+fraction = 1
+at = "30s"
+duration = "1h"
+`
+	o := runTOML(t, src)
+	s := o.Summary
+	if s.Requests.Completed != s.Requests.Arrived || s.Requests.Failed != 0 {
+		t.Errorf("%+v: every request should complete, half of them through the fallback", s.Requests)
+	}
+	// Before the fault: 1 ms; after: 1 ms + the 7 ms fallback.
+	if s.Latency.P50 < 0.9 || s.Latency.P50 > 1.1 || math.Abs(s.Latency.Max-8) > 0.05 {
+		t.Errorf("latency p50 %v max %v ms, want 1 ms and 8 ms", s.Latency.P50, s.Latency.Max)
+	}
+}

@@ -209,6 +209,9 @@ type Step struct {
 	Breaker *BreakerConfig
 	// Budget limits the retries to a share of the calls; nil: none.
 	Budget *RetryBudget
+	// ContinueOnError: when the call fails (after its retries), the
+	// endpoint goes on instead of failing, and IfError steps run.
+	ContinueOnError bool
 }
 
 // Jitter is how a retry's backoff is randomised.
@@ -237,13 +240,16 @@ func (r RetryOn) mask() uint8 {
 	return m
 }
 
-// CacheCond makes a step conditional on the endpoint's last cache lookup.
+// CacheCond makes a step conditional on the endpoint's last cache lookup
+// (IfHit, IfMiss), or on its last call having failed (IfError: a fallback
+// after a call step with OnError continue).
 type CacheCond int8
 
 const (
 	Always CacheCond = iota
 	IfHit
 	IfMiss
+	IfError
 )
 
 // Picker chooses the instance that receives a request. Implementations live

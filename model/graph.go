@@ -182,13 +182,21 @@ func (g *Graph) resolveSteps() {
 		g.res[ci] = make([][]resolved, len(g.eps[ci]))
 		for e, ep := range g.eps[ci] {
 			g.res[ci][e] = make([]resolved, len(ep.Steps))
-			looked := false // a cache lookup came earlier in the endpoint
+			looked := false    // a cache lookup came earlier in the endpoint
+			continues := false // a call that goes on after an error came earlier
 			for k := range ep.Steps {
 				st := &ep.Steps[k]
 				p := Place{Component: label, Endpoint: ep.Name, Step: k, Branch: -1}
-				if st.If != Always && !looked && c.Kind() != "cache" {
+				switch {
+				case st.If == IfError && !continues:
+					p.Key = "if"
+					g.problem(p, "no call with on_error = \"continue\" comes before this step: a fallback runs after such a call fails")
+				case st.If != Always && st.If != IfError && !looked && c.Kind() != "cache":
 					p.Key = "if"
 					g.problem(p, "no cache lookup comes before this step in the endpoint: add { call = \"CACHE\" } before it")
+				}
+				if st.Kind == StepCall && st.ContinueOnError {
+					continues = true
 				}
 				switch st.Kind {
 				case StepCall, StepAsync:
@@ -366,7 +374,8 @@ func (g *Graph) step(c int32, e, k int, st *Step) step {
 		p = 1
 	}
 	out := step{kind: st.Kind, d: st.Dist, p: p, cond: st.If, write: st.Write, timeout: st.Timeout,
-		retries: st.Retries, retryOn: st.RetryOn.mask(), backoffBase: st.Backoff, capped: st.BackoffMax, jitter: st.Jitter}
+		retries: st.Retries, retryOn: st.RetryOn.mask(), backoffBase: st.Backoff, capped: st.BackoffMax, jitter: st.Jitter,
+		continueOnError: st.ContinueOnError}
 	if st.Breaker != nil {
 		out.breaker = newBreaker(st.Breaker)
 	}

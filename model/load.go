@@ -102,6 +102,8 @@ func (g *Graph) propagate(rates [][]float64, hit []float64) *Load {
 				r *= pHit
 			case IfMiss:
 				r *= 1 - pHit
+			case IfError:
+				r = 0 // a fallback: rare, if the system is healthy
 			}
 			res := g.res[st][ep][k]
 			switch s.Kind {

@@ -67,6 +67,7 @@ type call struct {
 	attemptAt  sim.Time // when the current attempt began (for a breaker's slow calls)
 	trial      bool     // the attempt is a half-open breaker's trial call
 	notSent    bool     // the attempt was rejected by an open breaker
+	lastFailed bool     // the endpoint's last call failed and it went on (on_error = "continue")
 	lbTries    int32    // connection retries by the balancer it came through
 	arrived    sim.Time // at the station
 	viaArrived sim.Time // at the balancer
@@ -377,8 +378,16 @@ func (s *Sim) advance(ci int32) {
 			return
 		}
 		sp := &steps[c.step]
-		if sp.cond != Always && int8(sp.cond) != c.lookup {
-			continue
+		switch sp.cond {
+		case Always:
+		case IfError:
+			if !c.lastFailed {
+				continue
+			}
+		default:
+			if int8(sp.cond) != c.lookup {
+				continue
+			}
 		}
 		if sp.p < 1 && st.rngBranch.Float64() >= sp.p {
 			continue
@@ -534,6 +543,7 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	}
 	p.cpu += work
 	p.token++
+	p.lastFailed = false
 	if b := s.callStep(parent).breaker; b != nil {
 		now := s.eng.Now()
 		b.record(now, false, now-p.attemptAt, p.trial)
@@ -606,6 +616,11 @@ func (s *Sim) attemptFailed(ci int32, o outcome) {
 		}
 	}
 	if !retry {
+		if s.callStep(ci).continueOnError && c.need == 0 {
+			c.lastFailed = true // the endpoint goes on: its fallback steps run
+			s.advance(ci)
+			return
+		}
 		s.finishCall(ci, o)
 		return
 	}

@@ -109,6 +109,7 @@ type step struct {
 	jitter              Jitter
 	breaker             *breaker
 	budget              *budget
+	continueOnError     bool
 }
 
 // backoff is the wait before retry k (1-based): min(cap, base × 2^(k−1)),

@@ -254,9 +254,18 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		}
 		fmt.Fprintf(&b, "%s %s, %s–%s s: %s\n", label, what, num(f.AtS), num(f.EndS), verdict)
 	}
-	if s.Retries > 0 || s.BreakerRejected > 0 {
-		fmt.Fprintf(&b, "Retries     %s retry attempts; %s denied by retry budgets; %s attempts rejected by open breakers\n",
-			thousands(s.Retries), thousands(s.RetriesDenied), thousands(s.BreakerRejected))
+	var resil []string
+	if s.Retries > 0 {
+		resil = append(resil, thousands(s.Retries)+" retry attempts")
+	}
+	if s.RetriesDenied > 0 {
+		resil = append(resil, thousands(s.RetriesDenied)+" retries denied by retry budgets")
+	}
+	if s.BreakerRejected > 0 {
+		resil = append(resil, thousands(s.BreakerRejected)+" attempts rejected by open circuit breakers")
+	}
+	if len(resil) > 0 {
+		fmt.Fprintf(&b, "Resilience  %s\n", strings.Join(resil, "; "))
 	}
 	if a := s.Async; a != nil {
 		fmt.Fprintf(&b, "Async       %s detached requests: %s completed, %s failed, %s in flight; p50 %s ms, p99 %s ms\n",

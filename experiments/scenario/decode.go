@@ -115,7 +115,9 @@ var planned = map[string]string{
 }
 
 var plannedService = map[string]string{
-	"drain": "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
+	"rate_limit": "per-instance rate limits are not available in this version yet",
+	"max_wait":   "max_wait (load shedding) is not available in this version yet",
+	"drain":      "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
 }
 
 func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {

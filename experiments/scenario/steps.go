@@ -53,6 +53,13 @@ func (d *decoder) step(st *table) model.Step {
 		if b := st.sub("breaker"); b != nil {
 			step.Breaker = d.breaker(b)
 		}
+		switch oe := st.str("on_error", "fail"); oe {
+		case "fail":
+		case "continue":
+			step.ContinueOnError = true
+		default:
+			d.errorf(st.key("on_error"), "want \"fail\" (the endpoint fails with the call) or \"continue\" (it goes on; steps with if = \"error\" run), got %q", oe)
+		}
 	case st.has("async"):
 		step.Kind = model.StepAsync
 		d.callKeys(st, "async", &step)
@@ -66,8 +73,10 @@ func (d *decoder) step(st *table) model.Step {
 		step.If = model.IfHit
 	case "miss":
 		step.If = model.IfMiss
+	case "error":
+		step.If = model.IfError
 	default:
-		d.errorf(st.key("if"), "want \"hit\" or \"miss\" (the endpoint's last cache lookup), got %q", cond)
+		d.errorf(st.key("if"), "want \"hit\" or \"miss\" (the endpoint's last cache lookup), or \"error\" (its last call failed, with on_error = \"continue\"), got %q", cond)
 	}
 	if p, ok := st.number("p"); ok {
 		if p < 0 || p > 1 {
