@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -336,5 +337,51 @@ func BenchmarkFleetSize(b *testing.B) {
 	b.ReportMetric(ratio, "ratio_10000_vs_10")
 	if ratio > 2 {
 		b.Errorf("a request costs %.2f× as much with 10,000 instances as with 10 (target ≤ 2×)", ratio)
+	}
+}
+
+// BenchmarkFaultOverhead runs the three-tier benchmark with an http health
+// check on its balancer, a crashed web instance (60 s) and a slow one (60
+// s), against the same run without them, alternately, and reports the
+// median ratio of their times (target ≤ 1.2: faults and checks must not
+// slow the engine down; the benchmark fails above).
+func BenchmarkFaultOverhead(b *testing.B) {
+	parse := func(src string) *scenario.Scenario {
+		sc, err := scenario.Parse("bench.toml", []byte(src), nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return sc
+	}
+	plain := parse(benchThreeTier)
+	faulty := parse(strings.Replace(benchThreeTier, "[balancer.lb]\nto = \"web\"\n",
+		"[balancer.lb]\nto = \"web\"\nretries = 2\nredispatch = true\nhealth_check = { type = \"http\", interval = \"2s\" }\n", 1) + `
+[[fault]]
+target = "web"
+kind = "crash"
+at = "300s"
+duration = "60s"
+[[fault]]
+target = "web"
+kind = "slow"
+factor = 2
+at = "500s"
+duration = "60s"
+`)
+	timeIt := func(sc *scenario.Scenario) float64 {
+		start := time.Now()
+		if _, err := experiments.Run(sc, experiments.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start).Seconds()
+	}
+	var ratios []float64
+	for b.Loop() {
+		p := timeIt(plain)
+		ratios = append(ratios, timeIt(faulty)/p)
+	}
+	b.ReportMetric(median(ratios), "fault_x")
+	if median(ratios) > 1.2 {
+		b.Errorf("faults and health checks make the run %.2f× slower (target ≤ 1.2×)", median(ratios))
 	}
 }
