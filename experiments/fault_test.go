@@ -393,3 +393,51 @@ duration = "1h"
 		t.Errorf("latency p50 %v max %v ms, want 1 ms and 8 ms", s.Latency.P50, s.Latency.Max)
 	}
 }
+
+// A token bucket of 100/s (burst 10) on one instance fed 200/s evenly:
+// after the burst it admits every other call, so over 60 s it admits
+// 10 + 100 × 60 of the 12,000 and rejects the rest, give or take one.
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.in]
+to = "web"
+rate = 200
+arrivals = "uniform"
+[service.web]
+rate_limit = { rate = 100, burst = 10 }
+steps = [ { cpu = "const(1ms)" } ]
+`)
+	r := o.Summary.Requests
+	if want := r.Arrived - (10 + 100*60); r.Rejected < want-1 || r.Rejected > want+1 {
+		t.Errorf("%d of %d rejected, want %d ± 1", r.Rejected, r.Arrived, want)
+	}
+}
+
+// max_wait sheds load: in an overloaded single-slot service no call that
+// completes waited more than 100 ms for its slot (so none took more than
+// 100 ms + its 10 ms of work), and the rest were rejected.
+func TestMaxWait(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.in]
+to = "web"
+rate = 150
+[service.web]
+concurrency = 1
+max_wait = "100ms"
+steps = [ { cpu = "const(10ms)" } ]
+`)
+	s := o.Summary
+	if s.Latency.Max > 110.001 || s.Requests.Rejected == 0 {
+		t.Errorf("latency max %v ms, %d rejected: want ≤ 110 ms and some shed", s.Latency.Max, s.Requests.Rejected)
+	}
+	// The slot never idles while calls wait: throughput is the full 100/s.
+	if s.Throughput < 98 {
+		t.Errorf("throughput %.1f/s, want the slot's 100/s", s.Throughput)
+	}
+}

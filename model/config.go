@@ -148,11 +148,21 @@ type Fleet struct {
 	// PricePerCoreHour adds a price per core of an instance, so that an
 	// instance costs PricePerHour + Cores × PricePerCoreHour per hour.
 	PricePerCoreHour float64
-	Autoscale        *AutoscaleConfig // nil: a fixed fleet of Instances
-	StartDelay       sim.Time         // from being asked for (and billed) to taking requests
-	Warmup           sim.Time         // after start, cpu runs at WarmupSpeed for this long
-	WarmupSpeed      float64          // 0 < speed ≤ 1
+	// RateLimit is a token bucket per instance: calls beyond it are
+	// rejected at once (Rate 0: none).
+	RateLimit RateLimit
+	// MaxWait sheds load: a call that waited longer than this for a
+	// concurrency slot is rejected when it reaches the head of the queue
+	// (0: none).
+	MaxWait     sim.Time
+	Autoscale   *AutoscaleConfig // nil: a fixed fleet of Instances
+	StartDelay  sim.Time         // from being asked for (and billed) to taking requests
+	Warmup      sim.Time         // after start, cpu runs at WarmupSpeed for this long
+	WarmupSpeed float64          // 0 < speed ≤ 1
 }
+
+// RateLimit is a token bucket: Rate tokens per second, at most Burst.
+type RateLimit struct{ Rate, Burst float64 }
 
 // InstancePrice is what one instance costs per hour.
 func (f *Fleet) InstancePrice() float64 {

@@ -361,7 +361,16 @@ func (s *Sim) deliver(ci int32) {
 // steps.
 func (s *Sim) admit(ci int32) {
 	c := &s.calls[ci]
-	s.stations[c.at].insts[c.inst].active++
+	st := s.stations[c.at]
+	if mw := st.cfg.MaxWait; mw > 0 && s.eng.Now()-c.arrived > mw {
+		// Load shedding: it waited too long for a slot; dropped at the head
+		// of the queue, and the slot goes to the next.
+		in := c.inst
+		s.finishCall(ci, outRejected)
+		st.admitNext(s, &st.insts[in], s.eng.Now())
+		return
+	}
+	st.insts[c.inst].active++
 	c.active = true
 	s.advance(ci)
 }

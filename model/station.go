@@ -72,6 +72,24 @@ type instance struct {
 	metrics instanceMetrics // kept only for autoscaled services and nodes
 	fault   faultState      // what a fault does to it now
 	parked  ring            // calls held by a hang
+	tokens  float64         // rate limit: tokens in the bucket
+	filled  sim.Time        // when they were last counted
+}
+
+// takeToken takes a token from the instance's bucket, refilled at rl.Rate
+// per second up to rl.Burst since the last call (a full bucket at first).
+func (in *instance) takeToken(rl RateLimit, now sim.Time) bool {
+	if in.filled == 0 && in.tokens == 0 {
+		in.tokens = rl.Burst
+	} else {
+		in.tokens = math.Min(rl.Burst, in.tokens+rl.Rate*(now-in.filled).Seconds())
+	}
+	in.filled = now
+	if in.tokens < 1 {
+		return false
+	}
+	in.tokens--
+	return true
 }
 
 type instState uint8
@@ -286,6 +304,10 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 		in.parked.push(ci)
 		return
 	}
+	if rl := s.cfg.RateLimit; rl.Rate > 0 && !in.takeToken(rl, now) {
+		sm.finishCall(ci, outRejected) // over the instance's rate limit
+		return
+	}
 	if s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency {
 		sm.admit(ci)
 		return
@@ -380,16 +402,21 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	if c.active {
 		c.active = false
 		in.active--
-		if in.admitQ.len() > 0 {
-			next := in.admitQ.pop()
-			s.wait(in, now, -1)
-			// Admit through an event at the same instant: a chain of calls
-			// that fail at once would otherwise recurse once per queued call.
-			sm.eng.At(now, opAdmit, next, 0)
-		}
+		s.admitNext(sm, in, now)
 	}
 	if in.state == instDraining && in.load == 0 {
 		s.fleet.retire(sm, s, c.inst, now)
+	}
+}
+
+// admitNext gives a free slot of instance in to the next waiting call.
+func (s *station) admitNext(sm *Sim, in *instance, now sim.Time) {
+	if in.admitQ.len() > 0 && (s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency) {
+		next := in.admitQ.pop()
+		s.wait(in, now, -1)
+		// Admit through an event at the same instant: a chain of calls
+		// that fail at once would otherwise recurse once per queued call.
+		sm.eng.At(now, opAdmit, next, 0)
 	}
 }
 

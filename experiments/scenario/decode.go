@@ -115,9 +115,7 @@ var planned = map[string]string{
 }
 
 var plannedService = map[string]string{
-	"rate_limit": "per-instance rate limits are not available in this version yet",
-	"max_wait":   "max_wait (load shedding) is not available in this version yet",
-	"drain":      "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
+	"drain": "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
 }
 
 func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
@@ -304,6 +302,18 @@ func (d *decoder) fleet(t *table, f *model.Fleet, defCores, defConcurrency int) 
 	f.Algorithm, f.NewPicker = d.picker(t, "balancer", "round_robin")
 	f.PricePerHour = d.price(t)
 	f.PricePerCoreHour = d.nonNegative(t, "price_per_core_hour", "US dollars per core per hour")
+	if rl := t.sub("rate_limit"); rl != nil {
+		f.RateLimit.Rate, _ = rl.rate("rate")
+		if !(f.RateLimit.Rate > 0) {
+			d.errorf(rl.key("rate"), "want the calls per second an instance admits, greater than 0")
+		}
+		f.RateLimit.Burst = float64(rl.integer("burst", int64(max(1, f.RateLimit.Rate/10)), 1, 1_000_000_000, false))
+		rl.done(nil)
+	}
+	f.MaxWait = t.duration("max_wait", 0)
+	if t.has("max_wait") && f.Concurrency == model.Unlimited {
+		d.warnf(t.key("max_wait"), "max_wait sheds calls waiting for a concurrency slot, and concurrency is unlimited: nothing ever waits for one")
+	}
 }
 
 func (d *decoder) service(t *table) model.ComponentConfig {
