@@ -441,3 +441,45 @@ steps = [ { cpu = "const(10ms)" } ]
 		t.Errorf("throughput %.1f/s, want the slot's 100/s", s.Throughput)
 	}
 }
+
+// Chaos: every instance fails after an exponential time of mean 100 s and
+// is repaired after one of mean 10 s, again and again. An alternating
+// renewal process is down mttr/(mtbf + mttr) = 1/11 of the time: the
+// failures in the fault timeline cover 1/11 of the instances' time, and
+// with no health check 1/11 of the requests fail.
+func TestChaosDownTime(t *testing.T) {
+	t.Parallel()
+	runs := seedRuns(t, `
+[run]
+duration = "100000s"
+window = "1000s"
+[traffic.in]
+to = "lb"
+rate = 4
+[balancer.lb]
+to = "web"
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "crash"
+mtbf = "100s"
+mttr = "10s"
+`, 24)
+	agreesOver(t, runs, "down fraction under chaos", func(o *experiments.Outcome) float64 {
+		var down float64
+		for _, f := range o.Result.Faults {
+			down += (f.End - f.At).Seconds()
+		}
+		return down / (4 * o.Result.Duration.Seconds())
+	}, 1.0/11)
+	var failed, arrived int64
+	for _, o := range runs {
+		failed, arrived = failed+o.Summary.Requests.Failed, arrived+o.Summary.Requests.Arrived
+	}
+	p := float64(failed) / float64(arrived)
+	if math.Abs(p-1.0/11) > 0.1/11 { // a coarse check: requests sample the down time
+		t.Errorf("%.4f of the requests failed, want about 1/11", p)
+	}
+}

@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"sort"
+
 	"github.com/capsim/capsim/model"
 )
 
@@ -77,13 +79,15 @@ func faultSummaries(faults []model.FaultResult, s *Series) []FaultSummary {
 			fs.Instances = []int{}
 		}
 		at, end := f.At.Seconds(), f.End.Seconds()
+		ws := s.Windows
+		// The windows of the minute before the fault, found by bisection
+		// (a chaos run has thousands of faults and windows).
+		first := sort.Search(len(ws), func(i int) bool { return ws[i].StartS >= max(at-baselineSpan, s.WarmupS) })
 		var n, good, p99 float64
-		for _, w := range s.Windows {
-			if w.StartS >= max(at-baselineSpan, s.WarmupS) && w.StartS+w.LengthS <= at {
-				n++
-				good += w.CompletedRPS
-				p99 += w.P99MS
-			}
+		for i := first; i < len(ws) && ws[i].StartS+ws[i].LengthS <= at; i++ {
+			n++
+			good += ws[i].CompletedRPS
+			p99 += ws[i].P99MS
 		}
 		if n > 0 {
 			before := Level{GoodputRPS: good / n, P99MS: p99 / n}
@@ -92,16 +96,13 @@ func faultSummaries(faults []model.FaultResult, s *Series) []FaultSummary {
 				return w.CompletedRPS >= recoveryGoodput*before.GoodputRPS &&
 					w.P99MS <= max(recoveryP99*before.P99MS, before.P99MS+5)
 			}
-			for i, w := range s.Windows {
-				if w.StartS < end {
-					continue
-				}
+			for i := sort.Search(len(ws), func(i int) bool { return ws[i].StartS >= end }); i < len(ws); i++ {
 				ok := true
-				for k := i; k < len(s.Windows) && k < i+recoveryWindows; k++ {
-					ok = ok && back(s.Windows[k])
+				for k := i; k < len(ws) && k < i+recoveryWindows; k++ {
+					ok = ok && back(ws[k])
 				}
 				if ok {
-					after := round(w.StartS-end, 6)
+					after := round(ws[i].StartS-end, 6)
 					fs.Recovered, fs.RecoveredAfterS = true, &after
 					break
 				}

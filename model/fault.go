@@ -46,6 +46,10 @@ type FaultConfig struct {
 	Factor    float64 // FaultSlow
 	Fraction  float64 // FaultError
 	Shard     int     // FaultOutage on a database: the shard (−1: the whole database)
+	// Chaos instead of At/Duration: from At on, each instance fails after
+	// an exponential time of mean MTBF and is repaired after one of mean
+	// MTTR, again and again (Chaos Monkey), from the fault's own stream.
+	MTBF, MTTR sim.Time
 }
 
 // FaultResult is a fault as it happened: which instances it hit and for
@@ -71,6 +75,8 @@ type fault struct {
 	st    *station
 	insts []int32
 	end   sim.Time
+	rng   *sim.Stream   // chaos: failure and repair times
+	open  []FaultResult // chaos: failures not repaired yet
 }
 
 // Fault events: Ref = fault index, Gen = 0 to begin, 1 to end.
@@ -94,7 +100,7 @@ func (s *Sim) newFaults(g *Graph) error {
 		if !ok || s.stations[j] == nil {
 			return fmt.Errorf("fault %d: target %q is not a service, cache or database", i, fc.Target)
 		}
-		s.faults = append(s.faults, fault{cfg: fc, st: s.stations[j]})
+		s.faults = append(s.faults, fault{cfg: fc, st: s.stations[j], rng: sim.NewStream(s.seed, fmt.Sprintf("fault.%d", i), "chaos")})
 	}
 	return nil
 }
@@ -102,54 +108,107 @@ func (s *Sim) newFaults(g *Graph) error {
 // faultEvent begins or ends fault i.
 func (s *Sim) faultEvent(i int32, what uint32) {
 	f := &s.faults[i]
-	st := f.st
 	now := s.eng.Now()
 	if what == faultBegin {
 		f.insts = f.instances()
-		f.end = now + f.cfg.Duration
-		if f.cfg.Kind == FaultCrash || f.cfg.Kind == FaultOutage {
-			f.end += st.cfg.StartDelay // the restart takes the start delay
-		}
-		for _, id := range f.insts {
-			in := &st.insts[id]
-			switch f.cfg.Kind {
-			case FaultCrash, FaultOutage:
-				in.fault.down = true
-				s.failCallsAt(st, id)
-			case FaultHang:
-				in.fault.hung = true
-				s.parkCallsAt(st, id)
-			case FaultSlow:
-				in.fault.slow = f.cfg.Factor
-			case FaultError:
-				in.fault.errFrac = f.cfg.Fraction
+		if f.cfg.MTBF > 0 { // chaos: each instance fails on its own
+			for _, id := range f.insts {
+				s.eng.At(now+f.draw(f.cfg.MTBF), opChaos, i, uint32(id)<<1)
 			}
+			return
+		}
+		f.end = now + f.cfg.Duration + f.restart()
+		for _, id := range f.insts {
+			s.faultOn(f, id)
 		}
 		s.eng.At(f.end, opFault, i, faultEnd)
 		return
 	}
 	for _, id := range f.insts {
-		in := &st.insts[id]
-		switch f.cfg.Kind {
-		case FaultCrash, FaultOutage:
-			in.fault.down = false
-			in.readyAt = now // restarted: cold again (warmup)
-		case FaultHang:
-			in.fault.hung = false
-			// The stuck process is restarted: the calls it held fail.
-			for in.parked.len() > 0 {
-				ci := in.parked.pop()
-				s.calls[ci].token++
-				s.finishCall(ci, outError)
-			}
-			in.readyAt = now
-		case FaultSlow:
-			in.fault.slow = 0
-		case FaultError:
-			in.fault.errFrac = 0
-		}
+		s.faultOff(f, id)
 	}
 	s.faultLog = append(s.faultLog, FaultResult{Target: f.cfg.Target, Kind: f.cfg.Kind, At: f.cfg.At, End: f.end, Instances: ints(f.insts)})
+}
+
+// chaosEvent fails instance id of chaos fault i (gen = id<<1) for an
+// exponential repair time, or repairs it (gen = id<<1 | 1) and draws its
+// next failure.
+func (s *Sim) chaosEvent(i int32, gen uint32) {
+	f := &s.faults[i]
+	id, now := int32(gen>>1), s.eng.Now()
+	if gen&1 == 0 {
+		if f.st.insts[id].state == instGone {
+			return
+		}
+		end := now + f.draw(f.cfg.MTTR) + f.restart()
+		s.faultOn(f, id)
+		f.open = append(f.open, FaultResult{Target: f.cfg.Target, Kind: f.cfg.Kind, At: now, End: end, Instances: []int{int(id)}})
+		s.eng.At(end, opChaos, i, gen|1)
+		return
+	}
+	s.faultOff(f, id)
+	for k, r := range f.open {
+		if r.Instances[0] == int(id) {
+			s.faultLog = append(s.faultLog, r)
+			f.open = append(f.open[:k], f.open[k+1:]...)
+			break
+		}
+	}
+	s.eng.At(now+f.draw(f.cfg.MTBF), opChaos, i, gen&^1)
+}
+
+// draw is an exponential time of mean m from the fault's stream.
+func (f *fault) draw(m sim.Time) sim.Time {
+	return sim.Time(f.rng.ExpFloat64() * float64(m))
+}
+
+// restart is the extra time a crashed instance takes to come back.
+func (f *fault) restart() sim.Time {
+	if f.cfg.Kind == FaultCrash || f.cfg.Kind == FaultOutage {
+		return f.st.cfg.StartDelay
+	}
+	return 0
+}
+
+// faultOn applies fault f to instance id.
+func (s *Sim) faultOn(f *fault, id int32) {
+	in := &f.st.insts[id]
+	switch f.cfg.Kind {
+	case FaultCrash, FaultOutage:
+		in.fault.down = true
+		s.failCallsAt(f.st, id)
+	case FaultHang:
+		in.fault.hung = true
+		s.parkCallsAt(f.st, id)
+	case FaultSlow:
+		in.fault.slow = f.cfg.Factor
+	case FaultError:
+		in.fault.errFrac = f.cfg.Fraction
+	}
+}
+
+// faultOff ends fault f on instance id.
+func (s *Sim) faultOff(f *fault, id int32) {
+	in := &f.st.insts[id]
+	now := s.eng.Now()
+	switch f.cfg.Kind {
+	case FaultCrash, FaultOutage:
+		in.fault.down = false
+		in.readyAt = now // restarted: cold again (warmup)
+	case FaultHang:
+		in.fault.hung = false
+		// The stuck process is restarted: the calls it held fail.
+		for in.parked.len() > 0 {
+			ci := in.parked.pop()
+			s.calls[ci].token++
+			s.finishCall(ci, outError)
+		}
+		in.readyAt = now
+	case FaultSlow:
+		in.fault.slow = 0
+	case FaultError:
+		in.fault.errFrac = 0
+	}
 }
 
 // instances are the fault's instances: the first Instances ready ones (all

@@ -278,7 +278,15 @@ func (s *Sim) Finish() *Result {
 	}
 	r.Faults = append(r.Faults, s.faultLog...)
 	for i := range s.faults {
-		if f := &s.faults[i]; f.insts != nil && f.end > now { // begun, not ended
+		f := &s.faults[i]
+		if f.cfg.MTBF > 0 {
+			for _, o := range f.open { // chaos failures not repaired by the end
+				o.End = now
+				r.Faults = append(r.Faults, o)
+			}
+			continue
+		}
+		if f.insts != nil && f.end > now { // begun, not ended
 			r.Faults = append(r.Faults, FaultResult{Target: f.cfg.Target, Kind: f.cfg.Kind, At: f.cfg.At, End: now, Instances: ints(f.insts)})
 		}
 	}

@@ -29,6 +29,7 @@ const (
 	opCheck                      // a health check; Ref = balancer, Gen = instance<<1 | timed out
 	opLBRetry                    // a balancer retries a refused call; Ref = call, Gen = its serial
 	opLBTimeout                  // a balancer's server timeout; Ref = call, Gen = its serial
+	opChaos                      // a chaos fault fails or repairs an instance; Ref = fault, Gen = instance<<1 | repair
 )
 
 // outcome is how a request or call ended.
@@ -102,6 +103,7 @@ type request struct {
 
 // Sim is one run of a Config. Build it with New, run it with Run.
 type Sim struct {
+	seed  uint64
 	cfg   *Config
 	eng   sim.Engine
 	graph *Graph
@@ -163,7 +165,7 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 		}
 		return nil, fmt.Errorf("%s: %s", where, p.Msg)
 	}
-	s := &Sim{cfg: cfg, graph: g, global: newTrafficStats()}
+	s := &Sim{cfg: cfg, graph: g, global: newTrafficStats(), seed: seed}
 	switch s.maxLive = cfg.MaxInFlight; s.maxLive {
 	case 0:
 		s.maxLive = DefaultMaxInFlight
@@ -276,6 +278,8 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.admit(ev.Ref)
 	case opFault:
 		s.faultEvent(ev.Ref, ev.Gen)
+	case opChaos:
+		s.chaosEvent(ev.Ref, ev.Gen)
 	case opCheck:
 		s.balancers[ev.Ref].check(s, ev.Gen)
 	case opLBRetry:

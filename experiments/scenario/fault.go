@@ -35,12 +35,30 @@ func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 		d.errorf(t.key("kind"), "want one of %s, got %q", strings.Join(model.FaultKindNames(), ", "), kind)
 	}
 	f.At = t.duration("at", 0)
-	if !t.has("at") {
-		d.errorf(t.key("at"), "missing: when the fault begins, e.g. at = \"5m\"")
-	}
-	f.Duration = t.duration("duration", 0)
-	if f.Duration <= 0 {
-		d.errorf(t.key("duration"), "missing or 0: how long the fault lasts, e.g. duration = \"2m\"")
+	chaos := t.has("mtbf") || t.has("mttr")
+	if chaos {
+		f.MTBF, f.MTTR = t.duration("mtbf", 0), t.duration("mttr", 0)
+		if f.MTBF <= 0 {
+			d.errorf(t.key("mtbf"), "missing or 0: the mean time between an instance's failures, e.g. mtbf = \"2h\"")
+		}
+		if f.MTTR <= 0 {
+			d.errorf(t.key("mttr"), "missing or 0: the mean time to repair, e.g. mttr = \"5m\"")
+		}
+		if t.has("duration") {
+			t.known = append(t.known, "duration")
+			d.errorf(t.key("duration"), "a chaos fault (mtbf, mttr) has no duration: each failure lasts an exponential time of mean mttr")
+		}
+		if f.Kind == model.FaultOutage {
+			d.errorf(t.key("kind"), "a chaos fault fails instances one by one: use crash, hang, slow or error")
+		}
+	} else {
+		if !t.has("at") {
+			d.errorf(t.key("at"), "missing: when the fault begins, e.g. at = \"5m\" (or mtbf and mttr for chaos)")
+		}
+		f.Duration = t.duration("duration", 0)
+		if f.Duration <= 0 {
+			d.errorf(t.key("duration"), "missing or 0: how long the fault lasts, e.g. duration = \"2m\"")
+		}
 	}
 	if t.has("instances") {
 		if v, _ := t.get("instances"); v == "all" {
@@ -49,8 +67,8 @@ func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 		} else {
 			f.Instances = int(t.integer("instances", 1, 1, 100_000, false))
 		}
-	} else if f.Kind != model.FaultOutage {
-		f.Instances = 1
+	} else if f.Kind != model.FaultOutage && !chaos {
+		f.Instances = 1 // chaos: every instance, by default
 	}
 	only := func(key string, kinds ...model.FaultKind) {
 		if !t.has(key) {
@@ -87,8 +105,6 @@ func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 		}
 	}
 	t.done(map[string]string{
-		"mtbf": "chaos faults (mtbf, mttr) are not available in this version yet: give at and duration",
-		"mttr": "chaos faults (mtbf, mttr) are not available in this version yet: give at and duration",
 		"zone": "zones are not available in this version yet",
 	})
 	return f
