@@ -21,7 +21,10 @@ type Series struct {
 	// Arrived and Completed count the measured requests; the latency
 	// spectrum rests on the completed ones.
 	Arrived, Completed int64
-	quantile           func(q float64) float64
+	// HasRetries says whether a call step can retry (the retry columns
+	// exist).
+	HasRetries bool
+	quantile   func(q float64) float64
 }
 
 // SeriesComponent describes one component's columns, and the run means a
@@ -41,6 +44,7 @@ type SeriesComponent struct {
 type Window struct {
 	StartS, LengthS                      float64
 	ArrivalsRPS, CompletedRPS, ErrorsRPS float64
+	RetriesRPS                           float64
 	P50MS, P95MS, P99MS                  float64
 	InFlight                             float64
 	CostUSD                              float64 // cost so far, at the window's end
@@ -102,12 +106,14 @@ func newSeries(cfg *model.Config, r *model.Result) *Series {
 	for _, t := range r.Traffic {
 		s.Traffic = append(s.Traffic, t.Name)
 	}
+	s.HasRetries = hasRetries(cfg)
 	for _, w := range r.Windows {
 		secs := w.Length.Seconds()
 		sw := Window{
 			StartS: w.Start.Seconds(), LengthS: secs,
 			ArrivalsRPS: float64(w.Arrivals) / secs, CompletedRPS: float64(w.Completed) / secs, ErrorsRPS: float64(w.Errors) / secs,
-			P50MS: w.P50.Millis(), P95MS: w.P95.Millis(), P99MS: w.P99.Millis(),
+			RetriesRPS: float64(w.Retries) / secs,
+			P50MS:      w.P50.Millis(), P95MS: w.P95.Millis(), P99MS: w.P99.Millis(),
 			InFlight: w.InFlight, CostUSD: w.CostUSD,
 		}
 		for _, i := range order {
@@ -142,4 +148,25 @@ func nodeNames(d *model.DatabaseResult) []string {
 		names = append(names, n.Name)
 	}
 	return names
+}
+
+// hasRetries says whether any call step of cfg can retry.
+func hasRetries(cfg *model.Config) bool {
+	var retries func(steps []model.Step) bool
+	retries = func(steps []model.Step) bool {
+		for _, st := range steps {
+			if st.Retries > 0 || retries(st.Branches) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range cfg.Components {
+		for _, e := range c.EndpointConfigs() {
+			if retries(e.Steps) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -153,6 +153,7 @@ type Window struct {
 	Start, Length       sim.Time
 	Arrivals, Completed int64
 	Errors              int64
+	Retries             int64 // retry attempts of call steps
 	P50, P95, P99       sim.Time
 	InFlight            float64
 	CostUSD             float64 // cost so far, at the end of the window
@@ -235,7 +236,7 @@ func (s *Sim) closeWindow() {
 	inflight, _ := s.inFlight.CloseWindow(now)
 	w := Window{
 		Start: start, Length: now - start,
-		Arrivals: s.win.arrivals, Completed: s.win.ok, Errors: s.win.errors,
+		Arrivals: s.win.arrivals, Completed: s.win.ok, Errors: s.win.errors, Retries: s.win.retries,
 		InFlight: inflight, CostUSD: s.costSoFar(now),
 	}
 	s.win = windowCounts{}

@@ -143,7 +143,7 @@ type Sim struct {
 }
 
 // windowCounts are the counters of the current time-series window.
-type windowCounts struct{ arrivals, ok, errors int64 }
+type windowCounts struct{ arrivals, ok, errors, retries int64 }
 
 // asyncStats count the detached requests started by async steps.
 type asyncStats struct {
@@ -577,8 +577,11 @@ func (s *Sim) callStep(ci int32) *step {
 // with the step's timeout.
 func (s *Sim) callAttempt(ci int32, sp *step) {
 	c := &s.calls[ci]
-	if c.attempt > 0 && s.reqs[c.req].measured {
-		s.retries++ // counted when made, so that attempts = first attempts + retries
+	if c.attempt > 0 {
+		s.win.retries++ // the time series shows the warm-up too
+		if s.reqs[c.req].measured {
+			s.retries++ // counted when made, so that attempts = first attempts + retries
+		}
 	}
 	c.attemptAt, c.notSent, c.trial = s.eng.Now(), false, false
 	if sp.budget != nil && c.attempt == 0 {

@@ -140,8 +140,14 @@ func Charts(o *experiments.Outcome) []Chart {
 		}
 	}
 	charts = append(charts, util, queue)
-	charts = append(charts, Chart{Name: "errors", Title: "Requests that failed (rejected, timed out, error)", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
-		Series: []Series{{Name: "errors", X: xs, Y: col(func(w *experiments.Window) float64 { return w.ErrorsRPS })}}})
+	errs := Chart{Name: "errors", Title: "Requests that failed (rejected, timed out, error)", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
+		Series: []Series{{Name: "errors", X: xs, Y: col(func(w *experiments.Window) float64 { return w.ErrorsRPS })}}}
+	if r.HasRetries {
+		errs.Title = "Failed requests and retry attempts"
+		errs.YLabel = "per second"
+		errs.Series = append(errs.Series, Series{Name: "retries", X: xs, Y: col(func(w *experiments.Window) float64 { return w.RetriesRPS })})
+	}
+	charts = append(charts, errs)
 	if len(hits.Series) > 0 {
 		charts = append(charts, hits)
 	}

@@ -17,7 +17,11 @@ func f(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64
 func TimeseriesCSV(o *experiments.Outcome) []byte {
 	sr := o.Series
 	var b bytes.Buffer
-	b.WriteString("t_s,arrivals_rps,completed_rps,errors_rps,p50_ms,p95_ms,p99_ms,in_flight,cost_usd")
+	b.WriteString("t_s,arrivals_rps,completed_rps,errors_rps")
+	if sr.HasRetries {
+		b.WriteString(",retries_rps")
+	}
+	b.WriteString(",p50_ms,p95_ms,p99_ms,in_flight,cost_usd")
 	for _, c := range sr.Components {
 		n := c.Name
 		if c.Fleet {
@@ -34,7 +38,11 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 	b.WriteByte('\n')
 	for _, w := range sr.Windows {
 		b.WriteString(seconds(w.StartS))
-		for _, s := range []string{f(w.ArrivalsRPS, 3), f(w.CompletedRPS, 3), f(w.ErrorsRPS, 3), f(w.P50MS, 3), f(w.P95MS, 3), f(w.P99MS, 3), f(w.InFlight, 3), f(w.CostUSD, 6)} {
+		cols := []string{f(w.ArrivalsRPS, 3), f(w.CompletedRPS, 3), f(w.ErrorsRPS, 3)}
+		if sr.HasRetries {
+			cols = append(cols, f(w.RetriesRPS, 3))
+		}
+		for _, s := range append(cols, f(w.P50MS, 3), f(w.P95MS, 3), f(w.P99MS, 3), f(w.InFlight, 3), f(w.CostUSD, 6)) {
 			b.WriteByte(',')
 			b.WriteString(s)
 		}
