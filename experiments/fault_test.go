@@ -483,3 +483,35 @@ mttr = "10s"
 		t.Errorf("%.4f of the requests failed, want about 1/11", p)
 	}
 }
+
+// Envoy's outlier ejection: an instance answering only errors is ejected
+// after 5 in a row, for 30 s × the times it has been ejected. Round robin
+// sends it every 4th request (one each 10 ms, 1 ms of work each): 5 errors,
+// out 30 s; back, 5 errors, out 60 s; back, 5, out 90 s; back at about
+// 180 s, 5, out 120 s — past the end. Exactly 20 requests fail.
+func TestOutlierEjection(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "300s"
+[traffic.in]
+to = "lb"
+rate = 400
+arrivals = "uniform"
+[balancer.lb]
+to = "web"
+outlier = { consecutive_errors = 5, ejection = "30s" }
+[service.web]
+instances = 4
+steps = [ { sleep = "const(1ms)" } ]
+[[fault]]
+target = "web"
+kind = "error"
+fraction = 1
+at = "0s"
+duration = "1h"
+`)
+	if f := o.Summary.Requests.Failed; f != 20 {
+		t.Errorf("%d requests failed, want 20 (4 ejections of 5 errors)", f)
+	}
+}

@@ -29,6 +29,8 @@ type BalancerConfig struct {
 	// HealthCheck takes failing instances out of the rotation; nil: none
 	// (a crashed instance keeps its share).
 	HealthCheck *HealthCheck
+	// Outlier ejects instances whose calls fail in a row; nil: none.
+	Outlier *Outlier
 }
 
 // turnAround is haproxy's delay before retrying a refused connection to

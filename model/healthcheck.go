@@ -24,9 +24,36 @@ type HealthCheck struct {
 
 // checkState is a balancer's view of one instance.
 type checkState struct {
-	out        bool // out of the rotation
-	fails, oks int  // consecutive results
+	down       bool // failed its health checks
+	ejected    bool // ejected as an outlier
+	fails, oks int  // consecutive check results
+	errors     int  // consecutive failed calls (outlier detection)
+	ejections  int  // times ejected
 	started    bool
+}
+
+// out says whether the instance is out of the rotation.
+func (c *checkState) out() bool { return c.down || c.ejected }
+
+// state returns instance id's state, growing the table as needed.
+func (b *balancer) state(id int32) *checkState {
+	for int(id) >= len(b.checks) {
+		b.checks = append(b.checks, checkState{})
+	}
+	return &b.checks[id]
+}
+
+// setOut changes why instance id is out of the rotation, keeping nOut.
+func (b *balancer) setOut(id int32, change func(c *checkState)) {
+	c := b.state(id)
+	was := c.out()
+	change(c)
+	switch now := c.out(); {
+	case now && !was:
+		b.nOut++
+	case !now && was:
+		b.nOut--
+	}
 }
 
 // startChecks schedules the first check of every instance behind b.
@@ -45,10 +72,7 @@ func (b *balancer) startChecks(s *Sim) {
 
 // watch starts checking instance id at time at.
 func (b *balancer) watch(s *Sim, id int32, at sim.Time) {
-	for int(id) >= len(b.checks) {
-		b.checks = append(b.checks, checkState{})
-	}
-	if b.checks[id].started {
+	if b.state(id).started {
 		return
 	}
 	b.checks[id].started = true
@@ -68,10 +92,7 @@ func (b *balancer) check(s *Sim, gen uint32) {
 		return
 	}
 	if in.state == instGone {
-		if b.checks[id].out {
-			b.nOut--
-		}
-		b.checks[id] = checkState{}
+		b.setOut(id, func(c *checkState) { *c = checkState{} })
 		return
 	}
 	ok := true
@@ -90,20 +111,19 @@ func (b *balancer) check(s *Sim, gen uint32) {
 // checked counts a check's result and schedules the next check.
 func (b *balancer) checked(s *Sim, id int32, ok bool, done sim.Time) {
 	hc := b.cfg.HealthCheck
-	c := &b.checks[id]
-	if ok {
-		c.fails, c.oks = 0, c.oks+1
-		if c.out && c.oks >= hc.Rise {
-			c.out = false
-			b.nOut--
+	b.setOut(id, func(c *checkState) {
+		if ok {
+			c.fails, c.oks = 0, c.oks+1
+			if c.down && c.oks >= hc.Rise {
+				c.down = false
+			}
+		} else {
+			c.oks, c.fails = 0, c.fails+1
+			if !c.down && c.fails >= hc.Fall {
+				c.down = true
+			}
 		}
-	} else {
-		c.oks, c.fails = 0, c.fails+1
-		if !c.out && c.fails >= hc.Fall {
-			c.out = true
-			b.nOut++
-		}
-	}
+	})
 	s.eng.At(done+hc.Interval, opCheck, b.idx, uint32(id)<<1)
 }
 
@@ -147,7 +167,7 @@ func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
 	}
 	b.view.st, b.view.ids = st, b.view.ids[:0]
 	for _, id := range st.ready {
-		if (int(id) >= len(b.checks) || !b.checks[id].out) && id != skip {
+		if (int(id) >= len(b.checks) || !b.checks[id].out()) && id != skip {
 			b.view.ids = append(b.view.ids, id)
 		}
 	}
@@ -162,4 +182,56 @@ func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
 		i = 0
 	}
 	return b.view.ids[i]
+}
+
+// Outlier is Envoy's passive outlier detection on a balancer: after
+// ConsecutiveErrors failed calls in a row (errors and timeouts) an instance
+// is ejected from the rotation for Ejection × the number of times it has
+// been ejected (at most MaxEjectionTime), with at most MaxEjected of the
+// instances out at once (at least one).
+type Outlier struct {
+	ConsecutiveErrors int
+	Ejection          sim.Time
+	MaxEjectionTime   sim.Time
+	MaxEjected        float64
+}
+
+// observe counts a call's outcome for outlier detection.
+func (b *balancer) observe(s *Sim, id int32, o outcome) {
+	od := b.cfg.Outlier
+	if od == nil || id < 0 {
+		return
+	}
+	c := b.state(id)
+	if o == outOK || o == outRejected {
+		c.errors = 0
+		return
+	}
+	c.errors++
+	if c.errors < od.ConsecutiveErrors || c.ejected {
+		return
+	}
+	n := len(b.backend.work().ready)
+	limit := max(1, int(od.MaxEjected*float64(n)))
+	ejected := 0
+	for i := range b.checks {
+		if b.checks[i].ejected {
+			ejected++
+		}
+	}
+	if ejected >= limit {
+		return
+	}
+	c.ejections++
+	d := od.Ejection * sim.Time(c.ejections)
+	if od.MaxEjectionTime > 0 {
+		d = min(d, od.MaxEjectionTime)
+	}
+	b.setOut(id, func(c *checkState) { c.ejected, c.errors = true, 0 })
+	s.eng.After(d, opUneject, b.idx, uint32(id))
+}
+
+// uneject returns an ejected instance to the rotation.
+func (b *balancer) uneject(id int32) {
+	b.setOut(id, func(c *checkState) { c.ejected = false })
 }

@@ -30,6 +30,7 @@ const (
 	opLBRetry                    // a balancer retries a refused call; Ref = call, Gen = its serial
 	opLBTimeout                  // a balancer's server timeout; Ref = call, Gen = its serial
 	opChaos                      // a chaos fault fails or repairs an instance; Ref = fault, Gen = instance<<1 | repair
+	opUneject                    // an ejected outlier returns; Ref = balancer, Gen = instance
 )
 
 // outcome is how a request or call ended.
@@ -280,6 +281,8 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.faultEvent(ev.Ref, ev.Gen)
 	case opChaos:
 		s.chaosEvent(ev.Ref, ev.Gen)
+	case opUneject:
+		s.balancers[ev.Ref].uneject(int32(ev.Gen))
 	case opCheck:
 		s.balancers[ev.Ref].check(s, ev.Gen)
 	case opLBRetry:
@@ -513,7 +516,9 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	}
 	st.depart(s, ci, o, now)
 	if c.via > 0 {
-		s.balancers[c.via-1].left(c, o, now)
+		b := s.balancers[c.via-1]
+		b.left(c, o, now)
+		b.observe(s, c.inst, o)
 	}
 	parent, ptoken, req, work, write := c.parent, c.ptoken, c.req, c.cpu, c.write
 	r := &s.reqs[req]
@@ -656,7 +661,9 @@ func (s *Sim) attemptFailed(ci int32, o outcome) {
 func (s *Sim) serverTimeout(ci int32) {
 	c := &s.calls[ci]
 	now := s.eng.Now()
-	s.balancers[c.via-1].left(c, outTimeout, now)
+	b := s.balancers[c.via-1]
+	b.left(c, outTimeout, now)
+	b.observe(s, c.inst, outTimeout)
 	c.via = 0
 	parent, ptoken, req := c.parent, c.ptoken, c.req
 	c.parent = orphan

@@ -396,7 +396,23 @@ func (d *decoder) balancer(t *table) model.ComponentConfig {
 	if h := t.sub("health_check"); h != nil {
 		b.HealthCheck = d.healthCheck(h)
 	}
-	t.done(map[string]string{"outlier": "outlier ejection is not available in this version yet"})
+	if o := t.sub("outlier"); o != nil {
+		b.Outlier = &model.Outlier{
+			ConsecutiveErrors: int(o.integer("consecutive_errors", 5, 1, 1_000_000, false)),
+			Ejection:          d.positiveDuration(o, "ejection", 30*sim.Second),
+			MaxEjectionTime:   o.duration("max_ejection", 300*sim.Second),
+			MaxEjected:        0.1,
+		}
+		if v, ok := o.number("max_ejected"); ok {
+			if v < 0 || v > 1 {
+				d.errorf(o.key("max_ejected"), "want the share of instances that may be ejected at once, from 0 to 1, got %v", v)
+			} else {
+				b.Outlier.MaxEjected = v
+			}
+		}
+		o.done(nil)
+	}
+	t.done(nil)
 	return b
 }
 
