@@ -515,3 +515,78 @@ duration = "1h"
 		t.Errorf("%d requests failed, want 20 (4 ejections of 5 errors)", f)
 	}
 }
+
+// A balancer that retries errors (haproxy's retry-on 5xx) with redispatch:
+// one of 4 instances answers only errors; a call it fails goes at once to
+// another instance, so no request fails, and the erroring instance's
+// quarter of the calls is made twice: with random picks, calls = n + X, X
+// binomial(n, 1/4).
+func TestBalancerRetriesErrors(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.in]
+to = "lb"
+rate = 400
+[balancer.lb]
+to = "web"
+algorithm = "random"
+retries = 1
+redispatch = true
+retry_on = ["connect", "error"]
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "error"
+fraction = 1
+at = "0s"
+duration = "1h"
+`)
+	s := o.Summary
+	if s.Requests.Failed != 0 {
+		t.Errorf("%d failed: each error should be retried on a healthy instance", s.Requests.Failed)
+	}
+	n := float64(s.Requests.Arrived)
+	if calls := float64(s.Components["web"].Requests); math.Abs(calls-1.25*n) > 5*math.Sqrt(n*3/16)+2 {
+		t.Errorf("%.0f calls for %.0f requests, want 1.25×", calls, n)
+	}
+}
+
+// The same with timeouts: a hung instance's calls get the balancer's 1 s
+// timeout and are sent again to another instance, each 1 s later; the calls
+// it still holds when it is restarted fail (a reset connection, haproxy's
+// 502) and are retried as errors. No request fails.
+func TestBalancerRetriesTimeouts(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.in]
+to = "lb"
+rate = 400
+[balancer.lb]
+to = "web"
+timeout = "1s"
+retries = 1
+redispatch = true
+retry_on = ["timeout", "error"]
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "web"
+kind = "hang"
+at = "10s"
+duration = "30s"
+`)
+	s := o.Summary
+	if s.Requests.TimedOut+s.Requests.Failed != 0 {
+		t.Errorf("%+v: the hung instance's calls should be retried elsewhere", s.Requests)
+	}
+	if s.Latency.P99 < 1000 {
+		t.Errorf("p99 %v ms: a quarter of the requests in the hang took the 1 s timeout first", s.Latency.P99)
+	}
+}

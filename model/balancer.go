@@ -26,6 +26,11 @@ type BalancerConfig struct {
 	// default "option redispatch").
 	Retries    int
 	Redispatch bool
+	// RetryTimeout and RetryError also retry a call whose instance did not
+	// answer within Timeout, or answered an error (haproxy's retry-on
+	// response-timeout and 5xx): at once, to another instance with
+	// Redispatch; the first attempt's work goes on, wasted.
+	RetryTimeout, RetryError bool
 	// HealthCheck takes failing instances out of the rotation; nil: none
 	// (a crashed instance keeps its share).
 	HealthCheck *HealthCheck
@@ -94,10 +99,18 @@ func (b *balancer) receive(s *Sim, ci int32) {
 // forward passes a call on to the instance the backend's rule picks, in the
 // balancer's rotation.
 func (b *balancer) forward(s *Sim, ci int32) {
-	if b.cfg.Timeout > 0 {
-		s.eng.After(b.cfg.Timeout, opLBTimeout, ci, s.calls[ci].serial)
-	}
+	b.armTimeout(s, ci)
 	b.backend.work().arrive(s, ci, b.pick(s, ci, -1))
+}
+
+// armTimeout starts the server timeout of call ci's attempt: an earlier
+// attempt's timeout event finds its deadline moved and does nothing.
+func (b *balancer) armTimeout(s *Sim, ci int32) {
+	if b.cfg.Timeout > 0 {
+		c := &s.calls[ci]
+		c.lbDeadline = s.eng.Now() + b.cfg.Timeout
+		s.eng.At(c.lbDeadline, opLBTimeout, ci, c.serial)
+	}
 }
 
 // refused handles a call whose connection instance inst refused: it
@@ -111,18 +124,67 @@ func (b *balancer) refused(s *Sim, ci int32, st *station) bool {
 	st.stats.depart(outError, c.arrived, now, c.arrived >= st.stats.start) // this attempt ends here
 	c.lbTries++
 	if b.cfg.Redispatch && int(c.lbTries) == b.cfg.Retries {
+		b.armTimeout(s, ci)
 		st.arrive(s, ci, b.pick(s, ci, c.inst)) // the last retry: another instance, at once
 		return true
 	}
+	c.lbDeadline = sim.Never // no server timeout while waiting to reconnect
 	s.eng.After(turnAround, opLBRetry, ci, c.serial)
+	return true
+}
+
+// retryAnswer re-sends call ci, whose instance answered it with an error,
+// if the balancer retries errors and has tries left (and reports true).
+func (b *balancer) retryAnswer(s *Sim, ci int32) bool {
+	c := &s.calls[ci]
+	if !b.cfg.RetryError || int(c.lbTries) >= b.cfg.Retries {
+		return false
+	}
+	s.waste(s.reqs[c.req].measured, c.cpu) // the failed attempt's work
+	prev := c.inst
+	b.observe(s, prev, outError)
+	c.lbTries++
+	c.token++ // its events go stale
+	c.step, c.lookup, c.need, c.room, c.cpu, c.active, c.inst = -1, lookupNone, 0, 0, 0, false, -1
+	inst := prev
+	if b.cfg.Redispatch {
+		inst = b.pick(s, ci, prev)
+	}
+	b.armTimeout(s, ci)
+	b.backend.work().arrive(s, ci, inst)
+	return true
+}
+
+// retryTimeout re-sends a call its instance did not answer in time as a
+// new call through the balancer, to another instance with Redispatch; the
+// first one goes on at the instance, answering nobody.
+func (b *balancer) retryTimeout(s *Sim, ci int32) bool {
+	c := &s.calls[ci]
+	if !b.cfg.RetryTimeout || int(c.lbTries) >= b.cfg.Retries {
+		return false
+	}
+	parent, ptoken, req, ep, write, tries, prev := c.parent, c.ptoken, c.req, c.ep, c.write, c.lbTries, c.inst
+	b.left(c, outTimeout, s.eng.Now())
+	b.observe(s, prev, outTimeout)
+	c.via, c.parent = 0, orphan
+	n := s.newCall(req, parent, ptoken, b.to, ep)
+	nc := &s.calls[n]
+	nc.write, nc.lbTries, nc.via, nc.viaArrived = write, tries+1, b.idx+1, s.eng.Now()
+	b.stats.arrive(nc.viaArrived)
+	skip := int32(-1)
+	if b.cfg.Redispatch {
+		skip = prev
+	}
+	b.armTimeout(s, n)
+	b.backend.work().arrive(s, n, b.pick(s, n, skip))
 	return true
 }
 
 // retry re-sends call ci to the instance that refused it, after the
 // turn-around.
 func (b *balancer) retry(s *Sim, ci int32) {
-	st := b.backend.work()
-	st.arrive(s, ci, s.calls[ci].inst)
+	b.armTimeout(s, ci)
+	b.backend.work().arrive(s, ci, s.calls[ci].inst)
 }
 
 // left records that a call that came through the balancer has its answer.

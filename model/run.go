@@ -71,6 +71,7 @@ type call struct {
 	notSent    bool     // the attempt was rejected by an open breaker
 	lastFailed bool     // the endpoint's last call failed and it went on (on_error = "continue")
 	lbTries    int32    // connection retries by the balancer it came through
+	lbDeadline sim.Time // the balancer's server timeout of the current attempt
 	arrived    sim.Time // at the station
 	viaArrived sim.Time // at the balancer
 	demand     sim.Time // cpu time of the step waiting for a core
@@ -294,7 +295,7 @@ func (s *Sim) Handle(ev *sim.Event) {
 			}
 		}
 	case opLBTimeout:
-		if c := &s.calls[ev.Ref]; c.serial == ev.Gen && c.via > 0 {
+		if c := &s.calls[ev.Ref]; c.serial == ev.Gen && c.via > 0 && s.eng.Now() >= c.lbDeadline {
 			s.serverTimeout(ev.Ref)
 		}
 	case opForward:
@@ -517,6 +518,9 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	st.depart(s, ci, o, now)
 	if c.via > 0 {
 		b := s.balancers[c.via-1]
+		if o == outError && b.retryAnswer(s, ci) {
+			return // sent again; the caller waits on
+		}
 		b.left(c, o, now)
 		b.observe(s, c.inst, o)
 	}
@@ -661,6 +665,9 @@ func (s *Sim) attemptFailed(ci int32, o outcome) {
 func (s *Sim) serverTimeout(ci int32) {
 	c := &s.calls[ci]
 	now := s.eng.Now()
+	if s.balancers[c.via-1].retryTimeout(s, ci) {
+		return
+	}
 	b := s.balancers[c.via-1]
 	b.left(c, outTimeout, now)
 	b.observe(s, c.inst, outTimeout)

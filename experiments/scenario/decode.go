@@ -385,11 +385,13 @@ func (d *decoder) balancer(t *table) model.ComponentConfig {
 	if t.has("retry_on") {
 		for i, v := range t.list("retry_on") {
 			switch v {
-			case "connect":
-			case "timeout", "error":
-				d.errorf(elem(t.key("retry_on"), i), "a balancer retries refused connections only in this version (retry_on = [\"connect\"])")
+			case "connect": // always: haproxy's retries
+			case "timeout":
+				b.RetryTimeout = true
+			case "error":
+				b.RetryError = true
 			default:
-				d.errorf(elem(t.key("retry_on"), i), "want \"connect\", got %s", quoted(v))
+				d.errorf(elem(t.key("retry_on"), i), "want \"connect\", \"timeout\" or \"error\", got %s", quoted(v))
 			}
 		}
 	}
