@@ -259,13 +259,7 @@ func (d *decoder) breaker(t *table) *model.BreakerConfig {
 			d.errorf(t.key("window"), "want a number of calls (100) or a duration (\"60s\"), got %s", typeName(w))
 		}
 	}
-	if v, ok := t.number("failure_rate"); ok {
-		if v <= 0 || v > 1 {
-			d.errorf(t.key("failure_rate"), "want a fraction greater than 0 and at most 1, got %v", v)
-		} else {
-			b.FailureRate = v
-		}
-	}
+	b.FailureRate = d.rate01(t, "failure_rate", b.FailureRate)
 	def := int64(100)
 	if b.WindowTime == 0 {
 		def = int64(min(b.Window, 100))
@@ -274,13 +268,20 @@ func (d *decoder) breaker(t *table) *model.BreakerConfig {
 	b.Open = d.positiveDuration(t, "open", b.Open)
 	b.HalfOpenCalls = int(t.integer("half_open_calls", 10, 1, 100_000, false))
 	b.SlowCall = t.duration("slow_call", 0)
-	if v, ok := t.number("slow_rate"); ok {
-		if v <= 0 || v > 1 {
-			d.errorf(t.key("slow_rate"), "want a fraction greater than 0 and at most 1, got %v", v)
-		} else {
-			b.SlowRate = v
-		}
-	}
+	b.SlowRate = d.rate01(t, "slow_rate", b.SlowRate)
 	t.done(nil)
 	return b
+}
+
+// rate01 reads a fraction in (0, 1], or keeps def.
+func (d *decoder) rate01(t *table, key string, def float64) float64 {
+	v, ok := t.number(key)
+	if !ok {
+		return def
+	}
+	if v <= 0 || v > 1 {
+		d.errorf(t.key(key), "want a fraction greater than 0 and at most 1, got %v", v)
+		return def
+	}
+	return v
 }
