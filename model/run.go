@@ -54,36 +54,37 @@ const (
 // index; token changes whenever the call stops waiting, which makes events
 // scheduled for an earlier wait stale.
 type call struct {
-	req        int32
-	parent     int32  // calling call, noParent or orphan
-	ptoken     uint32 // parent's token when it made this call
-	token      uint32
-	serial     uint32 // fixed while the call lives (0 once freed): names it to its branch timeout
-	at         int32  // the component whose station runs the call
-	via        int32  // 1 + index of the balancer it came through, or 0
-	inst       int32
-	ep         int32
-	step       int32
+	// Hot fields first: every call reads them.
+	req     int32
+	parent  int32  // calling call, noParent or orphan
+	ptoken  uint32 // parent's token when it made this call
+	token   uint32
+	serial  uint32 // fixed while the call lives (0 once freed): names it to its branch timeout
+	at      int32  // the component whose station runs the call
+	via     int32  // 1 + index of the balancer it came through, or 0
+	inst    int32
+	ep      int32
+	step    int32
+	arrived sim.Time // at the station
+	cpuFrom sim.Time // when the current cpu step got its core
+	demand  sim.Time // cpu time of the step waiting for a core
+	// cpu is the cpu time spent on the call and on the calls it made that
+	// answered it: the work its answer stands for.
+	cpu        sim.Time
+	lookupFrom int32    // the cache of the endpoint's last lookup
 	need, room int32    // a parallel step: successes still needed, failures still allowed
-	attempt    int32    // a call step: retries made so far
-	attemptAt  sim.Time // when the current attempt began (for a breaker's slow calls)
-	trial      bool     // the attempt is a half-open breaker's trial call
-	notSent    bool     // the attempt was rejected by an open breaker
-	lastFailed bool     // the endpoint's last call failed and it went on (on_error = "continue")
-	lbTries    int32    // connection retries by the balancer it came through
-	lbDeadline sim.Time // the balancer's server timeout of the current attempt
-	arrived    sim.Time // at the station
-	viaArrived sim.Time // at the balancer
-	demand     sim.Time // cpu time of the step waiting for a core
-	lookupAt   sim.Time // when the endpoint's last cache lookup answered
-	lookupFrom int32    // the cache of that lookup
 	lookup     int8     // lookupNone, lookupHit or lookupMiss
 	write      bool     // a successful answer writes the request's key
 	active     bool     // holds a concurrency slot
-	cpuFrom    sim.Time // when the current cpu step got its core
-	// cpu is the cpu time spent on the call and on the calls it made that
-	// answered it: the work its answer stands for.
-	cpu sim.Time
+	trial      bool     // the attempt is a half-open breaker's trial call
+	notSent    bool     // the attempt was rejected by an open breaker
+	lastFailed bool     // the endpoint's last call failed and it went on (on_error = "continue")
+	attempt    int16    // a call step: retries made so far
+	lbTries    int16    // connection retries by the balancer it came through
+	lookupAt   sim.Time // when the endpoint's last cache lookup answered
+	viaArrived sim.Time // at the balancer
+	attemptAt  sim.Time // when the current attempt began (for a breaker's slow calls)
+	lbDeadline sim.Time // the balancer's server timeout of the current attempt
 }
 
 // request is one client request, from its intended start to its outcome,
@@ -566,9 +567,9 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 	p.cpu += work
 	p.token++
 	p.lastFailed = false
-	if b := s.callStep(parent).breaker; b != nil {
+	if sp := s.callStep(parent); sp.breaker != nil {
 		now := s.eng.Now()
-		b.record(now, false, now-p.attemptAt, p.trial)
+		sp.breaker.record(now, false, now-p.attemptAt, p.trial)
 	}
 	if write {
 		s.recordWrite(p.req)

@@ -59,18 +59,18 @@ type router interface {
 
 // instance is one member of a fleet.
 type instance struct {
-	active int  // admitted calls (holding a concurrency slot)
-	load   int  // admitted + waiting for admission: what balancers see
-	busy   int  // cores in use
-	admitQ ring // calls waiting for a concurrency slot
-	cpuQ   ring // admitted calls waiting for a core
+	fault  faultState // what a fault does to it now (read on every call: kept with the hot fields)
+	active int        // admitted calls (holding a concurrency slot)
+	load   int        // admitted + waiting for admission: what balancers see
+	busy   int        // cores in use
+	admitQ ring       // calls waiting for a concurrency slot
+	cpuQ   ring       // admitted calls waiting for a core
 
 	state   instState
 	pos     int32    // position in the ready list, or −1
 	created sim.Time // asked for (billed from here)
 	readyAt sim.Time
 	metrics instanceMetrics // kept only for autoscaled services and nodes
-	fault   faultState      // what a fault does to it now
 	parked  ring            // calls held by a hang
 	tokens  float64         // rate limit: tokens in the bucket
 	filled  sim.Time        // when they were last counted
@@ -402,7 +402,9 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	if c.active {
 		c.active = false
 		in.active--
-		s.admitNext(sm, in, now)
+		if in.admitQ.len() > 0 {
+			s.admitNext(sm, in, now)
+		}
 	}
 	if in.state == instDraining && in.load == 0 {
 		s.fleet.retire(sm, s, c.inst, now)
