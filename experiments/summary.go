@@ -141,6 +141,25 @@ type ComponentSummary struct {
 	StaleReads *float64 `json:"stale_reads,omitempty"` // caches: stale hits / lookups; databases: stale reads / reads
 	Evictions  *int64   `json:"evictions,omitempty"`
 	Nodes      []Node   `json:"nodes,omitempty"`
+	// Queues: messages published, processed, delivered again after a failed
+	// processing, lost (acknowledged before a failed processing), rejected
+	// (a full partition); lag = messages waiting {mean, max, final}; age =
+	// publish → consumption start; latency_ms = publish → processed.
+	Published       *int64   `json:"published,omitempty"`
+	Processed       *int64   `json:"processed,omitempty"`
+	Redelivered     *int64   `json:"redelivered,omitempty"`
+	Lost            *int64   `json:"lost,omitempty"`
+	Lag             *Lag     `json:"lag,omitempty"`
+	AgeMS           *Latency `json:"age_ms,omitempty"`
+	PartitionLagMax []int64  `json:"partition_lag_max,omitempty"`
+}
+
+// Lag is a queue's messages waiting: time-averaged, the most, and at the
+// end.
+type Lag struct {
+	Mean  float64 `json:"mean"`
+	Max   int64   `json:"max"`
+	Final int64   `json:"final"`
 }
 
 // Node is one database node.
@@ -254,6 +273,18 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			ev := k.Evictions
 			cs.HitRatio, cs.StaleReads, cs.Evictions = &hr, &st, &ev
 		}
+		if b := c.Broker; b != nil {
+			cs.Published, cs.Processed, cs.Redelivered, cs.Lost = &b.Published, &b.Processed, &b.Redelivered, &b.Lost
+			cs.Rejected = b.Rejected
+			cs.Requests = b.Published
+			cs.ThroughputRPS = perSecond(b.Processed, r.Measured)
+			cs.Latency = latency(b.Latency)
+			age := latency(b.Age)
+			cs.AgeMS = &age
+			cs.Lag = &Lag{Mean: round(b.LagMean, 4), Max: b.LagMax, Final: b.Waiting}
+			cs.Queue = Queue{Mean: cs.Lag.Mean, Max: b.LagMax} // the messages waiting
+			cs.PartitionLagMax = b.PartitionLagMax
+		}
 		if d := c.Database; d != nil {
 			var st float64
 			if d.Reads > 0 {
@@ -265,7 +296,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 					Requests: n.Requests, Latency: latency(n.Latency), Queue: Queue{Mean: round(n.QueueMean, 4), Max: n.QueueMax}, Rejected: n.Rejected})
 			}
 		}
-		if c.Kind != "balancer" {
+		if c.Kind != "balancer" && c.Broker == nil {
 			u := round(c.Utilization, 4)
 			cs.Utilization = &u
 			cs.Cores = c.Cores

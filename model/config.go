@@ -185,6 +185,7 @@ const (
 	StepSleep                    // wait for Dist, holding no core
 	StepAsync                    // start a detached request at Target/Endpoint and go on at once
 	StepParallel                 // run Branches at the same instant; go on when Wait of them succeeded
+	StepPublish                  // append a message to queue Target; wait for its ack
 )
 
 // WaitAll is Step.Wait for a parallel step that needs every branch.

@@ -17,6 +17,9 @@ type Graph struct {
 	eps   [][]EndpointConfig
 	// res[c][e][k] is the resolution of step k of endpoint e of component c.
 	res [][][]resolved
+	// consumers[q] is where queue q's messages go (its consumer component
+	// and endpoint); zero for other components.
+	consumers []resolved
 	// entries[t] are traffic source t's endpoints at its target's station
 	// (one per mix entry, session step, or the single endpoint).
 	entries [][]int32
@@ -63,6 +66,7 @@ func NewGraph(cfg *Config) *Graph {
 		g.eps = append(g.eps, c.EndpointConfigs())
 	}
 	g.checkForwards()
+	g.resolveConsumers()
 	g.resolveSteps()
 	if len(g.Problems) == 0 {
 		g.checkCycles()
@@ -209,6 +213,17 @@ func (g *Graph) resolveSteps() {
 					if ok && st.Kind == StepCall && g.isLookup(r) {
 						looked = true
 					}
+				case StepPublish:
+					p.Key = "publish"
+					j, ok := g.index[st.Target]
+					switch {
+					case !ok:
+						g.unknown(p, st.Target)
+					case g.cfg.Components[j].Kind() != "queue":
+						g.problem(p, "%s is not a queue: publish to a [queue.NAME]", Label(g.cfg.Components[j]))
+					default:
+						g.res[ci][e][k] = resolved{tgt: j, ok: true}
+					}
 				case StepParallel:
 					r := resolved{}
 					for b := range st.Branches {
@@ -227,6 +242,34 @@ func (g *Graph) resolveSteps() {
 	}
 }
 
+// resolveConsumers finds each queue's consumer and endpoint.
+func (g *Graph) resolveConsumers() {
+	g.consumers = make([]resolved, len(g.cfg.Components))
+	for i, c := range g.cfg.Components {
+		q, ok := c.(*QueueConfig)
+		if !ok {
+			continue
+		}
+		p := Place{Component: Label(c), Step: -1, Branch: -1, Key: "consumer"}
+		j, ok := g.index[q.Consumer]
+		switch {
+		case !ok:
+			g.unknown(p, q.Consumer)
+			continue
+		case g.cfg.Components[j].FleetConfig() == nil || g.cfg.Components[j].Forward() != "":
+			g.problem(p, "%s cannot consume: a queue's consumer is a service whose instances form the consumer group", Label(g.cfg.Components[j]))
+			continue
+		}
+		e, err := g.Endpoint(int(j), q.Endpoint, "", false)
+		if err != nil {
+			p.Key = "endpoint"
+			g.problem(p, "%v", err)
+			continue
+		}
+		g.consumers[i] = resolved{tgt: j, ep: int32(e), ok: true}
+	}
+}
+
 // isLookup says whether a resolved call is a cache get.
 func (g *Graph) isLookup(r resolved) bool {
 	st := g.Station(int(r.tgt))
@@ -237,6 +280,10 @@ func (g *Graph) resolveCall(p Place, st *Step, callerEP string) (resolved, bool)
 	j, ok := g.index[st.Target]
 	if !ok {
 		g.unknown(p, st.Target)
+		return resolved{}, false
+	}
+	if g.cfg.Components[j].Kind() == "queue" {
+		g.problem(p, "%s is a queue: send it messages with { publish = %q }", Label(g.cfg.Components[j]), st.Target)
 		return resolved{}, false
 	}
 	e, err := g.Endpoint(int(j), st.Endpoint, callerEP, st.Write)
@@ -262,11 +309,16 @@ func (g *Graph) checkCycles() {
 		if f := c.Forward(); f != "" {
 			add(ci, g.index[f])
 		}
+		if r := g.consumers[ci]; r.ok {
+			add(ci, r.tgt)
+		}
 		for e := range g.res[ci] {
 			for k, r := range g.res[ci][e] {
 				switch g.eps[ci][e].Steps[k].Kind {
-				case StepCall, StepAsync:
-					add(ci, r.tgt)
+				case StepCall, StepAsync, StepPublish:
+					if r.ok {
+						add(ci, r.tgt)
+					}
 				case StepParallel:
 					for _, b := range r.branches {
 						add(ci, b.tgt)

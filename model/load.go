@@ -113,6 +113,12 @@ func (g *Graph) propagate(rates [][]float64, hit []float64) *Load {
 				}
 			case StepCall, StepAsync:
 				call(res, r, depth, &pHit)
+			case StepPublish:
+				if res.ok {
+					if c := g.consumers[res.tgt]; c.ok {
+						visit(c.tgt, c.ep, r, depth+1)
+					}
+				}
 			case StepParallel:
 				for _, b := range res.branches {
 					call(b, r, depth, &pHit)

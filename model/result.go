@@ -97,6 +97,7 @@ type ComponentResult struct {
 	Churn       sim.Time // instance-time paid for instances removed within 10 minutes of being asked for
 
 	Cache    *CacheResult    // caches only
+	Broker   *BrokerResult   // queues only
 	Database *DatabaseResult // databases only
 
 	Arrivals, Departures, Rejected int64
@@ -170,6 +171,8 @@ type ComponentWindow struct {
 	Rejected    int64
 	HitRatio    float64   // caches: hits / lookups in the window (NaN: no lookup)
 	Nodes       []float64 // databases: utilisation of each node
+	Lag         float64   // queues: messages waiting, time-averaged over the window
+	AgeP99      sim.Time  // queues: p99 of publish → consumption start in the window
 }
 
 func summarize(h *sim.Histogram) Latency {

@@ -9,6 +9,9 @@ type ring struct {
 
 func (r *ring) len() int { return r.size }
 
+// peek is the head, without taking it.
+func (r *ring) peek() int32 { return r.buf[r.head] }
+
 func (r *ring) push(v int32) {
 	if r.size == len(r.buf) {
 		n := 2 * len(r.buf)
@@ -33,4 +36,16 @@ func (r *ring) pop() int32 {
 	}
 	r.size--
 	return v
+}
+
+// pushFront puts v at the head (a redelivered message goes first again).
+func (r *ring) pushFront(v int32) {
+	r.push(v) // grow if needed
+	r.size--
+	r.head--
+	if r.head < 0 {
+		r.head = len(r.buf) - 1
+	}
+	r.buf[r.head] = v
+	r.size++
 }

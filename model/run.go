@@ -100,7 +100,10 @@ type request struct {
 	cpu      sim.Time // cpu time its answer stands for
 	done     bool     // the client has its outcome
 	measured bool     // counted in the statistics (started after warm-up)
-	detached bool     // started by an async step: no client waits for it
+	detached bool     // started by an async step (or a queue): no client waits for it
+	queue    int32    // 1 + the queue whose message it processes, or 0
+	msg      int32    // that message
+	inst     int32    // the consumer instance it went to
 	out      outcome
 }
 
@@ -115,6 +118,7 @@ type Sim struct {
 	stations  []*station  // by component index; nil where the component is not a station
 	balancers []*balancer // by component index; nil where the component is not a balancer
 	caches    []*cache    // key-level caches react to writes
+	queues    []*queue
 	sources   []*source
 	faults    []fault
 	faultLog  []FaultResult
@@ -423,6 +427,16 @@ func (s *Sim) advance(ci int32) {
 			return
 		case StepAsync:
 			s.startDetached(c.req, sp.tgt, sp.ep)
+		case StepPublish:
+			q := s.comps[sp.tgt].(*queue)
+			if !q.publish(s, c.req) {
+				s.finishCall(ci, outRejected) // the partition is full
+				return
+			}
+			if d := q.ackLatency(); d > 0 {
+				s.eng.After(d, opSleepDone, ci, c.token) // waits for the broker's ack
+				return
+			}
 		case StepParallel:
 			s.fanOut(ci, sp)
 			return
@@ -800,6 +814,10 @@ func (s *Sim) clientTimeout(ri int32, token uint32) {
 func (s *Sim) requestAnswered(ri int32, o outcome) {
 	r := &s.reqs[ri]
 	switch {
+	case r.queue > 0:
+		r.done, r.out = true, o
+		s.comps[r.queue-1].(*queue).processed(s, r.msg, o, r.inst)
+		r = &s.reqs[ri]
 	case r.detached:
 		r.done, r.out = true, o
 		if r.measured {

@@ -42,6 +42,9 @@ type station struct {
 	loads *loadIndex
 	// watchers are the balancers whose health checks watch the instances.
 	watchers []*balancer
+	// readyVersion changes whenever the ready list does (queues reassign
+	// their partitions then).
+	readyVersion uint64
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -230,6 +233,7 @@ func (s *station) pushReady(id int32) {
 	in := &s.insts[id]
 	in.pos = int32(len(s.ready))
 	s.ready = append(s.ready, id)
+	s.readyVersion++
 	if s.loads != nil {
 		if int(in.pos) >= s.loads.size {
 			s.loads.build(len(s.ready), s.Load)
@@ -243,6 +247,7 @@ func (s *station) pushReady(id int32) {
 func (s *station) popReady() int32 {
 	id := s.ready[len(s.ready)-1]
 	s.ready = s.ready[:len(s.ready)-1]
+	s.readyVersion++
 	in := &s.insts[id]
 	if s.loads != nil {
 		s.loads.set(int(in.pos), emptyLeaf)

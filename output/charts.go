@@ -130,7 +130,14 @@ func Charts(o *experiments.Outcome) []Chart {
 	util := Chart{Name: "utilization", Title: "Utilisation (busy cores / cores)", XLabel: xlabel, YLabel: "utilisation (%)", Spans: spans}
 	queue := Chart{Name: "queue", Title: "Requests waiting (for a slot or a core)", XLabel: xlabel, YLabel: "requests waiting", Spans: spans}
 	hits := Chart{Name: "hit_ratio", Title: "Cache hit ratio", XLabel: xlabel, YLabel: "hit ratio (%)", Spans: spans}
+	lag := Chart{Name: "lag", Title: "Queue lag (messages waiting)", XLabel: xlabel, YLabel: "messages waiting", Spans: spans}
+	age := Chart{Name: "age", Title: "Message age at consumption, p99", XLabel: xlabel, YLabel: "age (ms)", Spans: spans}
 	for i, c := range r.Components {
+		if c.Broker {
+			lag.Series = append(lag.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Lag })})
+			age.Series = append(age.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].AgeP99MS })})
+			continue
+		}
 		if c.Fleet {
 			util.Series = append(util.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].Utilization })})
 		}
@@ -150,6 +157,9 @@ func Charts(o *experiments.Outcome) []Chart {
 	charts = append(charts, errs)
 	if len(hits.Series) > 0 {
 		charts = append(charts, hits)
+	}
+	if len(lag.Series) > 0 {
+		charts = append(charts, lag, age)
 	}
 	charts = append(charts, Chart{Name: "cost", Title: "Cost so far", XLabel: xlabel, YLabel: "US dollars", Spans: spans,
 		Series: []Series{{Name: "cost", X: xs, Y: col(func(w *experiments.Window) float64 { return w.CostUSD })}}})

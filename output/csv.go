@@ -27,6 +27,10 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 		if c.Fleet {
 			b.WriteString("," + n + ".instances," + n + ".utilization")
 		}
+		if c.Broker {
+			b.WriteString("," + n + ".lag," + n + ".age_p99_ms")
+			continue
+		}
 		b.WriteString("," + n + ".queue," + n + ".p99_ms," + n + ".rejected")
 		if c.Cache {
 			b.WriteString("," + n + ".hit_ratio")
@@ -50,6 +54,10 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 			c := sr.Components[i]
 			if c.Fleet {
 				b.WriteString("," + strconv.Itoa(cw.Instances) + "," + f(cw.Utilization, 4))
+			}
+			if c.Broker {
+				b.WriteString("," + f(cw.Lag, 3) + "," + f(cw.AgeP99MS, 3))
+				continue
 			}
 			b.WriteString("," + f(cw.Queue, 3) + "," + f(cw.P99MS, 3) + "," + strconv.FormatInt(cw.Rejected, 10))
 			if c.Cache {

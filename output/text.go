@@ -217,6 +217,22 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		}
 		b.WriteByte('\n')
 	}
+	for _, rc := range o.Series.Components {
+		c := s.Components[rc.Name]
+		if c.Lag == nil {
+			continue
+		}
+		if first {
+			b.WriteByte('\n')
+			first = false
+		}
+		fmt.Fprintf(&b, "Queue %s: %s published, %s processed; lag mean %s (max %s, %s at the end); age p99 %s ms; publish → processed p99 %s ms",
+			rc.Name, thousands(*c.Published), thousands(*c.Processed), num(c.Lag.Mean), thousands(c.Lag.Max), thousands(c.Lag.Final), num(c.AgeMS.P99), num(c.Latency.P99))
+		if *c.Redelivered > 0 || *c.Lost > 0 || c.Rejected > 0 {
+			fmt.Fprintf(&b, "; %s redelivered, %s lost, %s rejected (full)", thousands(*c.Redelivered), thousands(*c.Lost), thousands(c.Rejected))
+		}
+		b.WriteByte('\n')
+	}
 	for _, tr := range o.Series.Traffic {
 		ts := s.Traffic[tr]
 		if ts.Corrected == nil {

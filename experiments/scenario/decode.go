@@ -109,7 +109,6 @@ func syntaxProblem(name string, err error) Problem {
 
 // planned explains keys of features capsim will have but this version lacks.
 var planned = map[string]string{
-	"queue":    "queues are not available in this version yet",
 	"function": "serverless functions are not available in this version yet",
 	"sweep":    "[sweep] defaults are not available in this version yet",
 }
@@ -291,6 +290,7 @@ var componentKinds = []struct {
 	{"balancer", (*decoder).balancer},
 	{"cache", (*decoder).cache},
 	{"database", (*decoder).database},
+	{"queue", (*decoder).queue},
 }
 
 // fleet reads the keys every fleet of instances has.

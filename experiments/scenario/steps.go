@@ -8,7 +8,7 @@ import (
 )
 
 // stepKeys are the keys that say what a step does; a step has exactly one.
-var stepKeys = []string{"cpu", "sleep", "call", "async", "parallel"}
+var stepKeys = []string{"cpu", "sleep", "call", "async", "parallel", "publish"}
 
 // steps reads an endpoint's steps = [ … ].
 func (d *decoder) steps(t *table, key string) []model.Step {
@@ -38,7 +38,7 @@ func (d *decoder) step(st *table) model.Step {
 	}
 	st.known = append(st.known, stepKeys...)
 	if kinds != 1 {
-		d.errorf(st.path, "a step needs exactly one of cpu, call, sleep, async or parallel; this one has %d", kinds)
+		d.errorf(st.path, "a step needs exactly one of cpu, call, sleep, async, parallel or publish; this one has %d", kinds)
 	}
 	switch {
 	case st.has("cpu"):
@@ -66,6 +66,9 @@ func (d *decoder) step(st *table) model.Step {
 	case st.has("parallel"):
 		step.Kind = model.StepParallel
 		d.parallel(st, &step)
+	case st.has("publish"):
+		step.Kind = model.StepPublish
+		step.Target = st.str("publish", "")
 	}
 	switch cond := st.str("if", ""); cond {
 	case "":

@@ -1,0 +1,104 @@
+package experiments_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/capsim/capsim/experiments"
+)
+
+// 640 messages/s with uniform keys over 8 ordered partitions, one
+// single-core consumer per partition (Kafka's range assignor gives each of
+// the 8 instances one partition), exp(10 ms) processing: each partition is
+// an M/M/1 queue at ρ = 0.8 (Poisson thinned by key: 80/s each). Publish →
+// processed is the response time, 1/(μ − λ) = 50 ms, p99 = ln 100/(μ − λ)
+// = 230 ms; the age at consumption is the wait, ρ/(μ − λ) = 40 ms; the
+// total lag is 8 × ρ²/(1 − ρ) = 25.6 messages.
+func TestOrderedPartitionsAreMM1(t *testing.T) {
+	t.Parallel()
+	runs := seedRuns(t, `
+[run]
+duration = "2100s"
+warmup = "100s"
+window = "100s"
+[traffic.in]
+to = "producer"
+rate = 640
+keys = "uniform(n=1000000)"
+[service.producer]
+cores = 8
+steps = [ { publish = "topic" } ]
+[queue.topic]
+partitions = 8
+partition_by = "key"
+consumer = "workers"
+[service.workers]
+instances = 8
+steps = [ { cpu = "exp(10ms)" } ]
+`, 24)
+	topic := func(o *experiments.Outcome) experiments.ComponentSummary { return o.Summary.Components["topic"] }
+	agreesOver(t, runs, "publish → processed mean (ms)", func(o *experiments.Outcome) float64 { return topic(o).Latency.Mean }, 50)
+	agreesOver(t, runs, "publish → processed p99 (ms)", func(o *experiments.Outcome) float64 { return topic(o).Latency.P99 }, 1000*math.Log(100)/20)
+	agreesOver(t, runs, "age at consumption (ms)", func(o *experiments.Outcome) float64 { return topic(o).AgeMS.Mean }, 40)
+	agreesOver(t, runs, "total lag (messages)", func(o *experiments.Outcome) float64 { return topic(o).Lag.Mean }, 25.6)
+	o := runs[0]
+	c := topic(o)
+	// Conservation: every published message is processed, waiting or in
+	// flight (measured ones; the warm-up's are not counted).
+	if *c.Processed > *c.Published || *c.Published-*c.Processed > 200 {
+		t.Errorf("published %d, processed %d", *c.Published, *c.Processed)
+	}
+}
+
+// A burst above the consumers' capacity: lag grows at (arrival − service)
+// and drains afterwards at (service − arrival), as the fluid model says.
+// One partition, one consumer taking exactly 10 ms (100/s); 50/s, then
+// 150/s for 60 s, then 50/s: the lag peaks near 50 × 60 = 3,000 and is
+// gone 3,000/50 = 60 s after the burst.
+func TestBurstLagFluid(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "300s"
+window = "5s"
+[traffic.in]
+to = "producer"
+rate = 50
+arrivals = "uniform"
+flash = { at = "60s", rise = "0s", hold = "60s", decay = "0s", peak = 100 }
+[service.producer]
+steps = [ { publish = "q" } ]
+[queue.q]
+consumer = "worker"
+[service.worker]
+steps = [ { cpu = "const(10ms)" } ]
+`)
+	c := o.Summary.Components["q"]
+	if c.Lag.Max < 2950 || c.Lag.Max > 3050 {
+		t.Errorf("lag peaked at %d, want about 3,000", c.Lag.Max)
+	}
+	// Lag by window: empty before 120 s + 60 s of draining, empty after.
+	var lagAt = func(s float64) float64 {
+		for _, w := range o.Series.Windows {
+			if w.StartS <= s && s < w.StartS+w.LengthS {
+				return w.Components[indexOf(o, "q")].Lag
+			}
+		}
+		return math.NaN()
+	}
+	if l := lagAt(150); math.Abs(l-(3000-50*30-50*2.5)) > 60 { // mid-window at 152.5 s
+		t.Errorf("lag %.0f at 150–155 s, want about %.0f (draining at 50/s)", l, 3000-50*32.5)
+	}
+	if l := lagAt(200); l > 1 {
+		t.Errorf("lag %.0f at 200 s: it should be drained by 180 s", l)
+	}
+}
+
+func indexOf(o *experiments.Outcome, name string) int {
+	for i, c := range o.Series.Components {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
