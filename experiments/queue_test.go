@@ -102,3 +102,38 @@ func indexOf(o *experiments.Outcome, name string) int {
 	}
 	return -1
 }
+
+// At least once: a consumer that crashes fails the message it was
+// processing; with ack after, it becomes visible again after the
+// redelivery delay and is processed then — nothing is lost, and the
+// partition waits for it (order kept).
+func TestQueueRedelivery(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "60s"
+[traffic.in]
+to = "producer"
+rate = 50
+arrivals = "uniform"
+[service.producer]
+steps = [ { publish = "q" } ]
+[queue.q]
+consumer = "worker"
+redelivery = "1s"
+[service.worker]
+steps = [ { cpu = "const(10ms)" } ]
+[[fault]]
+target = "worker"
+kind = "crash"
+at = "20.005s"
+duration = "5s"
+`)
+	c := o.Summary.Components["q"]
+	if *c.Redelivered == 0 || *c.Lost != 0 || *c.Published-*c.Processed > 2 {
+		t.Errorf("published %d, processed %d, redelivered %d, lost %d", *c.Published, *c.Processed, *c.Redelivered, *c.Lost)
+	}
+	if c.Lag.Max < 240 { // 5 s of 50/s waited for the consumer
+		t.Errorf("lag max %d, want the crash's 250 or so", c.Lag.Max)
+	}
+}

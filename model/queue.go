@@ -20,16 +20,21 @@ import (
 // (a crashed consumer, an error) is delivered again, first in its
 // partition; with ack before, it is lost.
 type QueueConfig struct {
-	Name         string
-	Partitions   int
-	PartitionBy  string // "key", "round_robin" or "random"
-	Ordered      bool
-	Publish      dist.Dist // producer-to-ack latency; nil: none
-	Capacity     int       // messages per partition; Unlimited: none
-	Consumer     string
-	Endpoint     string
-	Prefetch     int
-	AckAfter     bool
+	Name        string
+	Partitions  int
+	PartitionBy string // "key", "round_robin" or "random"
+	Ordered     bool
+	Publish     dist.Dist // producer-to-ack latency; nil: none
+	Capacity    int       // messages per partition; Unlimited: none
+	Consumer    string
+	Endpoint    string
+	Prefetch    int
+	AckAfter    bool
+	// Redelivery is how long a message whose processing failed stays
+	// invisible before it is delivered again (SQS's visibility timeout;
+	// for Kafka, the consumer's session timeout before its partition moves
+	// on); its partition waits meanwhile.
+	Redelivery   sim.Time
 	PricePerHour float64
 }
 
@@ -80,6 +85,7 @@ type queue struct {
 	published, rejected, done int64
 	failed, redelivered, lost int64
 	inFlight                  int64
+	held                      []int32 // failed messages waiting to be delivered again
 }
 
 type partition struct {
@@ -263,12 +269,14 @@ func (q *queue) processed(s *Sim, m int32, o outcome, inst int32) {
 			q.winLat.Record(now - msg.at)
 		}
 		q.free = append(q.free, m)
-	case q.cfg.AckAfter: // not acknowledged: delivered again, first
+	case q.cfg.AckAfter: // not acknowledged: delivered again, first, after the redelivery delay
 		if msg.measured {
 			q.redelivered++
 		}
-		part.waiting.pushFront(m)
-		q.lag.Add(now, 1)
+		part.inflight = true // an ordered partition waits for it
+		q.held = append(q.held, m)
+		s.eng.After(max(q.cfg.Redelivery, 1), opRedeliver, q.idx, uint32(m))
+		return
 	default: // acknowledged before processing: lost
 		if msg.measured {
 			q.lost++
@@ -276,6 +284,25 @@ func (q *queue) processed(s *Sim, m int32, o outcome, inst int32) {
 		q.free = append(q.free, m)
 	}
 	q.pump(s, int(msg.part))
+}
+
+// redeliver makes message m visible again, first in its partition.
+func (q *queue) redeliver(s *Sim, m int32) {
+	for k, h := range q.held {
+		if h == m {
+			q.held = append(q.held[:k], q.held[k+1:]...)
+			break
+		}
+	}
+	part := &q.parts[q.msgs[m].part]
+	part.inflight = false
+	part.waiting.pushFront(m)
+	q.lag.Add(s.eng.Now(), 1)
+	if q.cfg.Ordered {
+		q.pump(s, int(q.msgs[m].part))
+	} else {
+		q.pump(s, 0)
+	}
 }
 
 func (q *queue) resetStats(now sim.Time) {
@@ -310,7 +337,7 @@ func (q *queue) result(now, measuredFrom sim.Time) ComponentResult {
 	c := q.compBase.result(now)
 	c.CostUSD = q.cfg.PricePerHour * (now - measuredFrom).Seconds() / 3600
 	c.Broker = &BrokerResult{Published: q.published, Rejected: q.rejected, Processed: q.done, Redelivered: q.redelivered,
-		Lost: q.lost, Waiting: q.lag.Value(), InFlight: q.inFlight, LagMean: q.lag.Mean(now), LagMax: q.lag.Max(),
+		Lost: q.lost, Waiting: q.lag.Value() + int64(len(q.held)), InFlight: q.inFlight, LagMean: q.lag.Mean(now), LagMax: q.lag.Max(),
 		PartitionLagMax: append([]int64(nil), q.partMax...), Age: summarize(q.age), Latency: summarize(q.lat)}
 	return c
 }

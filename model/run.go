@@ -31,6 +31,7 @@ const (
 	opLBTimeout                  // a balancer's server timeout; Ref = call, Gen = its serial
 	opChaos                      // a chaos fault fails or repairs an instance; Ref = fault, Gen = instance<<1 | repair
 	opUneject                    // an ejected outlier returns; Ref = balancer, Gen = instance
+	opRedeliver                  // a failed message is visible again; Ref = queue, Gen = message
 )
 
 // outcome is how a request or call ended.
@@ -287,6 +288,8 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.faultEvent(ev.Ref, ev.Gen)
 	case opChaos:
 		s.chaosEvent(ev.Ref, ev.Gen)
+	case opRedeliver:
+		s.comps[ev.Ref].(*queue).redeliver(s, int32(ev.Gen))
 	case opUneject:
 		s.balancers[ev.Ref].uneject(int32(ev.Gen))
 	case opCheck:

@@ -1,6 +1,9 @@
 package scenario
 
-import "github.com/capsim/capsim/model"
+import (
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
+)
 
 // queue reads [queue.NAME]: a broker topic (or queue) and its consumer
 // group.
@@ -31,6 +34,7 @@ func (d *decoder) queue(t *table) model.ComponentConfig {
 	default:
 		d.errorf(t.key("ack"), "want \"after\" (at least once: a failed message is delivered again) or \"before\" (at most once), got %q", ack)
 	}
+	q.Redelivery = t.duration("redelivery", 30*sim.Second)
 	q.PricePerHour = d.price(t)
 	t.done(map[string]string{"rebalance": "consumer-group rebalance pauses are not available in this version yet"})
 	return q
