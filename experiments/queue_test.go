@@ -137,3 +137,55 @@ duration = "5s"
 		t.Errorf("lag max %d, want the crash's 250 or so", c.Lag.Max)
 	}
 }
+
+// KEDA on a 4-partition topic, following its documented behaviour (polls
+// every 30 s, the first at 45 s; cooldown 60 s; activation above 45
+// messages; lagThreshold 100): the consumer starts with one instance and no
+// traffic, so the poll at 75 s — the first at least 60 s after the last
+// activity — scales it to zero; messages arrive from 100 s at 10/s, the lag
+// passes 45 at 104.5 s, and the first poll after, at 105 s, scales from
+// zero to one; a burst of 400/s from 300 s makes the HPA ask for
+// ceil(lag/100) consumers, capped at the 4 partitions (max is 10): 1 → 4 at
+// the 315 s poll, never more.
+func TestKEDA(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "600s"
+window = "5s"
+[traffic.in]
+to = "producer"
+rate = 10
+start = "100s"
+arrivals = "uniform"
+flash = { at = "300s", rise = "0s", hold = "60s", decay = "0s", peak = 400 }
+[service.producer]
+cores = 8
+steps = [ { publish = "q" } ]
+[queue.q]
+partitions = 4
+consumer = "workers"
+[service.workers]
+start_delay = "5s"
+autoscale = { policy = "keda", queue = "q", lag_threshold = 100, activation_lag = 45, max = 10, cooldown = "60s" }
+steps = [ { cpu = "exp(20ms)" } ]
+`)
+	d := o.Series.Decisions
+	if len(d) < 2 || d[0].AtS != 75 || d[0].To != 0 || d[0].Reason != "KEDAScaledObjectDeactivated" ||
+		d[1].AtS != 105 || d[1].From != 0 || d[1].To != 1 || d[1].Reason != "KEDAScaledObjectActivated" {
+		t.Fatalf("decisions %+v: want 1 → 0 at 75 s and 0 → 1 at 105 s", d)
+	}
+	var burst *experiments.Decision
+	for i := range d {
+		if d[i].AtS >= 300 && d[i].To > d[i].From {
+			burst = &d[i]
+			break
+		}
+	}
+	if burst == nil || burst.AtS != 315 || burst.To != 4 {
+		t.Errorf("first scale-up in the burst %+v, want to 4 (the partitions) at 315 s", burst)
+	}
+	if m := o.Summary.Components["workers"].Instances.Max; m != 4 {
+		t.Errorf("at most %d consumers, want 4: never more than the partitions", m)
+	}
+}

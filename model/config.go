@@ -295,6 +295,8 @@ type AutoscaleConfig struct {
 	// Schedule changes the bounds (and optionally the count) at given
 	// times, as scheduled actions do.
 	Schedule []ScheduledAction
+	// Queue names the queue whose lag the scaler reads (KEDA).
+	Queue string
 }
 
 // ScheduledAction sets an autoscaler's bounds at a time; Instances > 0 also
@@ -326,10 +328,14 @@ type Scaler interface {
 
 // ScaleView is a controller's view of its service at a sync.
 type ScaleView struct {
-	Current int        // instances asked for: ready and starting, not draining
-	Pods    []PodState // one per instance asked for, oldest first
-	Min     int
-	Max     int
+	Current int // instances asked for: ready and starting, not draining
+	// External is an external metric at the sync (a queue's total lag),
+	// and Partitions that queue's partitions, for lag-driven scalers.
+	External   float64
+	Partitions int
+	Pods       []PodState // one per instance asked for, oldest first
+	Min        int
+	Max        int
 }
 
 // PodState is one instance as the controller sees it.

@@ -160,6 +160,13 @@ func (f *fleet) scrape(sm *Sim, s *station) {
 func (f *fleet) sync(sm *Sim, s *station) {
 	now := sm.eng.Now()
 	v := ScaleView{Current: f.replicas, Min: f.min, Max: f.max}
+	if f.as.Queue != "" {
+		if q, ok := sm.comps[sm.graph.index[f.as.Queue]].(*queue); ok {
+			// Kafka's lag: messages not yet committed, so waiting, held for
+			// redelivery or being processed.
+			v.External, v.Partitions = float64(q.lag.Value()+int64(len(q.held))+q.inFlight), len(q.parts)
+		}
+	}
 	for i := range s.insts {
 		in := &s.insts[i]
 		if in.state != instStarting && in.state != instReady {
@@ -239,6 +246,9 @@ func (f *fleet) makeReady(sm *Sim, s *station, id int32, now sim.Time) {
 	s.pushReady(id)
 	for _, b := range s.watchers {
 		b.watch(sm, id, now)
+	}
+	for _, q := range s.queues { // a new consumer takes partitions at once
+		q.pumpAll(sm)
 	}
 	f.readyCores.Add(now, int64(s.cores))
 	m := &in.metrics

@@ -101,7 +101,18 @@ type message struct {
 }
 
 func (q *queue) receive(s *Sim, ci int32) { s.finishCall(ci, outError) } // never called: publish steps do not make calls
-func (q *queue) start(s *Sim)             { q.consumer = s.stations[q.cons] }
+func (q *queue) start(s *Sim) {
+	q.consumer = s.stations[q.cons]
+	q.consumer.queues = append(q.consumer.queues, q)
+}
+
+// pumpAll hands waiting messages to consumers in every partition (after the
+// consumer group changed).
+func (q *queue) pumpAll(s *Sim) {
+	for p := range q.parts {
+		q.pump(s, p)
+	}
+}
 
 // publish appends request ri's message, or reports false when its
 // partition is full.
@@ -109,10 +120,10 @@ func (q *queue) publish(s *Sim, ri int32) bool {
 	r := &s.reqs[ri]
 	now := s.eng.Now()
 	var p int
-	switch q.cfg.PartitionBy {
-	case "key":
+	switch {
+	case q.cfg.PartitionBy == "key" && r.key != 0:
 		p = int(sim.Mix64(r.key) % uint64(len(q.parts)))
-	case "random":
+	case q.cfg.PartitionBy == "random":
 		p = q.rngPart.IntN(len(q.parts))
 	default:
 		p = q.rr % len(q.parts)

@@ -45,6 +45,8 @@ type station struct {
 	// readyVersion changes whenever the ready list does (queues reassign
 	// their partitions then).
 	readyVersion uint64
+	// queues are the queues whose consumer this station is.
+	queues []*queue
 }
 
 // answerHook is a kind's reaction to a call it answers ok.

@@ -92,6 +92,9 @@ func Render(c Chart, format string) ([]byte, error) {
 		if c.LogY {
 			ymin = 1
 		}
+		if c.Nines { // a log axis: 1/(1 − q) ≥ 1
+			xmin, xmax = 1, 10
+		}
 	}
 	if c.XMax > c.XMin {
 		xmin, xmax = c.XMin, c.XMax

@@ -73,7 +73,10 @@ func TestRenderFormats(t *testing.T) {
 
 // An empty chart (no data at all) still renders.
 func TestRenderEmpty(t *testing.T) {
-	for _, c := range []Chart{{Name: "e", Title: "empty"}, {Name: "l", Title: "log", LogY: true, Series: []Series{{Name: "none"}}}} {
+	for _, c := range []Chart{{Name: "e", Title: "empty"}, {Name: "l", Title: "log", LogY: true, Series: []Series{{Name: "none"}}},
+		// A spectrum of latencies that are all 0 (a producer that waits
+		// for nothing): log axes both ways, nothing left to draw.
+		{Name: "s", Title: "spectrum", LogY: true, Nines: true, Series: []Series{{Name: "zeros", X: []float64{0.5, 0.99}, Y: []float64{0, 0}}}}} {
 		if _, err := Render(c, "svg"); err != nil {
 			t.Errorf("%s: %v", c.Title, err)
 		}

@@ -24,10 +24,11 @@ var autoscalers = map[string]func(d *decoder, t *table, a *model.AutoscaleConfig
 	"threshold":       (*decoder).threshold,
 	"step":            (*decoder).stepScaling,
 	"schedule":        (*decoder).scheduleOnly,
+	"keda":            (*decoder).keda,
 }
 
 var plannedPolicies = map[string]string{
-	"queue": "queue-lag (KEDA) scaling is not available in this version yet",
+	"queue": "scaling on a queue's lag is policy = \"keda\"",
 }
 
 // Kubernetes controllers sync every 15 s on 15 s metrics; AWS alarms
@@ -64,7 +65,11 @@ func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
 		d.errorf(t.key("metric"), "unknown metric %q; allowed: cpu, concurrency, rps", metric)
 	}
 	a.Metric = m
-	a.Min = int(t.integer("min", 1, 1, 100_000, false))
+	minLo := int64(1)
+	if a.Policy == "keda" {
+		minLo = 0 // KEDA scales to zero
+	}
+	a.Min = int(t.integer("min", minLo, minLo, 100_000, false))
 	a.Max = int(t.integer("max", int64(max(a.Min, instances)), 1, 100_000, false))
 	if a.Max < a.Min {
 		d.errorf(t.key("max"), "max (%d) is below min (%d)", a.Max, a.Min)
@@ -145,6 +150,35 @@ func (d *decoder) stepScaling(t *table, a *model.AutoscaleConfig) {
 		d.errorf(t.key("scale_down.below"), "below (%v) must be under scale_up.above (%v), or the alarms fight", cfg.Down.Threshold, cfg.Up.Threshold)
 	}
 	a.New = func() model.Scaler { return policies.NewStep(cfg) }
+}
+
+// keda is a KEDA ScaledObject on a queue's lag, with KEDA's defaults
+// (lagThreshold 10, activation 0, pollingInterval 30 s, cooldownPeriod
+// 300 s, minReplicaCount 0).
+func (d *decoder) keda(t *table, a *model.AutoscaleConfig) {
+	a.Queue = t.str("queue", "")
+	if a.Queue == "" {
+		d.errorf(t.key("queue"), "missing: the queue whose lag drives the scaling")
+	}
+	a.Sync = d.positiveDuration(t, "polling", 30*sim.Second)
+	a.Scrape = a.Sync
+	cfg := policies.KEDAConfig{Tolerance: 0.1, Cooldown: t.duration("cooldown", 300*sim.Second),
+		ScaleUp: d.scalingRules(t, "scale_up", policies.DefaultScaleUp()), ScaleDown: d.scalingRules(t, "scale_down", policies.DefaultScaleDown())}
+	cfg.LagThreshold = 10
+	if v, ok := t.number("lag_threshold"); ok {
+		if !(v > 0) {
+			d.errorf(t.key("lag_threshold"), "must be greater than 0 (messages of lag per consumer), got %v", v)
+		} else {
+			cfg.LagThreshold = v
+		}
+	}
+	if v, ok := t.number("activation_lag"); ok {
+		if v < 0 {
+			d.errorf(t.key("activation_lag"), "must be ≥ 0, got %v", v)
+		}
+		cfg.Activation = v
+	}
+	a.New = func() model.Scaler { return policies.NewKEDA(cfg) }
 }
 
 // scheduleOnly scales by scheduled actions alone.

@@ -519,6 +519,7 @@ func (d *decoder) check(cfg *model.Config) {
 	}
 	sort.Strings(names)
 	d.checkFaults(cfg)
+	d.checkScalers(cfg)
 	for _, p := range model.NewGraph(cfg).Problems {
 		msg := p.Msg
 		if p.Unknown != "" {

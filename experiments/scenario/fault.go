@@ -118,6 +118,23 @@ func kindList(kinds []model.FaultKind) string {
 	return strings.Join(s, ", ")
 }
 
+// checkScalers checks that a KEDA scaler names a queue.
+func (d *decoder) checkScalers(cfg *model.Config) {
+	for _, c := range cfg.Components {
+		f := c.FleetConfig()
+		if f == nil || f.Autoscale == nil || f.Autoscale.Queue == "" {
+			continue
+		}
+		path := model.Label(c) + ".autoscale.queue"
+		switch q := cfg.Find(f.Autoscale.Queue); {
+		case q == nil:
+			d.errorf(path, "no component named %q", f.Autoscale.Queue)
+		case q.Kind() != "queue":
+			d.errorf(path, "%s is not a queue: KEDA scales on a [queue.NAME]'s lag", model.Label(q))
+		}
+	}
+}
+
 // checkFaults checks what a fault's target must be: a component with
 // instances, a database for a shard outage, a shard it has.
 func (d *decoder) checkFaults(cfg *model.Config) {
