@@ -293,9 +293,19 @@ var componentKinds = []struct {
 	{"queue", (*decoder).queue},
 }
 
+// minInstances is 1, or 0 for a fleet KEDA scales, which may start empty.
+func minInstances(t *table) int64 {
+	if a, ok := t.get("autoscale"); ok {
+		if m, ok := a.(map[string]any); ok && m["policy"] == "keda" {
+			return 0
+		}
+	}
+	return 1
+}
+
 // fleet reads the keys every fleet of instances has.
 func (d *decoder) fleet(t *table, f *model.Fleet, defCores, defConcurrency int) {
-	f.Instances = int(t.integer("instances", 1, 1, 100_000, false))
+	f.Instances = int(t.integer("instances", 1, minInstances(t), 100_000, false))
 	f.Cores = int(t.integer("cores", int64(defCores), 1, 4096, false))
 	f.Concurrency = int(t.integer("concurrency", int64(defConcurrency), 1, 10_000_000, true))
 	f.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))

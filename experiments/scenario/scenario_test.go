@@ -424,3 +424,31 @@ func FuzzPositions(f *testing.F) {
 		scanPositions(src)
 	})
 }
+
+// A fleet KEDA scales may start at zero instances; any other fleet may not.
+func TestOnlyKEDAFleetsStartEmpty(t *testing.T) {
+	const src = `
+[traffic.in]
+to = "api"
+rate = 10
+[service.api]
+steps = [ { publish = "orders" } ]
+[queue.orders]
+consumer = "worker"
+[service.worker]
+instances = 0
+autoscale = { policy = "keda", queue = "orders", min = 0, max = 4 }
+steps = [ { cpu = "exp(5ms)" } ]
+`
+	sc, err := Parse("k.toml", []byte(src), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := sc.Config.Find("worker").(*model.ServiceConfig); w.Instances != 0 || w.Autoscale.Min != 0 {
+		t.Errorf("worker starts with %d instances (min %d), want 0 (0)", w.Instances, w.Autoscale.Min)
+	}
+	_, err = Parse("k.toml", []byte(src), []string{"service.api.instances=0"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "service.api.instances: must be from 1") {
+		t.Errorf("api with 0 instances: error %v, want one naming service.api.instances", err)
+	}
+}
