@@ -189,3 +189,39 @@ steps = [ { cpu = "exp(20ms)" } ]
 		t.Errorf("at most %d consumers, want 4: never more than the partitions", m)
 	}
 }
+
+// Messages without a key are spread round robin over the partitions, as
+// Kafka's default partitioner spreads null keys; a consumer that becomes
+// ready takes the waiting messages at once, with no new publish to wake it.
+func TestKeylessMessagesAndLateConsumer(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "120s"
+[traffic.in]
+to = "producer"
+rate = 40
+arrivals = "uniform"
+stop = "10s"
+[service.producer]
+steps = [ { publish = "q" } ]
+[queue.q]
+partitions = 4
+consumer = "workers"
+[service.workers]
+instances = 0
+autoscale = { policy = "keda", queue = "q", min = 0, max = 4 }
+steps = [ { cpu = "exp(10ms)" } ]
+`)
+	c := o.Summary.Components["q"]
+	if *c.Published != 400 || *c.Processed != 400 {
+		t.Errorf("published %d, processed %d: want all 400 consumed after the first poll (30 s)", *c.Published, *c.Processed)
+	}
+	// Uniform arrivals round robin over 4 partitions: exactly 100 each wait.
+	for p, m := range c.PartitionLagMax {
+		if m != 100 {
+			t.Errorf("partition %d lag max %d, want 100 (400 keyless messages round robin over 4): %v", p, m, c.PartitionLagMax)
+			break
+		}
+	}
+}
