@@ -365,3 +365,36 @@ steps = [ { cpu = "exp(1ms)" } ]
 		t.Error("nothing rejected")
 	}
 }
+
+// Messages waiting in a broker hold memory as requests do: a topic its
+// consumers cannot keep up with stops the run at run.max_in_flight too,
+// and the error names the queue.
+func TestMaxInFlightCountsQueuedMessages(t *testing.T) {
+	sc, err := scenario.Parse("s.toml", []byte(`
+[run]
+duration = "1h"
+max_in_flight = 10000
+[traffic.in]
+to = "producer"
+rate = 2000
+arrivals = "uniform"
+[service.producer]
+steps = [ { publish = "q" } ]
+[queue.q]
+consumer = "worker"
+[service.worker]
+steps = [ { cpu = "const(1ms)" } ]
+`), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = experiments.Run(sc, experiments.Options{})
+	// One partition consumes 1,000/s of the 2,000/s: the backlog grows at
+	// 1,000/s, so waiting messages plus the one in flight and the
+	// publishing request pass 10,000 just before 10 s, with 9,998 waiting.
+	for _, want := range []string{"run stopped at 9.99", "more than the limit of 10000 (run.max_in_flight)", "queue.q has 9998 messages waiting", "capacity = N"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+}

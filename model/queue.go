@@ -137,6 +137,7 @@ func (q *queue) publish(s *Sim, ri int32) bool {
 		}
 		return false
 	}
+	s.enter() // a waiting message holds memory as a request does
 	var m int32
 	if n := len(q.free); n > 0 {
 		m = q.free[n-1]
@@ -256,6 +257,7 @@ func (q *queue) deliver(s *Sim, m int32, inst int32) {
 	if msg.measured {
 		q.winAge.Record(now - msg.at)
 	}
+	s.live-- // the message becomes the request that processes it
 	ri := s.requestSlot()
 	r := &s.reqs[ri]
 	*r = request{src: -1, key: msg.key, intended: msg.at, token: r.token + 1, measured: msg.measured, detached: true, msg: m, queue: q.idx + 1, inst: inst}
@@ -286,6 +288,7 @@ func (q *queue) processed(s *Sim, m int32, o outcome, inst int32) {
 		}
 		part.inflight = true // an ordered partition waits for it
 		q.held = append(q.held, m)
+		s.enter() // held again, apart from its request (freed next)
 		s.eng.After(max(q.cfg.Redelivery, 1), opRedeliver, q.idx, uint32(m))
 		return
 	default: // acknowledged before processing: lost

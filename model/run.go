@@ -744,10 +744,16 @@ func (s *Sim) newRequest(src *source, ep, session int32, intended sim.Time) int3
 	return ri
 }
 
-func (s *Sim) requestSlot() int32 {
+// enter counts one more request (or queued message) in the system and
+// stops the run when there are more than run.max_in_flight.
+func (s *Sim) enter() {
 	if s.live++; s.maxLive > 0 && s.live > s.maxLive && s.err == nil {
 		s.overflow()
 	}
+}
+
+func (s *Sim) requestSlot() int32 {
+	s.enter()
 	if n := len(s.freeReqs); n > 0 {
 		ri := s.freeReqs[n-1]
 		s.freeReqs = s.freeReqs[:n-1]
@@ -976,8 +982,16 @@ func (s *Sim) overflow() {
 			worst = st
 		}
 	}
+	var worstQ *queue
+	for _, c := range s.comps {
+		if q, ok := c.(*queue); ok && (worstQ == nil || q.lag.Value() > worstQ.lag.Value()) {
+			worstQ = q
+		}
+	}
 	msg := fmt.Sprintf("run stopped at %v: %d requests in the system, more than the limit of %d (run.max_in_flight)", s.eng.Now(), s.live, s.maxLive)
-	if worst != nil && worst.stats.waiting.Value() > 0 {
+	if worstQ != nil && (worst == nil || worstQ.lag.Value() > worst.stats.waiting.Value()) {
+		msg += fmt.Sprintf("; queue.%s has %d messages waiting: give its consumer more instances, or bound it (capacity = N) to reject the excess, or raise run.max_in_flight", worstQ.cfg.Name, worstQ.lag.Value())
+	} else if worst != nil && worst.stats.waiting.Value() > 0 {
 		label := worst.kind + "." + worst.name
 		msg += fmt.Sprintf("; %s has %d waiting", label, worst.stats.waiting.Value())
 		if worst.cfg.Queue == Unlimited || worst.cfg.Concurrency == Unlimited {
