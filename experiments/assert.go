@@ -13,10 +13,13 @@ func (o *Outcome) SLOError() error {
 	var failed []string
 	for _, c := range o.Summary.SLO.Checks {
 		if !c.Met {
-			if c.Unit == "ms" {
+			switch c.Unit {
+			case "ms":
 				failed = append(failed, fmt.Sprintf("%s %.3g ms > %.3g ms", c.Name, c.Value, c.Limit))
-			} else {
+			case "fraction":
 				failed = append(failed, fmt.Sprintf("%s %.4g > %.4g", c.Name, c.Value, c.Limit))
+			default:
+				failed = append(failed, fmt.Sprintf("%s %.4g > %.4g (%s)", c.Name, c.Value, c.Limit, c.Unit))
 			}
 		}
 	}

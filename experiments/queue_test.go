@@ -225,3 +225,118 @@ steps = [ { cpu = "exp(10ms)" } ]
 		}
 	}
 }
+
+// Kafka's eager rebalance stops the whole consumer group while its
+// membership changes. 100 messages/s (every 10 ms) round robin over 4
+// partitions, 5 ms of work each; the group grows from 2 to 4 consumers at
+// 60 s and shrinks back at 120 s. With rebalance = "3s" each change stops
+// consumption for 3 s: the lag climbs to 100 × 3 = 300 and the oldest
+// message waits 3 s; two instances joining at once are one rebalance.
+// Without it the lag never passes a few messages.
+func TestRebalancePause(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "180s"
+[traffic.in]
+to = "producer"
+rate = 100
+arrivals = "uniform"
+[service.producer]
+steps = [ { publish = "q" } ]
+[queue.q]
+partitions = 4
+partition_by = "round_robin"
+consumer = "workers"
+[service.workers]
+instances = 2
+autoscale = { policy = "schedule", min = 2, max = 4, schedule = [ { at = "60s", min = 4 }, { at = "120s", min = 2, instances = 2 } ] }
+steps = [ { cpu = "const(5ms)" } ]
+`
+	for _, tc := range []struct {
+		rebalance        string
+		lagMax, ageMaxMS float64
+		rebalances       int64
+	}{
+		{"3s", 300, 3000, 2},
+		{"0s", 1, 5, 0},
+	} {
+		o := runTOML(t, src, "queue.q.rebalance="+tc.rebalance)
+		c := o.Summary.Components["q"]
+		if math.Abs(float64(c.Lag.Max)-tc.lagMax) > 2 || math.Abs(c.AgeMS.Max-tc.ageMaxMS) > 20 {
+			t.Errorf("rebalance %s: lag max %d, age max %.1f ms; want about %.0f and %.0f ms", tc.rebalance, c.Lag.Max, c.AgeMS.Max, tc.lagMax, tc.ageMaxMS)
+		}
+		if c.Rebalances != tc.rebalances {
+			t.Errorf("rebalance %s: %d rebalances, want %d", tc.rebalance, c.Rebalances, tc.rebalances)
+		}
+		if *c.Processed < *c.Published-2 {
+			t.Errorf("rebalance %s: published %d, processed %d: the group should catch up", tc.rebalance, *c.Published, *c.Processed)
+		}
+	}
+}
+
+// Objectives for one traffic source and one queue ([slo.NAME]) are checked
+// against that source's and that queue's own results; a queue's lag limit
+// is on the most messages waiting.
+func TestScopedSLOs(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "180s"
+[slo]
+p99 = "1s"
+cost_per_hour = 0.5
+[slo.in]
+p99 = "3ms"
+error_rate = 0
+[slo.q]
+p99 = "3s"
+lag = 200
+[traffic.in]
+to = "producer"
+rate = 100
+arrivals = "uniform"
+[service.producer]
+price_per_hour = 0.1
+steps = [ { cpu = "const(2ms)" }, { publish = "q" } ]
+[queue.q]
+partitions = 4
+partition_by = "round_robin"
+consumer = "workers"
+rebalance = "3s"
+[service.workers]
+instances = 2
+price_per_hour = 0.1
+autoscale = { policy = "schedule", min = 2, max = 4, schedule = [ { at = "60s", min = 4 }, { at = "120s", min = 2, instances = 2 } ] }
+steps = [ { cpu = "const(5ms)" } ]
+`)
+	q, in := o.Summary.Components["q"], o.Summary.Traffic["in"]
+	want := map[string]struct {
+		value float64
+		met   bool
+	}{
+		"p99":           {o.Summary.Latency.P99, true},
+		"cost_per_hour": {o.Summary.Cost.PerHourUSD, true},
+		"in.p99":        {in.Latency.P99, true},
+		"in.error_rate": {0, true},
+		"q.p99":         {q.Latency.P99, true},
+		"q.lag":         {300, false}, // two rebalance pauses of 3 s at 100/s
+	}
+	if len(o.Summary.SLO.Checks) != len(want) || o.Summary.SLO.Met {
+		t.Fatalf("checks %+v (met %v): want %d, not all met", o.Summary.SLO.Checks, o.Summary.SLO.Met, len(want))
+	}
+	for _, c := range o.Summary.SLO.Checks {
+		w, ok := want[c.Name]
+		if !ok || c.Value != w.value || c.Met != w.met {
+			t.Errorf("%s: value %v met %v, want %v %v", c.Name, c.Value, c.Met, w.value, w.met)
+		}
+	}
+	// The producer's 2 ms are all a request sees; the queue's p99 includes
+	// the pauses. Cost: 1 + 2.67 instances on average at $0.10.
+	if in.Latency.P99 < 1.9 || in.Latency.P99 > 2.1 || q.Latency.P99 < 1000 {
+		t.Errorf("in p99 %.1f ms, q p99 %.1f ms", in.Latency.P99, q.Latency.P99)
+	}
+	if c := o.Summary.Cost.PerHourUSD; math.Abs(c-0.1*(1+2+2.0/3)) > 0.01 {
+		t.Errorf("cost per hour %v, want about %.3f", c, 0.1*(1+2+2.0/3))
+	}
+}

@@ -84,12 +84,9 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 }
 
 func sloSpecs(s scenario.SLO) []sloSpec {
-	var out []sloSpec
-	for _, l := range s.Latency {
-		out = append(out, sloSpec{name: l.Name, quantile: l.Quantile, limit: l.Limit})
-	}
-	if s.ErrorRate != nil {
-		out = append(out, sloSpec{name: "error_rate", errRate: s.ErrorRate})
+	out := make([]sloSpec, 0, len(s.Objectives))
+	for _, o := range s.Objectives {
+		out = append(out, sloSpec{name: o.Name(), scope: o.Scope, stat: o.Stat, quantile: o.Quantile, limit: o.Limit, latency: o.Latency()})
 	}
 	return out
 }

@@ -91,7 +91,8 @@ type SLOResult struct {
 // SLOCheck is one objective with its measured value.
 type SLOCheck struct {
 	Name  string  `json:"name"`
-	Limit float64 `json:"limit"` // ms for latency, a fraction for error_rate
+	Scope string  `json:"scope,omitempty"` // a traffic source or queue; none: the whole run
+	Limit float64 `json:"limit"`           // in Unit: ms, a fraction, messages, USD per hour, USD per million requests
 	Value float64 `json:"value"`
 	Unit  string  `json:"unit"`
 	Met   bool    `json:"met"`
@@ -152,6 +153,9 @@ type ComponentSummary struct {
 	Lag             *Lag     `json:"lag,omitempty"`
 	AgeMS           *Latency `json:"age_ms,omitempty"`
 	PartitionLagMax []int64  `json:"partition_lag_max,omitempty"`
+	// Rebalances counts the consumer group's membership changes that
+	// paused an ordered queue (rebalance > 0).
+	Rebalances int64 `json:"rebalances,omitempty"`
 }
 
 // Lag is a queue's messages waiting: time-averaged, the most, and at the
@@ -284,6 +288,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			cs.Lag = &Lag{Mean: round(b.LagMean, 4), Max: b.LagMax, Final: b.Waiting}
 			cs.Queue = Queue{Mean: cs.Lag.Mean, Max: b.LagMax} // the messages waiting
 			cs.PartitionLagMax = b.PartitionLagMax
+			cs.Rebalances = b.Rebalances
 		}
 		if d := c.Database; d != nil {
 			var st float64
@@ -349,28 +354,59 @@ func sampleWarnings(n int64) []string {
 
 // sloSpec is one objective, independent of the scenario package.
 type sloSpec struct {
-	name     string
-	quantile float64 // 0: mean, 1: max
-	limit    sim.Time
-	errRate  *float64
+	name     string // "p99", "buyers.p99"
+	scope    string // "", a traffic source or a queue
+	stat     string
+	quantile float64 // latency: 0 < q ≤ 1, 0 for the mean
+	limit    float64 // ms, a fraction, messages or USD
+	latency  bool
 }
 
 func evaluate(specs []sloSpec, s *Summary, h *sim.Histogram) SLOResult {
 	res := SLOResult{Met: true, Checks: []SLOCheck{}}
 	for _, sp := range specs {
-		var c SLOCheck
-		if sp.errRate != nil {
-			c = SLOCheck{Name: "error_rate", Limit: *sp.errRate, Value: s.ErrorRate, Unit: "fraction"}
-			c.Met = c.Value <= c.Limit
-		} else {
-			c = SLOCheck{Name: sp.name, Limit: ms(sp.limit), Unit: "ms"}
-			c.Value = latencyStat(s.Latency, sp.name)
-			if math.IsNaN(c.Value) {
-				c.Value = ms(h.Quantile(sp.quantile))
+		c := SLOCheck{Name: sp.name, Scope: sp.scope, Limit: sp.limit}
+		// evidence: whether anything was measured that the limit is about.
+		evidence := true
+		switch {
+		case sp.latency:
+			c.Unit = "ms"
+			switch comp, isComp := s.Components[sp.scope]; {
+			case sp.scope == "":
+				c.Value = latencyStat(s.Latency, sp.stat)
+				if math.IsNaN(c.Value) {
+					c.Value = ms(h.Quantile(sp.quantile))
+				}
+				evidence = s.Requests.Completed > 0
+			case isComp: // a queue: publish → processed
+				c.Value = latencyStat(comp.Latency, sp.stat)
+				evidence = comp.Processed != nil && *comp.Processed > 0
+			default:
+				ts := s.Traffic[sp.scope]
+				c.Value = latencyStat(ts.Latency, sp.stat)
+				evidence = ts.Requests.Completed > 0
 			}
-			// No completed request means no evidence that the limit holds.
-			c.Met = s.Requests.Completed > 0 && c.Value <= c.Limit
+		case sp.stat == "error_rate":
+			c.Unit = "fraction"
+			c.Value = s.ErrorRate
+			if sp.scope != "" {
+				c.Value = s.Traffic[sp.scope].ErrorRate
+			}
+		case sp.stat == "lag":
+			c.Unit = "messages"
+			if l := s.Components[sp.scope].Lag; l != nil {
+				c.Value = float64(l.Max)
+			}
+		case sp.stat == "cost_per_hour":
+			c.Unit = "USD per hour"
+			c.Value = s.Cost.PerHourUSD
+		case sp.stat == "cost_per_million":
+			c.Unit = "USD per million requests"
+			c.Value = s.Cost.PerMillionRequestsUSD
+			evidence = s.Requests.Completed > 0
 		}
+		// No completed request means no evidence that the limit holds.
+		c.Met = evidence && c.Value <= c.Limit
 		res.Met = res.Met && c.Met
 		res.Checks = append(res.Checks, c)
 	}

@@ -224,7 +224,9 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 			delta++
 		}
 	}
+	left := false
 	for delta < 0 && len(s.ready) > 0 { // then the newest ready ones
+		left = true
 		id := s.popReady()
 		f.readyCores.Add(now, -int64(s.cores))
 		in := &s.insts[id]
@@ -233,6 +235,11 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 			f.retire(sm, s, id, now)
 		}
 		delta++
+	}
+	if left {
+		for _, q := range s.queues {
+			q.membersChanged(sm)
+		}
 	}
 }
 
@@ -247,8 +254,8 @@ func (f *fleet) makeReady(sm *Sim, s *station, id int32, now sim.Time) {
 	for _, b := range s.watchers {
 		b.watch(sm, id, now)
 	}
-	for _, q := range s.queues { // a new consumer takes partitions at once
-		q.pumpAll(sm)
+	for _, q := range s.queues {
+		q.membersChanged(sm)
 	}
 	f.readyCores.Add(now, int64(s.cores))
 	m := &in.metrics

@@ -34,7 +34,13 @@ type QueueConfig struct {
 	// invisible before it is delivered again (SQS's visibility timeout;
 	// for Kafka, the consumer's session timeout before its partition moves
 	// on); its partition waits meanwhile.
-	Redelivery   sim.Time
+	Redelivery sim.Time
+	// Rebalance is how long an ordered queue's consumer group stops
+	// consuming after its membership changes (an instance joins or leaves):
+	// Kafka's eager, stop-the-world rebalance. Messages already being
+	// processed finish; nothing new is taken until the pause is over, and
+	// a change during the pause restarts it. 0: no pause.
+	Rebalance    sim.Time
 	PricePerHour float64
 }
 
@@ -76,6 +82,9 @@ type queue struct {
 	// version assigned.
 	assign   []int32
 	assigned uint64
+	// pausedUntil is the end of the current rebalance pause.
+	pausedUntil sim.Time
+	rebalances  int64
 	// Unordered: unacknowledged messages per instance.
 	outstanding []int
 
@@ -106,11 +115,34 @@ func (q *queue) start(s *Sim) {
 	q.consumer.queues = append(q.consumer.queues, q)
 }
 
-// pumpAll hands waiting messages to consumers in every partition (after the
-// consumer group changed).
+// pumpAll hands waiting messages to consumers in every partition.
 func (q *queue) pumpAll(s *Sim) {
 	for p := range q.parts {
 		q.pump(s, p)
+	}
+}
+
+// membersChanged is told that the consumer group gained or lost a ready
+// instance. An ordered queue with a rebalance pause stops handing out
+// messages until it is over (a further change restarts it); otherwise the
+// new consumer takes its partitions (or messages) at once.
+func (q *queue) membersChanged(s *Sim) {
+	now := s.eng.Now()
+	if !q.cfg.Ordered || q.cfg.Rebalance <= 0 {
+		q.pumpAll(s)
+		return
+	}
+	if now >= q.pausedUntil && now >= s.cfg.Warmup { // a change during a pause is part of it
+		q.rebalances++
+	}
+	q.pausedUntil = now + q.cfg.Rebalance
+	s.eng.At(q.pausedUntil, opRebalanced, q.idx, 0)
+}
+
+// rebalanced resumes consumption when the latest rebalance pause is over.
+func (q *queue) rebalanced(s *Sim) {
+	if s.eng.Now() >= q.pausedUntil {
+		q.pumpAll(s)
 	}
 }
 
@@ -203,7 +235,7 @@ func (q *queue) assignment() []int32 {
 func (q *queue) pump(s *Sim, p int) {
 	if q.cfg.Ordered {
 		part := &q.parts[p]
-		if part.inflight || part.waiting.len() == 0 {
+		if part.inflight || part.waiting.len() == 0 || s.eng.Now() < q.pausedUntil {
 			return
 		}
 		inst := q.assignment()[p]
@@ -326,7 +358,7 @@ func (q *queue) resetStats(now sim.Time) {
 	q.winAge.Reset()
 	q.lat.Reset()
 	q.winLat.Reset()
-	q.published, q.rejected, q.done, q.failed, q.redelivered, q.lost = 0, 0, 0, 0, 0, 0
+	q.published, q.rejected, q.done, q.failed, q.redelivered, q.lost, q.rebalances = 0, 0, 0, 0, 0, 0, 0
 	for p := range q.partMax {
 		q.partMax[p] = int64(q.parts[p].waiting.len())
 	}
@@ -351,7 +383,7 @@ func (q *queue) result(now, measuredFrom sim.Time) ComponentResult {
 	c := q.compBase.result(now)
 	c.CostUSD = q.cfg.PricePerHour * (now - measuredFrom).Seconds() / 3600
 	c.Broker = &BrokerResult{Published: q.published, Rejected: q.rejected, Processed: q.done, Redelivered: q.redelivered,
-		Lost: q.lost, Waiting: q.lag.Value() + int64(len(q.held)), InFlight: q.inFlight, LagMean: q.lag.Mean(now), LagMax: q.lag.Max(),
+		Lost: q.lost, Rebalances: q.rebalances, Waiting: q.lag.Value() + int64(len(q.held)), InFlight: q.inFlight, LagMean: q.lag.Mean(now), LagMax: q.lag.Max(),
 		PartitionLagMax: append([]int64(nil), q.partMax...), Age: summarize(q.age), Latency: summarize(q.lat)}
 	return c
 }
@@ -361,6 +393,7 @@ func (q *queue) costSoFar(now sim.Time) float64 { return q.cfg.PricePerHour * no
 // BrokerResult is a queue's outcome over the measured period.
 type BrokerResult struct {
 	Published, Rejected, Processed, Redelivered, Lost int64
+	Rebalances                                        int64 // consumer-group membership changes that paused consumption
 	Waiting, InFlight                                 int64 // at the end
 	LagMean                                           float64
 	LagMax                                            int64

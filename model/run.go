@@ -32,6 +32,7 @@ const (
 	opChaos                      // a chaos fault fails or repairs an instance; Ref = fault, Gen = instance<<1 | repair
 	opUneject                    // an ejected outlier returns; Ref = balancer, Gen = instance
 	opRedeliver                  // a failed message is visible again; Ref = queue, Gen = message
+	opRebalanced                 // a consumer group's rebalance pause may be over; Ref = queue
 )
 
 // outcome is how a request or call ended.
@@ -290,6 +291,8 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.chaosEvent(ev.Ref, ev.Gen)
 	case opRedeliver:
 		s.comps[ev.Ref].(*queue).redeliver(s, int32(ev.Gen))
+	case opRebalanced:
+		s.comps[ev.Ref].(*queue).rebalanced(s)
 	case opUneject:
 		s.balancers[ev.Ref].uneject(int32(ev.Gen))
 	case opCheck:

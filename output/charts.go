@@ -121,7 +121,7 @@ func Charts(o *experiments.Outcome) []Chart {
 			{Name: "p99", X: xs, Y: col(func(w *experiments.Window) float64 { return w.P99MS })},
 		}}
 	for _, c := range o.Summary.SLO.Checks {
-		if c.Unit == "ms" {
+		if c.Unit == "ms" && c.Scope == "" {
 			lat.Lines = append(lat.Lines, Level{Label: "SLO " + c.Name + " ≤ " + num(c.Limit) + " ms", Y: c.Limit})
 		}
 	}

@@ -79,7 +79,7 @@ func inlineSVG(svg []byte) string {
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": pct, "num": num,
+	"pct": pct, "num": num, "sloValue": sloValue,
 	"thousandsEvents": func(x any) string {
 		switch v := x.(type) {
 		case int64:
@@ -136,8 +136,8 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 <table>
 <tr><th class="l">objective</th><th>measured</th><th>limit</th><th></th></tr>
 {{range .S.SLO.Checks}}<tr><td>{{.Name}}</td>
-<td>{{if eq .Unit "ms"}}{{num .Value}} ms{{else}}{{pct .Value}}{{end}}</td>
-<td>{{if eq .Unit "ms"}}{{num .Limit}} ms{{else}}{{pct .Limit}}{{end}}</td>
+<td>{{sloValue .Unit .Value}}</td>
+<td>{{sloValue .Unit .Limit}}</td>
 <td class="{{if .Met}}ok{{else}}bad{{end}}">{{if .Met}}✔ met{{else}}✘ not met{{end}}</td></tr>
 {{end}}</table>
 {{else}}<p class="meta">The scenario sets no [slo].</p>{{end}}

@@ -30,11 +30,7 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 			if !c.Met {
 				mark = "✘"
 			}
-			if c.Unit == "ms" {
-				fmt.Fprintf(&b, "| %s | %s ms | %s ms | %s |\n", c.Name, num(c.Value), num(c.Limit), mark)
-			} else {
-				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Name, pct(c.Value), pct(c.Limit), mark)
-			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Name, sloValue(c.Unit, c.Value), sloValue(c.Unit, c.Limit), mark)
 		}
 		b.WriteString("\n")
 	}

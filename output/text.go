@@ -45,6 +45,23 @@ func num(x float64) string {
 
 func pct(x float64) string { return f(100*x, 2) + " %" }
 
+// sloValue writes an objective's value or limit in its unit.
+func sloValue(unit string, x float64) string {
+	switch unit {
+	case "ms":
+		return num(x) + " ms"
+	case "fraction":
+		return pct(x)
+	case "messages":
+		return num(x) + " messages"
+	case "USD per hour":
+		return "$" + f(x, 2) + " per hour"
+	case "USD per million requests":
+		return "$" + f(x, 2) + " per million requests"
+	}
+	return num(x) + " " + unit
+}
+
 // TextOption adjusts the terminal summary.
 type TextOption func(*textOptions)
 
@@ -99,11 +116,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 			if !c.Met {
 				mark = paint("✘", false)
 			}
-			if c.Unit == "ms" {
-				fmt.Fprintf(tw, "  %s %s\t%s ms\t(limit %s ms)\n", mark, c.Name, num(c.Value), num(c.Limit))
-			} else {
-				fmt.Fprintf(tw, "  %s %s\t%s\t(limit %s)\n", mark, c.Name, pct(c.Value), pct(c.Limit))
-			}
+			fmt.Fprintf(tw, "  %s %s\t%s\t(limit %s)\n", mark, c.Name, sloValue(c.Unit, c.Value), sloValue(c.Unit, c.Limit))
 		}
 		tw.Flush()
 		b.WriteByte('\n')
@@ -230,6 +243,9 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 			rc.Name, thousands(*c.Published), thousands(*c.Processed), num(c.Lag.Mean), thousands(c.Lag.Max), thousands(c.Lag.Final), num(c.AgeMS.P99), num(c.Latency.P99))
 		if *c.Redelivered > 0 || *c.Lost > 0 || c.Rejected > 0 {
 			fmt.Fprintf(&b, "; %s redelivered, %s lost, %s rejected (full)", thousands(*c.Redelivered), thousands(*c.Lost), thousands(c.Rejected))
+		}
+		if c.Rebalances > 0 {
+			fmt.Fprintf(&b, "; consumption paused by %s rebalances", thousands(c.Rebalances))
 		}
 		b.WriteByte('\n')
 	}

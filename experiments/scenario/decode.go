@@ -27,19 +27,6 @@ type Scenario struct {
 	Source   []byte // the file as given (for reports)
 }
 
-// SLO holds the scenario's service-level objectives.
-type SLO struct {
-	Latency   []LatencyLimit // sorted by quantile
-	ErrorRate *float64
-}
-
-// LatencyLimit is a limit on a latency statistic of requests that completed.
-type LatencyLimit struct {
-	Name     string  // "p99", "mean", "max"
-	Quantile float64 // 0 < q ≤ 1; 0 for the mean
-	Limit    sim.Time
-}
-
 // Load reads and parses a scenario file; files it names (empirical
 // distributions, traces) are read relative to the file's directory.
 func Load(path string, overrides []string) (*Scenario, error) {
@@ -137,6 +124,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	}
 	d.keySpaces(cfg)
 	d.faults(top, cfg)
+	d.sloScopes(&slo, cfg)
 	top.done(planned)
 	if len(cfg.Traffic) == 0 {
 		d.errorf("traffic", "no traffic: add a [traffic.NAME] table with to = … and rate = …")
@@ -202,54 +190,6 @@ func quantileKey(k string) (float64, bool) {
 	}
 	q, err := strconv.ParseFloat("0."+digits, 64)
 	return q, err == nil && q > 0
-}
-
-func (d *decoder) slo(t *table) SLO {
-	var slo SLO
-	if t == nil {
-		return slo
-	}
-	keys := make([]string, 0, len(t.m))
-	for k := range t.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		var q float64
-		switch {
-		case k == "mean":
-		case k == "max":
-			q = 1
-		case k == "error_rate":
-			if v, ok := t.number(k); ok {
-				if v < 0 || v > 1 {
-					d.errorf(t.key(k), "must be a fraction from 0 to 1 (0.01 = 1 %%), got %v", v)
-				} else {
-					slo.ErrorRate = &v
-				}
-			}
-			continue
-		default:
-			var ok bool
-			if q, ok = quantileKey(k); !ok {
-				continue // reported by done
-			}
-		}
-		lim := t.duration(k, 0)
-		if lim <= 0 {
-			if v := t.m[k]; v != nil {
-				if s, ok := v.(string); ok && s == "0" {
-					d.errorf(t.key(k), "limit must be greater than 0")
-				}
-			}
-			continue
-		}
-		slo.Latency = append(slo.Latency, LatencyLimit{Name: k, Quantile: q, Limit: lim})
-	}
-	sort.SliceStable(slo.Latency, func(i, j int) bool { return slo.Latency[i].Quantile < slo.Latency[j].Quantile })
-	t.known = append(t.known, "p50", "p90", "p95", "p99", "p999", "mean", "max", "error_rate")
-	t.done(nil)
-	return slo
 }
 
 func (d *decoder) picker(t *table, key, def string) (string, func() model.Picker) {

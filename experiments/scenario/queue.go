@@ -35,7 +35,11 @@ func (d *decoder) queue(t *table) model.ComponentConfig {
 		d.errorf(t.key("ack"), "want \"after\" (at least once: a failed message is delivered again) or \"before\" (at most once), got %q", ack)
 	}
 	q.Redelivery = t.duration("redelivery", 30*sim.Second)
+	q.Rebalance = t.duration("rebalance", 0)
+	if !q.Ordered && t.has("rebalance") {
+		d.errorf(t.key("rebalance"), "rebalance applies to ordered queues (Kafka consumer groups): competing consumers (ordered = false) take messages without a partition assignment")
+	}
 	q.PricePerHour = d.price(t)
-	t.done(map[string]string{"rebalance": "consumer-group rebalance pauses are not available in this version yet"})
+	t.done(nil)
 	return q
 }
