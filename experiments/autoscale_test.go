@@ -309,3 +309,31 @@ scale_down = { below = 0.35, for = "5m", steps = [ { change = -1 } ] }
 		t.Errorf("%d scale-outs, %d scale-ins, ending at %d", ups, downs, o.Summary.Components["web"].Instances.Final)
 	}
 }
+
+// HPA metrics = [cpu, rps]: the largest recommendation wins. 400 req/s of
+// 1 ms each on 1-core pods is 40 % cpu on one pod — under a 60 % target,
+// so cpu alone keeps 1 pod — but 400 rps against 80 per pod asks for 5 at
+// the first sync. (The next sync overshoots to 7, as a real HPA would: the
+// old pod's 15 s rate window still holds 7.5 s at 400/s.)
+func TestHPACPUAndRPS(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "300s"
+[traffic.in]
+to = "api"
+rate = 400
+arrivals = "uniform"
+[service.api]
+steps = [ { cpu = "const(1ms)" } ]
+`
+	o := runTOML(t, src+`autoscale = { policy = "hpa", metric = "cpu", target = 0.6, max = 10 }`+"\n")
+	if in := o.Summary.Components["api"].Instances; in.Max != 1 {
+		t.Errorf("cpu alone: instances %+v, want 1 throughout", in)
+	}
+	o = runTOML(t, src+`autoscale = { policy = "hpa", metrics = [ { metric = "cpu", target = 0.6 }, { metric = "rps", target = 80 } ], max = 10 }`+"\n")
+	d := o.Series.Decisions
+	if len(d) < 2 || d[0].AtS != 22.5 || d[0].From != 1 || d[0].To != 5 || d[1].To != 7 {
+		t.Errorf("cpu + rps: decisions %+v, want 1 → 5 at 22.5 s, then 7", d[:min(len(d), 3)])
+	}
+}

@@ -287,7 +287,7 @@ type Backends interface {
 type AutoscaleConfig struct {
 	Policy string        // "hpa", ...
 	New    func() Scaler // a fresh controller per run
-	Metric Metric        // what the controller is fed
+	Metric Metric        // what the controller is fed (the first, for one that reads several)
 	Sync   sim.Time      // how often it decides
 	Scrape sim.Time      // metric collection period = averaging window
 	Min    int
@@ -314,6 +314,7 @@ const (
 	MetricCPU         Metric = iota // busy cores / cores, averaged over the scrape window
 	MetricConcurrency               // requests in progress, averaged over the window
 	MetricRPS                       // requests arriving per second over the window
+	MetricCount                     // the number of metrics
 )
 
 // Scaler decides a service's instance count. Implementations live in
@@ -340,10 +341,13 @@ type ScaleView struct {
 
 // PodState is one instance as the controller sees it.
 type PodState struct {
-	Ready      bool     // false while starting (Kubernetes: Pending)
-	Started    sim.Time // when it became ready
-	HasSample  bool     // a metric sample exists
-	Value      float64  // the latest sample (cpu: fraction of the instance's cores)
+	Ready     bool     // false while starting (Kubernetes: Pending)
+	Started   sim.Time // when it became ready
+	HasSample bool     // a metric sample exists
+	Value     float64  // the latest sample of the autoscaler's metric (cpu: fraction of the instance's cores)
+	// Values are the latest samples of every metric, for controllers that
+	// read several (an HPA with metrics = [...]).
+	Values     [MetricCount]float64
 	SampledAt  sim.Time // end of the sample's window
 	Window     sim.Time // the sample's averaging window
 	CoresMilli int64    // cpu request in millicores (cores × 1000)

@@ -19,7 +19,7 @@ type instanceMetrics struct {
 	lastLoad     sim.Int128
 	lastArrivals int64
 
-	sample    float64
+	samples   [MetricCount]float64 // the latest sample of each metric
 	sampledAt sim.Time
 	hasSample bool
 }
@@ -141,14 +141,9 @@ func (f *fleet) scrape(sm *Sim, s *station) {
 		busy, load := m.busy.Area(now), m.load.Area(now)
 		if from := max(m.lastAt, in.readyAt); now > from {
 			span := float64(now - from)
-			switch f.as.Metric {
-			case MetricCPU:
-				m.sample = busy.Sub(m.lastBusy).Float64() / span / float64(s.cores)
-			case MetricConcurrency:
-				m.sample = load.Sub(m.lastLoad).Float64() / span
-			case MetricRPS:
-				m.sample = float64(m.arrivals-m.lastArrivals) / (span / float64(sim.Second))
-			}
+			m.samples[MetricCPU] = busy.Sub(m.lastBusy).Float64() / span / float64(s.cores)
+			m.samples[MetricConcurrency] = load.Sub(m.lastLoad).Float64() / span
+			m.samples[MetricRPS] = float64(m.arrivals-m.lastArrivals) / (span / float64(sim.Second))
 			m.sampledAt, m.hasSample = now, true
 		}
 		m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, busy, load, m.arrivals
@@ -174,7 +169,7 @@ func (f *fleet) sync(sm *Sim, s *station) {
 		}
 		v.Pods = append(v.Pods, PodState{
 			Ready: in.state == instReady, Started: in.readyAt,
-			HasSample: in.metrics.hasSample, Value: in.metrics.sample,
+			HasSample: in.metrics.hasSample, Value: in.metrics.samples[f.as.Metric], Values: in.metrics.samples,
 			SampledAt: in.metrics.sampledAt, Window: f.as.Scrape, CoresMilli: int64(s.cores) * 1000,
 		})
 	}

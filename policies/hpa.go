@@ -43,11 +43,16 @@ func DefaultScaleDown() ScalingRules {
 
 // HPAConfig configures a Kubernetes autoscaling/v2 HorizontalPodAutoscaler.
 type HPAConfig struct {
-	Metric    model.Metric
-	Target    float64 // cpu: utilisation fraction (0.6 = 60 %); others: per-pod average
-	Tolerance float64 // 0.1
+	Metrics   []MetricTarget // at least one; the largest recommendation wins
+	Tolerance float64        // 0.1
 	ScaleUp   ScalingRules
 	ScaleDown ScalingRules
+}
+
+// MetricTarget is one entry of an HPA's metrics.
+type MetricTarget struct {
+	Metric model.Metric
+	Target float64 // cpu: utilisation fraction (0.6 = 60 %); others: per-pod average
 }
 
 // HPA reproduces the Kubernetes horizontal pod autoscaler controller
@@ -73,11 +78,36 @@ func NewHPA(cfg HPAConfig) *HPA { return &HPA{cfg: cfg} }
 
 var errNoMetrics = errors.New("did not receive metrics for targeted pods (pods might be unready)")
 
-// Replicas is the replica calculator: the metric's recommendation before
-// stabilisation and rate limits (GetResourceReplicas for cpu,
-// GetMetricReplicas for per-pod metrics).
+// Replicas is the recommendation before stabilisation and rate limits
+// over all the HPA's metrics (computeReplicasForMetrics in horizontal.go):
+// the largest of the metrics' recommendations; an error when no metric
+// has a value, or when one has none and the others would scale down.
 func (h *HPA) Replicas(now sim.Time, v model.ScaleView) (int, error) {
-	cpu := h.cfg.Metric == model.MetricCPU
+	replicas, invalid := 0, 0
+	var firstErr error
+	for _, m := range h.cfg.Metrics {
+		n, err := h.replicasFor(now, v, m)
+		if err != nil {
+			if invalid == 0 {
+				firstErr = err
+			}
+			invalid++
+			continue
+		}
+		if replicas == 0 || n > replicas {
+			replicas = n
+		}
+	}
+	if invalid >= len(h.cfg.Metrics) || (invalid > 0 && replicas < v.Current) {
+		return v.Current, firstErr
+	}
+	return replicas, nil
+}
+
+// replicasFor is the replica calculator for one metric (GetResourceReplicas
+// for cpu, GetMetricReplicas for per-pod metrics).
+func (h *HPA) replicasFor(now sim.Time, v model.ScaleView, m MetricTarget) (int, error) {
+	cpu := m.Metric == model.MetricCPU
 	type podMetric struct{ value, request int64 }
 	metrics := map[int]podMetric{}
 	var order []int // pods in metrics, in pod order (no map-order dependence)
@@ -96,7 +126,7 @@ func (h *HPA) Replicas(now sim.Time, v model.ScaleView) (int, error) {
 			continue
 		}
 		readyCount++
-		metrics[i] = h.sample(p)
+		metrics[i] = sample(p, m.Metric)
 		order = append(order, i)
 	}
 	if len(metrics) == 0 {
@@ -111,9 +141,9 @@ func (h *HPA) Replicas(now sim.Time, v model.ScaleView) (int, error) {
 		if cpu {
 			// Integer percent, as GetResourceUtilizationRatio computes it.
 			utilization := sum * 100 / req
-			return float64(utilization) / float64(h.targetPercent())
+			return float64(utilization) / float64(targetPercent(m))
 		}
-		return float64(sum/int64(len(order))) / float64(h.targetMilli())
+		return float64(sum/int64(len(order))) / float64(targetMilli(m))
 	}
 	usageRatio := ratio()
 	tol := h.cfg.Tolerance
@@ -137,9 +167,9 @@ func (h *HPA) Replicas(now sim.Time, v model.ScaleView) (int, error) {
 			// request (or the target, if that is higher).
 			fill(missing, func(p model.PodState) int64 {
 				if cpu {
-					return p.CoresMilli * max(100, h.targetPercent()) / 100
+					return p.CoresMilli * max(100, targetPercent(m)) / 100
 				}
-				return h.targetMilli()
+				return targetMilli(m)
 			})
 		} else if usageRatio > 1 {
 			fill(missing, func(model.PodState) int64 { return 0 }) // 0 % on a scale-up
@@ -170,15 +200,18 @@ func (h *HPA) unready(now sim.Time, p model.PodState) bool {
 	return false // ready, and past initialisation
 }
 
-func (h *HPA) sample(p model.PodState) struct{ value, request int64 } {
-	if h.cfg.Metric == model.MetricCPU {
-		return struct{ value, request int64 }{int64(math.Round(p.Value * float64(p.CoresMilli))), p.CoresMilli}
+// sample is a pod's value of metric m, in the controller's integer units
+// (millicores of cpu against the request; milli-units per pod otherwise).
+func sample(p model.PodState, m model.Metric) struct{ value, request int64 } {
+	v := p.Values[m]
+	if m == model.MetricCPU {
+		return struct{ value, request int64 }{int64(math.Round(v * float64(p.CoresMilli))), p.CoresMilli}
 	}
-	return struct{ value, request int64 }{int64(math.Round(p.Value * 1000)), 1000}
+	return struct{ value, request int64 }{int64(math.Round(v * 1000)), 1000}
 }
 
-func (h *HPA) targetPercent() int64 { return int64(math.Round(h.cfg.Target * 100)) }
-func (h *HPA) targetMilli() int64   { return int64(math.Round(h.cfg.Target * 1000)) }
+func targetPercent(m MetricTarget) int64 { return int64(math.Round(m.Target * 100)) }
+func targetMilli(m MetricTarget) int64   { return int64(math.Round(m.Target * 1000)) }
 
 func sortInts(a []int) {
 	for i := 1; i < len(a); i++ {

@@ -14,6 +14,7 @@ func pods(n int, util float64) []model.PodState {
 	for i := range p {
 		p[i] = model.PodState{Ready: true, Started: -time(1000), HasSample: true, Value: util,
 			SampledAt: 0, Window: 15 * sim.Second, CoresMilli: 1000}
+		p[i].Values[model.MetricCPU] = util
 	}
 	return p
 }
@@ -21,7 +22,7 @@ func pods(n int, util float64) []model.PodState {
 func time(s float64) sim.Time { return sim.FromSeconds(s) }
 
 func cpuHPA(target float64) *HPA {
-	return NewHPA(HPAConfig{Metric: model.MetricCPU, Target: target, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: DefaultScaleDown()})
+	return NewHPA(HPAConfig{Metrics: []MetricTarget{{model.MetricCPU, target}}, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: DefaultScaleDown()})
 }
 
 // The replica calculation: desired = ceil(current × metric / target), and no
@@ -69,7 +70,7 @@ func TestHPAMissingAndUnready(t *testing.T) {
 	// ratio 1.0: no change.
 	p = pods(2, 1.0)
 	for i := 0; i < 2; i++ {
-		p = append(p, model.PodState{Ready: true, Started: -time(5), HasSample: true, Value: 0.9, SampledAt: 0, Window: 15 * sim.Second, CoresMilli: 1000})
+		p = append(p, model.PodState{Ready: true, Started: -time(5), HasSample: true, Values: [model.MetricCount]float64{model.MetricCPU: 0.9}, SampledAt: 0, Window: 15 * sim.Second, CoresMilli: 1000})
 	}
 	if got, _ := h.Replicas(0, model.ScaleView{Current: 4, Pods: p}); got != 4 {
 		t.Errorf("scale-up with unready pods: %d, want 4", got)
@@ -134,7 +135,7 @@ func TestHPAScaleDownPolicies(t *testing.T) {
 	for _, c := range cases {
 		r := rules
 		r.Select = c.sel
-		h := NewHPA(HPAConfig{Metric: model.MetricCPU, Target: 0.5, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: ScalingRules{Policies: r.Policies, Select: r.Select}})
+		h := NewHPA(HPAConfig{Metrics: []MetricTarget{{model.MetricCPU, 0.5}}, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: ScalingRules{Policies: r.Policies, Select: r.Select}})
 		current := 80
 		for i, want := range c.want {
 			now := time(60 * float64(i))
@@ -150,7 +151,7 @@ func TestHPAScaleDownPolicies(t *testing.T) {
 	}
 	// Within the period no more than the policy allows: a second decision
 	// 30 s after the first removes nothing more.
-	h := NewHPA(HPAConfig{Metric: model.MetricCPU, Target: 0.5, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: rules})
+	h := NewHPA(HPAConfig{Metrics: []MetricTarget{{model.MetricCPU, 0.5}}, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: rules})
 	d1, _ := h.Decide(0, model.ScaleView{Current: 80, Pods: pods(80, 0.01), Min: 1, Max: 100})
 	d2, _ := h.Decide(time(30), model.ScaleView{Current: d1, Pods: pods(d1, 0.01), Min: 1, Max: 100})
 	if d1 != 72 || d2 != 72 {
@@ -197,10 +198,10 @@ func TestHPABounds(t *testing.T) {
 
 // Per-pod metrics (concurrency, rps): ratio of the average to the target.
 func TestHPAPodsMetric(t *testing.T) {
-	h := NewHPA(HPAConfig{Metric: model.MetricRPS, Target: 100, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: DefaultScaleDown()})
+	h := NewHPA(HPAConfig{Metrics: []MetricTarget{{model.MetricRPS, 100}}, Tolerance: 0.1, ScaleUp: DefaultScaleUp(), ScaleDown: DefaultScaleDown()})
 	p := pods(3, 0)
 	for i, v := range []float64{150, 250, 200} {
-		p[i].Value = v
+		p[i].Values[model.MetricRPS] = v
 	}
 	if got, _ := h.Replicas(0, model.ScaleView{Current: 3, Pods: p}); got != 6 {
 		t.Errorf("3 pods at 200 rps, target 100: %d, want 6", got)
@@ -217,5 +218,34 @@ func TestHPAStartsSteady(t *testing.T) {
 	}
 	if d, _ := h.Decide(time(300), v); d != 3 {
 		t.Errorf("at 300 s: %d, want 3", d)
+	}
+}
+
+// With several metrics each gives its own recommendation and the largest
+// wins (computeReplicasForMetrics): 4 pods at 30 % cpu against 60 % want 2,
+// at 160 rps against 80 want 8 → 8; at 40 rps (want 2) and 90 % cpu (want
+// 6) → 6.
+func TestHPAMultipleMetrics(t *testing.T) {
+	h := NewHPA(HPAConfig{Metrics: []MetricTarget{{model.MetricCPU, 0.6}, {model.MetricRPS, 80}}, Tolerance: 0.1,
+		ScaleUp: DefaultScaleUp(), ScaleDown: DefaultScaleDown()})
+	for _, tc := range []struct {
+		cpu, rps float64
+		want     int
+	}{{0.3, 160, 8}, {0.9, 40, 6}, {0.3, 40, 2}, {0.6, 80, 4}} {
+		p := pods(4, tc.cpu)
+		for i := range p {
+			p[i].Values[model.MetricRPS] = tc.rps
+		}
+		if got, err := h.Replicas(0, model.ScaleView{Current: 4, Pods: p}); got != tc.want || err != nil {
+			t.Errorf("cpu %v, rps %v: %d (%v), want %d", tc.cpu, tc.rps, got, err, tc.want)
+		}
+	}
+	// No pod has a sample: every metric is invalid, no recommendation.
+	p := pods(4, 0.3)
+	for i := range p {
+		p[i].HasSample = false
+	}
+	if got, err := h.Replicas(0, model.ScaleView{Current: 4, Pods: p}); got != 4 || err == nil {
+		t.Errorf("no samples: %d (%v), want 4 and an error", got, err)
 	}
 }

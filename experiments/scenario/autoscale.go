@@ -92,8 +92,16 @@ func (d *decoder) autoscale(t *table, instances int) *model.AutoscaleConfig {
 func (d *decoder) hpa(t *table, a *model.AutoscaleConfig) {
 	a.Sync = d.positiveDuration(t, "sync", k8sPeriod)
 	a.Scrape = d.positiveDuration(t, "scrape", k8sPeriod)
-	cfg := policies.HPAConfig{Metric: a.Metric, Target: d.target(t), Tolerance: 0.1,
+	cfg := policies.HPAConfig{Tolerance: 0.1,
 		ScaleUp: d.scalingRules(t, "scale_up", policies.DefaultScaleUp()), ScaleDown: d.scalingRules(t, "scale_down", policies.DefaultScaleDown())}
+	if t.has("metrics") {
+		cfg.Metrics = d.hpaMetrics(t)
+		if len(cfg.Metrics) > 0 {
+			a.Metric = cfg.Metrics[0].Metric
+		}
+	} else {
+		cfg.Metrics = []policies.MetricTarget{{Metric: a.Metric, Target: d.target(t)}}
+	}
 	if v, ok := t.number("tolerance"); ok {
 		if v < 0 || v >= 1 {
 			d.errorf(t.key("tolerance"), "must be from 0 to below 1, got %v", v)
@@ -102,6 +110,40 @@ func (d *decoder) hpa(t *table, a *model.AutoscaleConfig) {
 		}
 	}
 	a.New = func() model.Scaler { return policies.NewHPA(cfg) }
+}
+
+// hpaMetrics reads an HPA's metrics = [ { metric = "cpu", target = 0.6 },
+// { metric = "rps", target = 80 } ]: Kubernetes computes a recommendation
+// for each and takes the largest.
+func (d *decoder) hpaMetrics(t *table) []policies.MetricTarget {
+	const example = `{ metric = "cpu", target = 0.6 }`
+	for _, k := range []string{"metric", "target"} {
+		if t.has(k) {
+			d.errorf(t.key(k), "give either metric and target, or metrics = [ %s, … ], not both", example)
+		}
+	}
+	var out []policies.MetricTarget
+	seen := map[model.Metric]bool{}
+	for _, mt := range d.tables(t, "metrics", example) {
+		name := mt.str("metric", "")
+		m, ok := metrics[name]
+		switch {
+		case name == "":
+			d.errorf(mt.key("metric"), "missing: cpu, concurrency or rps")
+		case !ok:
+			d.errorf(mt.key("metric"), "unknown metric %q; allowed: cpu, concurrency, rps", name)
+		case seen[m]:
+			d.errorf(mt.key("metric"), "%s is listed twice", name)
+		default:
+			seen[m] = true
+		}
+		out = append(out, policies.MetricTarget{Metric: m, Target: d.target(mt)})
+		mt.done(nil)
+	}
+	if len(out) == 0 {
+		d.errorf(t.key("metrics"), "empty: list at least one metric, such as %s", example)
+	}
+	return out
 }
 
 // targetTracking is AWS target tracking scaling.
