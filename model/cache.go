@@ -58,7 +58,9 @@ func (c *CacheConfig) newComponent(b *builder) component {
 		b.sim.keyed = true
 	}
 	k.hook = k
-	b.sim.caches = append(b.sim.caches, k)
+	if k.store != nil { // only key-level caches react to writes
+		b.sim.caches = append(b.sim.caches, k)
+	}
 	return k
 }
 

@@ -55,7 +55,7 @@ func (c *DatabaseConfig) newComponent(b *builder) component {
 		next: make([]int32, c.Shards), rngLag: sim.NewStream(b.seed, c.Name, "replication")}
 	d.keepNodes()
 	d.hook = d
-	if c.Replicas > 0 {
+	if c.Replicas > 0 && c.ReplicationLag != nil { // a replica can serve a stale read
 		b.sim.keyed = true
 	}
 	return d

@@ -9,7 +9,7 @@ type Engine struct {
 	seq     uint64
 	events  uint64
 	h       Handler
-	q       eventQueue
+	q       calendarQueue
 	cur     Event
 	timers  []Event // see SetTimer; At == Never when idle
 	stopped bool
@@ -110,10 +110,7 @@ func (e *Engine) SetTimer(slot int, t Time, op, ref int32, gen uint32) {
 // next moves the earliest pending event due at or before end into e.cur
 // and reports whether there was one.
 func (e *Engine) next(end Time) bool {
-	var best *Event
-	if e.q.Len() > 0 {
-		best = &e.q.items[0]
-	}
+	best := e.q.peek()
 	slot := -1
 	for i := range e.timers {
 		if t := &e.timers[i]; t.At != Never && (best == nil || less(t, best)) {
