@@ -340,3 +340,29 @@ steps = [ { cpu = "const(5ms)" } ]
 		t.Errorf("cost per hour %v, want about %.3f", c, 0.1*(1+2+2.0/3))
 	}
 }
+
+// The rtb-kafka example tells the guide's story through the launch ramp
+// and into the peak (its first 200 s, about 14M bids): the ingest ack stays
+// a few ms, Kafka absorbs the ramp, the workers grow from 6 pods to about
+// what 150k/s needs at a 50 % cpu target (150k × 0.8 ms / 8 cores / 0.5 =
+// 30 pods), and publish → processed stays under the guide's 120 ms.
+func TestRTBKafkaExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("14M requests")
+	}
+	t.Parallel()
+	src, _ := examplesGet("rtb-kafka")
+	o := runTOML(t, string(src), "run.duration=200s")
+	checkInvariants(t, o)
+	s := o.Summary
+	q, w := s.Components["bids"], s.Components["workers"]
+	if s.Requests.Arrived < 13_000_000 || s.ErrorRate != 0 {
+		t.Errorf("%d bids, error rate %v", s.Requests.Arrived, s.ErrorRate)
+	}
+	if s.Latency.P99 > 20 || q.Latency.P99 > 120 || q.Lag.Max > 10_000 {
+		t.Errorf("ingest p99 %.1f ms, publish → processed p99 %.1f ms, lag max %d", s.Latency.P99, q.Latency.P99, q.Lag.Max)
+	}
+	if w.Instances.Min != 6 || w.Instances.Final < 27 || w.Instances.Final > 40 {
+		t.Errorf("workers %+v: want 6 at first and about 30 at the peak", w.Instances)
+	}
+}

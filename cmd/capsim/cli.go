@@ -261,14 +261,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
 	}
+	files := 0
 	if *outDir != "" {
-		files, err := writeBundle(*outDir, js, o, sc.Source)
-		if err != nil {
+		if files, err = writeBundle(*outDir, js, o, sc.Source); err != nil {
 			fmt.Fprintf(stderr, "capsim: %v\n", err)
 			return exitError
-		}
-		if !*quiet {
-			fmt.Fprintf(stderr, "wrote %d files to %s: open %s\n", files, *outDir, filepath.Join(*outDir, "report.html"))
 		}
 	}
 	switch *format {
@@ -286,6 +283,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
+	}
+	if files > 0 && !*quiet { // last, where a reader's eye ends
+		fmt.Fprintf(stderr, "wrote %d files to %s: open %s\n", files, *outDir, filepath.Join(*outDir, "report.html"))
 	}
 	if *check && !o.Summary.SLO.Met {
 		return exitSLO
