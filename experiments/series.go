@@ -34,6 +34,7 @@ type SeriesComponent struct {
 	Fleet      bool     // has instances and utilisation
 	Cache      bool     // has a hit ratio
 	Broker     bool     // a queue: lag and message age instead of calls
+	Function   bool     // a function: environments and cold starts
 	Nodes      []string // database nodes, named s0.primary, s0.replica1, …
 	Autoscaled bool
 	Cores      int
@@ -63,6 +64,7 @@ type ComponentWindow struct {
 	HitRatio         float64   // caches: hits / lookups in the window (NaN: no lookup)
 	Lag              float64   // queues: messages waiting, time-averaged
 	AgeP99MS         float64   // queues: p99 of publish → consumption start
+	ColdStarts       int64     // functions: environments started in the window
 	Nodes            []float64 // databases: utilisation of each node
 }
 
@@ -95,7 +97,7 @@ func newSeries(cfg *model.Config, r *model.Result) *Series {
 	})
 	for _, i := range order {
 		c := r.Components[i]
-		sc := SeriesComponent{Name: c.Name, Kind: c.Kind, Cache: c.Cache != nil, Broker: c.Broker != nil, Cores: c.Cores,
+		sc := SeriesComponent{Name: c.Name, Kind: c.Kind, Cache: c.Cache != nil, Broker: c.Broker != nil, Function: c.Function != nil, Cores: c.Cores,
 			Utilization: c.Utilization, InstancesMean: c.Instances.Mean}
 		if k := cfg.Find(c.Name); k != nil && k.FleetConfig() != nil {
 			sc.Fleet = true
@@ -124,7 +126,7 @@ func newSeries(cfg *model.Config, r *model.Result) *Series {
 			sw.Components = append(sw.Components, ComponentWindow{
 				Instances: cw.Instances, Ready: cw.Ready, Utilization: cw.Utilization, Queue: cw.Queue,
 				P99MS: cw.P99.Millis(), Rejected: cw.Rejected, HitRatio: cw.HitRatio, Nodes: cw.Nodes,
-				Lag: cw.Lag, AgeP99MS: cw.AgeP99.Millis(),
+				Lag: cw.Lag, AgeP99MS: cw.AgeP99.Millis(), ColdStarts: cw.ColdStarts,
 			})
 		}
 		s.Windows = append(s.Windows, sw)

@@ -156,6 +156,33 @@ type ComponentSummary struct {
 	// Rebalances counts the consumer group's membership changes that
 	// paused an ordered queue (rebalance > 0).
 	Rebalances int64 `json:"rebalances,omitempty"`
+	// Functions: invocations started (not throttled), cold starts (INIT
+	// phases: environments started on demand), synchronous invocations
+	// throttled at max_instances, asynchronous ones that waited for a slot,
+	// INIT durations and the invocations' own durations, and the cost
+	// split into requests, compute (GB-seconds billed) and provisioned.
+	Invocations  *int64        `json:"invocations,omitempty"`
+	ColdStarts   *ColdStarts   `json:"cold_starts,omitempty"`
+	Throttled    *int64        `json:"throttled,omitempty"`
+	Queued       *int64        `json:"queued,omitempty"`
+	InitMS       *Latency      `json:"init_ms,omitempty"`
+	InvocationMS *Latency      `json:"invocation_ms,omitempty"`
+	BilledGBs    *float64      `json:"billed_gb_s,omitempty"`
+	CostSplit    *FunctionCost `json:"cost_split,omitempty"`
+}
+
+// ColdStarts counts a function's INIT phases, and their fraction of its
+// invocations.
+type ColdStarts struct {
+	Count    int64   `json:"count"`
+	Fraction float64 `json:"fraction"`
+}
+
+// FunctionCost is a function's cost by what AWS bills for.
+type FunctionCost struct {
+	RequestsUSD    float64 `json:"requests_usd"`
+	ComputeUSD     float64 `json:"compute_usd"`
+	ProvisionedUSD float64 `json:"provisioned_usd"`
 }
 
 // Lag is a queue's messages waiting: time-averaged, the most, and at the
@@ -289,6 +316,19 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			cs.Queue = Queue{Mean: cs.Lag.Mean, Max: b.LagMax} // the messages waiting
 			cs.PartitionLagMax = b.PartitionLagMax
 			cs.Rebalances = b.Rebalances
+		}
+		if fn := c.Function; fn != nil {
+			cs.Invocations, cs.Throttled, cs.Queued = &fn.Invocations, &fn.Throttled, &fn.Queued
+			cold := ColdStarts{Count: fn.ColdStarts}
+			if fn.Invocations > 0 {
+				cold.Fraction = round(float64(fn.ColdStarts)/float64(fn.Invocations), 6)
+			}
+			cs.ColdStarts = &cold
+			initMS, invMS := latency(fn.Init), latency(fn.Invocation)
+			cs.InitMS, cs.InvocationMS = &initMS, &invMS
+			gbs := round(float64(fn.BilledMS)/1000*float64(fn.MemoryMB)/1024, 6)
+			cs.BilledGBs = &gbs
+			cs.CostSplit = &FunctionCost{RequestsUSD: round(fn.RequestsUSD, 6), ComputeUSD: round(fn.ComputeUSD, 6), ProvisionedUSD: round(fn.ProvisionedUSD, 6)}
 		}
 		if d := c.Database; d != nil {
 			var st float64

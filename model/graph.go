@@ -131,8 +131,8 @@ func (g *Graph) checkForwards() {
 			g.unknown(p, f)
 			continue
 		}
-		if t := g.cfg.Components[j]; t.Forward() != "" || t.FleetConfig() == nil {
-			g.problem(p, "%q is a %s; a %s sends to a component that does the work (a service, cache or database)", f, t.Kind(), c.Kind())
+		if t := g.cfg.Components[j]; t.Forward() != "" || t.FleetConfig() == nil || t.Kind() == "function" {
+			g.problem(p, "%q is a %s; a %s sends to a component that does the work (a service, cache or database; a function is called directly: it has no instances to balance over)", f, t.Kind(), c.Kind())
 		}
 	}
 }
@@ -255,6 +255,9 @@ func (g *Graph) resolveConsumers() {
 		switch {
 		case !ok:
 			g.unknown(p, q.Consumer)
+			continue
+		case g.cfg.Components[j].Kind() == "function":
+			g.problem(p, "%s cannot consume yet: a function as a queue's consumer (Lambda's event source mapping) is not available in this version; consume with a service, whose endpoint can call the function", Label(g.cfg.Components[j]))
 			continue
 		case g.cfg.Components[j].FleetConfig() == nil || g.cfg.Components[j].Forward() != "":
 			g.problem(p, "%s cannot consume: a queue's consumer is a service whose instances form the consumer group", Label(g.cfg.Components[j]))

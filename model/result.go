@@ -99,6 +99,7 @@ type ComponentResult struct {
 	Cache    *CacheResult    // caches only
 	Broker   *BrokerResult   // queues only
 	Database *DatabaseResult // databases only
+	Function *FunctionResult // functions only
 
 	Arrivals, Departures, Rejected int64
 	Latency                        Latency // of calls answered ok
@@ -173,6 +174,7 @@ type ComponentWindow struct {
 	Nodes       []float64 // databases: utilisation of each node
 	Lag         float64   // queues: messages waiting, time-averaged over the window
 	AgeP99      sim.Time  // queues: p99 of publish → consumption start in the window
+	ColdStarts  int64     // functions: environments started in the window
 }
 
 func summarize(h *sim.Histogram) Latency {

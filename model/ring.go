@@ -49,3 +49,25 @@ func (r *ring) pushFront(v int32) {
 	r.buf[r.head] = v
 	r.size++
 }
+
+// popBack takes the most recently pushed value.
+func (r *ring) popBack() int32 {
+	r.size--
+	return r.buf[(r.head+r.size)%len(r.buf)]
+}
+
+// remove deletes the first occurrence of v, searching from the head (where
+// the oldest are), and reports whether it was there.
+func (r *ring) remove(v int32) bool {
+	for i := 0; i < r.size; i++ {
+		if r.buf[(r.head+i)%len(r.buf)] != v {
+			continue
+		}
+		for j := i; j > 0; j-- { // close the gap from the head's side
+			r.buf[(r.head+j)%len(r.buf)] = r.buf[(r.head+j-1)%len(r.buf)]
+		}
+		r.pop()
+		return true
+	}
+	return false
+}

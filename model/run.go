@@ -33,6 +33,8 @@ const (
 	opUneject                    // an ejected outlier returns; Ref = balancer, Gen = instance
 	opRedeliver                  // a failed message is visible again; Ref = queue, Gen = message
 	opRebalanced                 // a consumer group's rebalance pause may be over; Ref = queue
+	opInitDone                   // a function environment's INIT phase ends; Ref = instance, Gen = component
+	opReclaim                    // a function environment may have idled for its keep-alive; Ref = instance, Gen = component
 )
 
 // outcome is how a request or call ended.
@@ -293,6 +295,10 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.comps[ev.Ref].(*queue).redeliver(s, int32(ev.Gen))
 	case opRebalanced:
 		s.comps[ev.Ref].(*queue).rebalanced(s)
+	case opInitDone:
+		s.comps[ev.Gen].(*function).initDone(s, ev.Ref)
+	case opReclaim:
+		s.comps[ev.Gen].(*function).reclaim(s, ev.Ref)
 	case opUneject:
 		s.balancers[ev.Ref].uneject(int32(ev.Gen))
 	case opCheck:

@@ -47,6 +47,9 @@ type station struct {
 	readyVersion uint64
 	// queues are the queues whose consumer this station is.
 	queues []*queue
+	// departed, if set, is told when a call has left an instance (a
+	// function's environment going idle).
+	departed departHook
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -415,6 +418,9 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	}
 	if in.state == instDraining && in.load == 0 {
 		s.fleet.retire(sm, s, c.inst, now)
+	}
+	if s.departed != nil {
+		s.departed.departedFrom(sm, c.inst, now)
 	}
 }
 

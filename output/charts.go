@@ -132,6 +132,7 @@ func Charts(o *experiments.Outcome) []Chart {
 	hits := Chart{Name: "hit_ratio", Title: "Cache hit ratio", XLabel: xlabel, YLabel: "hit ratio (%)", Spans: spans}
 	lag := Chart{Name: "lag", Title: "Queue lag (messages waiting)", XLabel: xlabel, YLabel: "messages waiting", Spans: spans}
 	age := Chart{Name: "age", Title: "Message age at consumption, p99", XLabel: xlabel, YLabel: "age (ms)", Spans: spans}
+	envs := Chart{Name: "functions", Title: "Function environments, and cold starts per second", XLabel: xlabel, YLabel: "environments; cold starts/s", Spans: spans}
 	for i, c := range r.Components {
 		if c.Broker {
 			lag.Series = append(lag.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Lag })})
@@ -144,6 +145,13 @@ func Charts(o *experiments.Outcome) []Chart {
 		queue.Series = append(queue.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Queue })})
 		if c.Cache {
 			hits.Series = append(hits.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].HitRatio })})
+		}
+		if c.Function {
+			envs.Series = append(envs.Series,
+				Series{Name: c.Name + " environments", X: xs, Y: col(func(w *experiments.Window) float64 { return float64(w.Components[i].Instances) })},
+				Series{Name: c.Name + " cold starts/s", X: xs, Y: col(func(w *experiments.Window) float64 {
+					return float64(w.Components[i].ColdStarts) / w.LengthS
+				})})
 		}
 	}
 	charts = append(charts, util, queue)
@@ -160,6 +168,9 @@ func Charts(o *experiments.Outcome) []Chart {
 	}
 	if len(lag.Series) > 0 {
 		charts = append(charts, lag, age)
+	}
+	if len(envs.Series) > 0 {
+		charts = append(charts, envs)
 	}
 	charts = append(charts, Chart{Name: "cost", Title: "Cost so far", XLabel: xlabel, YLabel: "US dollars", Spans: spans,
 		Series: []Series{{Name: "cost", X: xs, Y: col(func(w *experiments.Window) float64 { return w.CostUSD })}}})

@@ -35,6 +35,9 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 		if c.Cache {
 			b.WriteString("," + n + ".hit_ratio")
 		}
+		if c.Function {
+			b.WriteString("," + n + ".cold_starts")
+		}
 		for _, node := range c.Nodes {
 			b.WriteString("," + n + "." + node + ".utilization")
 		}
@@ -65,6 +68,9 @@ func TimeseriesCSV(o *experiments.Outcome) []byte {
 				if !math.IsNaN(cw.HitRatio) {
 					b.WriteString(f(cw.HitRatio, 4))
 				}
+			}
+			if c.Function {
+				b.WriteString("," + strconv.FormatInt(cw.ColdStarts, 10))
 			}
 			for _, u := range cw.Nodes {
 				b.WriteString("," + f(u, 4))

@@ -232,6 +232,22 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	for _, rc := range o.Series.Components {
 		c := s.Components[rc.Name]
+		if c.ColdStarts == nil {
+			continue
+		}
+		if first {
+			b.WriteByte('\n')
+			first = false
+		}
+		fmt.Fprintf(&b, "Function %s: %s invocations, %s cold starts (%s), %s throttled", rc.Name, thousands(*c.Invocations), thousands(c.ColdStarts.Count), pct(c.ColdStarts.Fraction), thousands(*c.Throttled))
+		if *c.Queued > 0 {
+			fmt.Fprintf(&b, ", %s async waited", thousands(*c.Queued))
+		}
+		fmt.Fprintf(&b, "; init p99 %s ms, invocation p99 %s ms; $%s requests + $%s compute (%s GB-s) + $%s provisioned\n",
+			num(c.InitMS.P99), num(c.InvocationMS.P99), f(c.CostSplit.RequestsUSD, 4), f(c.CostSplit.ComputeUSD, 4), num(*c.BilledGBs), f(c.CostSplit.ProvisionedUSD, 4))
+	}
+	for _, rc := range o.Series.Components {
+		c := s.Components[rc.Name]
 		if c.Lag == nil {
 			continue
 		}

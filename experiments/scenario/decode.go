@@ -96,11 +96,13 @@ func syntaxProblem(name string, err error) Problem {
 
 // planned explains keys of features capsim will have but this version lacks.
 var planned = map[string]string{
-	"function": "serverless functions are not available in this version yet",
+	"nodepool": "node pools and the Cluster Autoscaler are not available in this version yet: pods start after start_delay whatever the nodes",
 	"sweep":    "[sweep] defaults are not available in this version yet",
 }
 
 var plannedService = map[string]string{
+	"usl":   "the Universal Scalability Law (diminishing returns of cores) is not available in this version yet: an instance's cores scale linearly",
+	"pod":   "pod requests go with node pools, which are not available in this version yet",
 	"drain": "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
 }
 
@@ -231,6 +233,7 @@ var componentKinds = []struct {
 	{"cache", (*decoder).cache},
 	{"database", (*decoder).database},
 	{"queue", (*decoder).queue},
+	{"function", (*decoder).function},
 }
 
 // minInstances is 1, or 0 for a fleet KEDA scales, which may start empty.

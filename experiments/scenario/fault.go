@@ -155,6 +155,8 @@ func (d *decoder) checkFaults(cfg *model.Config) {
 			d.errorf(path+".target", "%s", msg)
 		case c.FleetConfig() == nil:
 			d.errorf(path+".target", "%s has no instances of its own; faults on %ss are not available yet: fault the component behind it", model.Label(c), c.Kind())
+		case c.Kind() == "function":
+			d.errorf(path+".target", "faults on functions (a region's Lambda outage, throttling) are not available yet: model them with max_instances, or fault the service that calls it")
 		case f.Shard >= 0:
 			db, ok := c.(*model.DatabaseConfig)
 			if !ok {

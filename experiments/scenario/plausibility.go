@@ -52,6 +52,10 @@ func (d *decoder) plausibility(cfg *model.Config) {
 				d.warnf(model.Label(c), "has no capacity: it keeps every key fetched within its ttl (%v), so its memory grows with the distinct keys requested in any ttl; give capacity = N to bound it", k.TTL)
 			}
 		}
+		if fn, ok := c.(*model.FunctionConfig); ok {
+			d.functionLoad(fn, cp.Demand)
+			continue
+		}
 		if cp.Cores <= 0 {
 			continue
 		}
@@ -79,6 +83,18 @@ func (d *decoder) plausibility(cfg *model.Config) {
 			continue
 		}
 		d.warnf(model.Label(c), "offered cpu load at the traffic's peak is %.2f× the capacity of %s (%s): queues will grow while the peak lasts%s", ratio, model.Label(c), size, unbounded)
+	}
+}
+
+// functionLoad warns when a function's peak needs more environments than
+// max_instances allows: the excess is throttled, not queued.
+func (d *decoder) functionLoad(fn *model.FunctionConfig, demand float64) {
+	if fn.MaxInstances == model.Unlimited || demand <= 0 {
+		return
+	}
+	capacity := float64(fn.MaxInstances * fn.Cores)
+	if ratio := demand / capacity; ratio > nearCapacity {
+		d.warnf(model.Label(fn), "offered cpu load at the traffic's peak is %.0f %% of what max_instances = %d environments × %s can run: invocations beyond them are throttled (rejected; asynchronous ones wait)", 100*ratio, fn.MaxInstances, count(fn.Cores, "core"))
 	}
 }
 
