@@ -174,3 +174,47 @@ keep_alive = "5s"
 		}
 	}
 }
+
+// Concurrency per environment (Cloud Run): one environment of one core
+// taking up to 5 invocations at once, exp(10 ms) of cpu each, offered
+// 80/s: an M/M/1/5 queue whose arrivals beyond 5 are throttled with
+// probability (1 − ρ)ρ⁵ / (1 − ρ⁶) = 0.0888 at ρ = 0.8.
+func TestFunctionConcurrencyIsMM1K(t *testing.T) {
+	t.Parallel()
+	runs := seedRuns(t, `
+[run]
+duration = "2010s"
+warmup = "10s"
+[traffic.in]
+to = "fn"
+rate = 80
+[function.fn]
+duration = "exp(10ms)"
+concurrency = 5
+provisioned = 1
+max_instances = 1
+`, 24)
+	rho := 0.8
+	want := (1 - rho) * math.Pow(rho, 5) / (1 - math.Pow(rho, 6))
+	agreesOver(t, runs, "throttled fraction", func(o *experiments.Outcome) float64 {
+		c := o.Summary.Components["fn"]
+		return float64(*c.Throttled) / float64(*c.Throttled+*c.Invocations)
+	}, want)
+}
+
+// The image-resize-serverless example tells its story: on the function the
+// burst costs cold starts and nothing else (no error, p99 within the SLO);
+// the same work on the HPA fleet rejects much of the burst while pods start.
+func TestImageResizeExample(t *testing.T) {
+	t.Parallel()
+	src, _ := examplesGet("image-resize-serverless")
+	fn := runTOML(t, string(src))
+	c := fn.Summary.Components["resize"]
+	if !fn.Summary.SLO.Met || fn.Summary.ErrorRate != 0 || c.ColdStarts.Count < 20 || c.Instances.Max < 30 {
+		t.Errorf("function: SLO met %v, error rate %v, %d cold starts, %d environments at most", fn.Summary.SLO.Met, fn.Summary.ErrorRate, c.ColdStarts.Count, c.Instances.Max)
+	}
+	fleet := runTOML(t, string(src), "traffic.uploads.to=resize_fleet")
+	if fleet.Summary.ErrorRate < 0.2 || fleet.Summary.Cost.PerMillionRequestsUSD <= fn.Summary.Cost.PerMillionRequestsUSD {
+		t.Errorf("fleet: error rate %v, $%v per million (function: $%v)", fleet.Summary.ErrorRate, fleet.Summary.Cost.PerMillionRequestsUSD, fn.Summary.Cost.PerMillionRequestsUSD)
+	}
+}

@@ -262,6 +262,8 @@ func Compare(a, b []*Outcome) []Diff {
 		{"throughput_rps", func(s *Summary) float64 { return s.Throughput }},
 		{"error_rate", func(s *Summary) float64 { return s.ErrorRate }},
 		{"cost.total_usd", func(s *Summary) float64 { return s.Cost.TotalUSD }},
+		{"cost.per_hour_usd", func(s *Summary) float64 { return s.Cost.PerHourUSD }},
+		{"cost.per_million_requests_usd", func(s *Summary) float64 { return s.Cost.PerMillionRequestsUSD }},
 	}
 	var out []Diff
 	for _, m := range metrics {
