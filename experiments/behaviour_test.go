@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -396,5 +397,40 @@ steps = [ { cpu = "const(1ms)" } ]
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want %q", err, want)
 		}
+	}
+}
+
+// The Universal Scalability Law: a saturated instance of N cores does
+// X(N) = N / (1 + σ(N−1) + κN(N−1)) times one core's work. With σ = 0.03,
+// κ = 0.0005 and 10 ms steps, 16 cores complete 1019/s instead of 1600/s,
+// and 64 cores fewer than 32 (past the peak at N* = √((1−σ)/κ) ≈ 44).
+func TestUSLCeiling(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "60s"
+warmup = "10s"
+[traffic.in]
+to = "db"
+vus = %d                  # 2 per core, no think time: always saturated
+think = "const(0s)"
+[service.db]
+cores = %d
+usl = { contention = 0.03, coherency = 0.0005 }
+steps = [ { cpu = "const(10ms)" } ]
+`
+	x := func(n float64) float64 { return n / (1 + 0.03*(n-1) + 0.0005*n*(n-1)) }
+	got := map[int]float64{}
+	for _, n := range []int{1, 16, 32, 64} {
+		o := runTOML(t, fmt.Sprintf(src, 2*n, n))
+		got[n] = o.Summary.Throughput
+		want := 100 * x(float64(n))
+		if math.Abs(got[n]-want) > 0.02*want {
+			t.Errorf("%d cores: %.1f/s, want X(%d) × 100/s = %.1f/s within 2 %%", n, got[n], n, want)
+		}
+		t.Logf("%d cores: %.1f/s, USL %.1f/s", n, got[n], want)
+	}
+	if got[64] >= got[32] {
+		t.Errorf("64 cores %.0f/s, 32 cores %.0f/s: past the USL peak more cores should do less", got[64], got[32])
 	}
 }

@@ -154,12 +154,33 @@ type Fleet struct {
 	// MaxWait sheds load: a call that waited longer than this for a
 	// concurrency slot is rejected when it reaches the head of the queue
 	// (0: none).
-	MaxWait     sim.Time
-	Autoscale   *AutoscaleConfig // nil: a fixed fleet of Instances
-	StartDelay  sim.Time         // from being asked for (and billed) to taking requests
-	Warmup      sim.Time         // after start, cpu runs at WarmupSpeed for this long
-	WarmupSpeed float64          // 0 < speed ≤ 1
+	MaxWait   sim.Time
+	Autoscale *AutoscaleConfig // nil: a fixed fleet of Instances
+	// USL makes an instance's cores scale with diminishing returns
+	// (Gunther's Universal Scalability Law); the zero value is linear.
+	USL         USL
+	StartDelay  sim.Time // from being asked for (and billed) to taking requests
+	Warmup      sim.Time // after start, cpu runs at WarmupSpeed for this long
+	WarmupSpeed float64  // 0 < speed ≤ 1
 }
+
+// USL is the Universal Scalability Law (N. J. Gunther): an instance with N
+// cores busy does X(N) = N / (1 + σ(N−1) + κN(N−1)) times the work of one,
+// σ being Contention (serialisation) and κ Coherency (crosstalk). capsim
+// applies it per cpu step: a step that gets a core while n of the
+// instance's cores are busy (itself included) takes 1 + σ(n−1) + κn(n−1)
+// times its sampled time, so a saturated instance's throughput is X(N)
+// times one core's.
+type USL struct{ Contention, Coherency float64 }
+
+// Factor is how much longer a cpu step takes with n cores busy.
+func (u USL) Factor(n int) float64 {
+	m := float64(n)
+	return 1 + u.Contention*(m-1) + u.Coherency*m*(m-1)
+}
+
+// On says whether the law departs from linear scaling.
+func (u USL) On() bool { return u.Contention != 0 || u.Coherency != 0 }
 
 // RateLimit is a token bucket: Rate tokens per second, at most Burst.
 type RateLimit struct{ Rate, Burst float64 }

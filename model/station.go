@@ -344,6 +344,9 @@ func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
 	}
 	if in.busy < s.cores {
 		in.busy++
+		if s.cfg.USL.On() {
+			d = sim.Time(float64(d) * s.cfg.USL.Factor(in.busy))
+		}
 		s.busy.Add(now, 1)
 		if s.perInstance {
 			in.metrics.busy.Add(now, 1)
@@ -375,7 +378,11 @@ func (s *station) releaseCore(sm *Sim, i int32) {
 		s.wait(in, now, -1)
 		c := &sm.calls[next]
 		c.cpuFrom = now
-		sm.eng.After(c.demand, opCPUDone, next, c.token)
+		d := c.demand
+		if s.cfg.USL.On() {
+			d = sim.Time(float64(d) * s.cfg.USL.Factor(in.busy))
+		}
+		sm.eng.After(d, opCPUDone, next, c.token)
 		return
 	}
 	in.busy--

@@ -263,6 +263,20 @@ func (d *decoder) fleet(t *table, f *model.Fleet, defCores, defConcurrency int) 
 		f.RateLimit.Burst = float64(rl.integer("burst", int64(max(1, f.RateLimit.Rate/10)), 1, 1_000_000_000, false))
 		rl.done(nil)
 	}
+	if u := t.sub("usl"); u != nil {
+		for _, k := range []string{"contention", "coherency"} {
+			v, ok := u.number(k)
+			switch {
+			case ok && (v < 0 || v >= 1):
+				d.errorf(u.key(k), "must be from 0 to below 1 (a fraction of the work per extra core), got %v", v)
+			case k == "contention":
+				f.USL.Contention = v
+			default:
+				f.USL.Coherency = v
+			}
+		}
+		u.done(nil)
+	}
 	f.MaxWait = t.duration("max_wait", 0)
 	if t.has("max_wait") && f.Concurrency == model.Unlimited {
 		d.warnf(t.key("max_wait"), "max_wait sheds calls waiting for a concurrency slot, and concurrency is unlimited: nothing ever waits for one")
