@@ -337,3 +337,111 @@ steps = [ { cpu = "const(1ms)" } ]
 		t.Errorf("cpu + rps: decisions %+v, want 1 → 5 at 22.5 s, then 7", d[:min(len(d), 3)])
 	}
 }
+
+// A node pool at its maximum: one 8-core node holds four 2-core pods. The
+// HPA, saturated, asks for more; the extra pods stay Pending — not ready,
+// not billed (the node is) — and, as in Kubernetes, the HPA ignores them
+// in its calculation: 4 ready pods at 100 % against a 60 % target ask for
+// ceil(4 × 100/60) = 7 replicas, and keep asking for 7, not more.
+func TestPendingPods(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "10m"
+window = "10s"
+[traffic.in]
+to = "web"
+rate = 1000
+[nodepool.general]
+cores = 8
+memory_gb = 32
+price_per_hour = 0.384
+min = 1
+max = 1
+[service.web]
+cores = 2
+nodepool = "general"
+pod = { cpu = 2, memory_gb = 4 }
+instances = 2
+queue = 100
+price_per_hour = 1000
+steps = [ { cpu = "exp(20ms)" } ]
+autoscale = { policy = "hpa", target = 0.6, max = 30 }
+`)
+	web, pool := o.Summary.Components["web"], o.Summary.Components["general"]
+	if web.Instances.Max != 7 || web.Instances.Final != 7 {
+		t.Errorf("web replicas %+v: want 7 (4 ready at 100 %% / 60 %%), never more", web.Instances)
+	}
+	last := o.Series.Windows[len(o.Series.Windows)-1]
+	w, g := last.Components[indexOf(o, "web")], last.Components[indexOf(o, "general")]
+	if w.Ready != 4 || g.Queue != 3 || g.Instances != 1 {
+		t.Errorf("at the end: %d web pods ready, %.1f pending, %d nodes; want 4, 3, 1", w.Ready, g.Queue, g.Instances)
+	}
+	if web.CostUSD != 0 || math.Abs(pool.CostUSD-0.384*10.0/60) > 1e-6 || math.Abs(o.Summary.Cost.TotalUSD-0.384*10.0/60) > 1e-4 {
+		t.Errorf("cost: web $%v, pool $%v, total $%v; want the node only, $%.4f", web.CostUSD, pool.CostUSD, o.Summary.Cost.TotalUSD, 0.384*10.0/60)
+	}
+	// Requested cpu: the 2 first pods (half the node) until the first sync
+	// asks for 4 at 22.5 s, then the whole node.
+	d := o.Series.Decisions
+	if len(d) < 2 || d[0].AtS != 22.5 || d[0].To != 4 || d[1].To != 7 {
+		t.Fatalf("decisions %+v: want 2 → 4 at 22.5 s, then 7", d[:min(3, len(d))])
+	}
+	if u, want := *pool.Utilization, 1-0.5*22.5/600; math.Abs(u-want) > 1e-3 {
+		t.Errorf("node cpu requested %.4f of allocatable, want %.4f", u, want)
+	}
+}
+
+// The Cluster Autoscaler: pods that fit on no node make it add a node at
+// its next scan, which joins after the provisioning delay and takes them;
+// a node left empty is removed once it has been under-used for the
+// unneeded time (10 min). One 8-core node holds two 4-core pods; a
+// scheduled action asks for 4 at 60 s and for 2 again at 300 s.
+func TestClusterAutoscaler(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "20m"
+window = "10s"
+[traffic.in]
+to = "web"
+rate = 10
+[nodepool.general]
+cores = 8
+price_per_hour = 0.36
+min = 1
+max = 3
+provision = "90s"
+[service.web]
+cores = 4
+nodepool = "general"
+pod = { cpu = 4, memory_gb = 8 }
+instances = 2
+steps = [ { cpu = "exp(10ms)" } ]
+autoscale = { policy = "schedule", min = 2, max = 4, schedule = [ { at = "60s", min = 4 }, { at = "300s", min = 2, instances = 2 } ] }
+`)
+	at := func(s float64) (nodes int, ready int, pending float64) {
+		for _, w := range o.Series.Windows {
+			if w.StartS == s {
+				g, web := w.Components[indexOf(o, "general")], w.Components[indexOf(o, "web")]
+				return g.Instances, web.Ready, g.Queue
+			}
+		}
+		t.Fatalf("no window at %v s", s)
+		return
+	}
+	for _, c := range []struct {
+		s             float64
+		nodes, ready  int
+		pendingMeanIn float64
+	}{
+		{40, 1, 2, 0}, {60, 2, 2, 2}, {140, 2, 2, 2}, {150, 2, 4, 0}, {300, 2, 2, 0}, {890, 2, 2, 0}, {900, 1, 2, 0},
+	} {
+		if n, r, p := at(c.s); n != c.nodes || r != c.ready || p != c.pendingMeanIn {
+			t.Errorf("window at %v s: %d nodes, %d pods ready, %.1f pending; want %d, %d, %.0f", c.s, n, r, p, c.nodes, c.ready, c.pendingMeanIn)
+		}
+	}
+	// Billed: one node for 20 minutes, the second from 60 s to 900 s.
+	if got, want := o.Summary.Cost.TotalUSD, 0.36*(1200+840)/3600.0; math.Abs(got-want) > 1e-4 {
+		t.Errorf("cost $%.4f, want $%.4f", got, want)
+	}
+}

@@ -102,6 +102,8 @@ func newSeries(cfg *model.Config, r *model.Result) *Series {
 		if k := cfg.Find(c.Name); k != nil && k.FleetConfig() != nil {
 			sc.Fleet = true
 			sc.Autoscaled = k.FleetConfig().Autoscale != nil
+		} else if k != nil && k.Kind() == "nodepool" { // nodes, their requested cpu, pending pods
+			sc.Fleet, sc.Autoscaled = true, true
 		}
 		if c.Database != nil {
 			sc.Nodes = nodeNames(c.Database)

@@ -156,6 +156,12 @@ type Fleet struct {
 	// (0: none).
 	MaxWait   sim.Time
 	Autoscale *AutoscaleConfig // nil: a fixed fleet of Instances
+	// NodePool, if set, is the node pool the instances (pods) run on, each
+	// requesting PodCPU cores and PodMemoryGB; then the pool's nodes are
+	// billed, not the instances.
+	NodePool    string
+	PodCPU      float64
+	PodMemoryGB float64
 	// USL makes an instance's cores scale with diminishing returns
 	// (Gunther's Universal Scalability Law); the zero value is linear.
 	USL         USL

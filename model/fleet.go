@@ -71,14 +71,21 @@ func (f *fleet) init(s *station) {
 		f.min, f.max = a.Min, a.Max
 		n = min(max(n, a.Min), a.Max)
 	}
+	pooled := s.cfg.NodePool != ""
 	for i := 0; i < n; i++ {
+		if pooled { // Pending until the pool binds it at the start
+			s.insts = append(s.insts, instance{state: instStarting, pos: -1})
+			continue
+		}
 		// The initial fleet is up, warm and past initialisation.
 		s.insts = append(s.insts, instance{state: instReady, created: 0, readyAt: -sim.Hour})
 		s.pushReady(int32(i))
 	}
 	f.replicas = n
 	f.replicaLvl.Add(0, int64(n))
-	f.readyCores.Add(0, int64(n*s.cores))
+	if !pooled {
+		f.readyCores.Add(0, int64(n*s.cores))
+	}
 	f.billed.Add(0, int64(n))
 	f.minSeen, f.maxSeen = n, n
 }
@@ -207,10 +214,10 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 		s.insts = append(s.insts, instance{state: instStarting, created: now, pos: -1})
 		id := int32(len(s.insts) - 1)
 		f.billed.Add(now, 1)
-		if s.cfg.StartDelay > 0 {
-			sm.eng.At(now+s.cfg.StartDelay, opReady, id, uint32(s.idx))
+		if s.pool != nil {
+			s.pool.place(sm, s, id) // on a node with room, or Pending
 		} else {
-			f.makeReady(sm, s, id, now)
+			f.starting(sm, s, id, now)
 		}
 	}
 	for i := len(s.insts) - 1; i >= 0 && delta < 0; i-- { // starting ones first
@@ -238,6 +245,15 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 	}
 }
 
+// starting starts instance id: it is ready after the start delay.
+func (f *fleet) starting(sm *Sim, s *station, id int32, now sim.Time) {
+	if s.cfg.StartDelay > 0 {
+		sm.eng.At(now+s.cfg.StartDelay, opReady, id, uint32(s.idx))
+	} else {
+		f.makeReady(sm, s, id, now)
+	}
+}
+
 // makeReady lets a started instance take requests.
 func (f *fleet) makeReady(sm *Sim, s *station, id int32, now sim.Time) {
 	in := &s.insts[id]
@@ -262,6 +278,9 @@ func (f *fleet) retire(sm *Sim, s *station, id int32, now sim.Time) {
 	in := &s.insts[id]
 	in.state = instGone
 	f.billed.Add(now, -1)
+	if s.pool != nil {
+		s.pool.unbind(sm, s, id)
+	}
 	if life := now - in.created; life < churnWindow && in.created > 0 {
 		f.churn += life
 	}

@@ -158,6 +158,12 @@ func (g *Graph) Endpoint(comp int, name, callerEP string, write bool) (int, erro
 	for _, e := range eps {
 		names = append(names, e.Name)
 	}
+	if len(eps) == 0 {
+		if c.Kind() == "queue" {
+			return 0, fmt.Errorf("%s takes messages, not calls: publish to it with { publish = %q }", Label(c), c.ComponentName())
+		}
+		return 0, fmt.Errorf("%s takes no requests: a node pool is where services' pods run (nodepool = %q in a service)", Label(c), c.ComponentName())
+	}
 	if name == "" {
 		name = c.DefaultEndpoint(write)
 	}

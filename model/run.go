@@ -35,6 +35,8 @@ const (
 	opRebalanced                 // a consumer group's rebalance pause may be over; Ref = queue
 	opInitDone                   // a function environment's INIT phase ends; Ref = instance, Gen = component
 	opReclaim                    // a function environment may have idled for its keep-alive; Ref = instance, Gen = component
+	opScan                       // a node pool's Cluster Autoscaler scans; Ref = component
+	opNodeReady                  // a new node joins its pool; Ref = node, Gen = component
 )
 
 // outcome is how a request or call ended.
@@ -123,6 +125,7 @@ type Sim struct {
 	balancers []*balancer // by component index; nil where the component is not a balancer
 	caches    []*cache    // key-level caches react to writes
 	queues    []*queue
+	pools     []*nodePool
 	sources   []*source
 	faults    []fault
 	faultLog  []FaultResult
@@ -201,6 +204,14 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 	for _, b := range s.balancers {
 		if b != nil {
 			b.backend = s.comps[b.to].(router)
+		}
+	}
+	for _, p := range s.pools {
+		for _, st := range s.stations {
+			if st != nil && st.cfg.NodePool == p.cfg.Name {
+				st.pool = p
+				p.stations = append(p.stations, st)
+			}
 		}
 	}
 	if s.keyed {
@@ -299,6 +310,10 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.comps[ev.Gen].(*function).initDone(s, ev.Ref)
 	case opReclaim:
 		s.comps[ev.Gen].(*function).reclaim(s, ev.Ref)
+	case opScan:
+		s.comps[ev.Ref].(*nodePool).scan(s)
+	case opNodeReady:
+		s.comps[ev.Gen].(*nodePool).nodeReady(s, ev.Ref)
 	case opUneject:
 		s.balancers[ev.Ref].uneject(int32(ev.Gen))
 	case opCheck:

@@ -50,6 +50,8 @@ type station struct {
 	// departed, if set, is told when a call has left an instance (a
 	// function's environment going idle).
 	departed departHook
+	// pool is the node pool the instances run on, if any.
+	pool *nodePool
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -75,6 +77,7 @@ type instance struct {
 	cpuQ   ring       // admitted calls waiting for a core
 
 	state   instState
+	node    int32    // 1 + its node in the station's pool; 0: none (pending, or no pool)
 	pos     int32    // position in the ready list, or −1
 	created sim.Time // asked for (billed from here)
 	readyAt sim.Time
@@ -485,7 +488,9 @@ func (s *station) result(now, _ sim.Time) ComponentResult {
 		c.Utilization = s.busy.Mean(now) / cores
 	}
 	c.Instances = Instances{Mean: f.replicaLvl.Mean(now), Min: f.minSeen, Max: f.maxSeen, End: f.replicas}
-	c.CostUSD = cost(s.cfg.InstancePrice(), f.billed.Area(now).Sub(f.billedAtStart))
+	if s.cfg.NodePool == "" { // else the pool's nodes are billed
+		c.CostUSD = cost(s.cfg.InstancePrice(), f.billed.Area(now).Sub(f.billedAtStart))
+	}
 	c.ScaleEvents, c.Reversals, c.Variation, c.Churn = f.scaleEvents, f.reversals, f.variation, f.churn
 	return c
 }
@@ -508,5 +513,8 @@ func (s *station) nodeResults(now sim.Time, role func(i int) (name, role string,
 }
 
 func (s *station) costSoFar(now sim.Time) float64 {
+	if s.cfg.NodePool != "" {
+		return 0 // the pool's nodes are billed
+	}
 	return cost(s.cfg.InstancePrice(), s.fleet.billed.Area(now))
 }

@@ -96,13 +96,10 @@ func syntaxProblem(name string, err error) Problem {
 
 // planned explains keys of features capsim will have but this version lacks.
 var planned = map[string]string{
-	"nodepool": "node pools and the Cluster Autoscaler are not available in this version yet: pods start after start_delay whatever the nodes",
-	"sweep":    "[sweep] defaults are not available in this version yet",
+	"sweep": "[sweep] defaults are not available in this version yet",
 }
 
 var plannedService = map[string]string{
-	"usl":   "the Universal Scalability Law (diminishing returns of cores) is not available in this version yet: an instance's cores scale linearly",
-	"pod":   "pod requests go with node pools, which are not available in this version yet",
 	"drain": "removed instances always drain (they finish their requests and take no new ones); a drain timeout is not available yet",
 }
 
@@ -126,6 +123,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	}
 	d.keySpaces(cfg)
 	d.faults(top, cfg)
+	d.checkPools(cfg)
 	d.sloScopes(&slo, cfg)
 	top.done(planned)
 	if len(cfg.Traffic) == 0 {
@@ -234,6 +232,7 @@ var componentKinds = []struct {
 	{"database", (*decoder).database},
 	{"queue", (*decoder).queue},
 	{"function", (*decoder).function},
+	{"nodepool", (*decoder).nodepool},
 }
 
 // minInstances is 1, or 0 for a fleet KEDA scales, which may start empty.
@@ -307,6 +306,7 @@ func (d *decoder) service(t *table) model.ComponentConfig {
 			d.errorf(t.key("weights"), "has %d weights for %d instances: give one per instance", len(s.Weights), s.Instances)
 		}
 	}
+	d.pod(t, &s.Fleet)
 	s.StartDelay = t.duration("start_delay", 0)
 	s.Warmup = t.duration("warmup", 0)
 	s.WarmupSpeed = 0.5
