@@ -99,8 +99,19 @@ func Charts(o *experiments.Outcome) []Chart {
 
 	var inst Chart
 	inst = Chart{Name: "instances", Title: "Instances (asked for) and autoscaler decisions", XLabel: xlabel, YLabel: "instances", Spans: spans}
+	for _, c := range r.Components {
+		if c.Kind == "nodepool" {
+			inst.Title = "Instances (asked for), nodes and pending pods, and autoscaler decisions"
+		}
+	}
 	for i, c := range r.Components {
 		if !c.Fleet || !c.Autoscaled && !changed(o, c.Name) {
+			continue
+		}
+		if c.Kind == "nodepool" { // its nodes, and the pods waiting for one
+			inst.Series = append(inst.Series,
+				Series{Name: c.Name + " nodes", X: xs, Y: col(func(w *experiments.Window) float64 { return float64(w.Components[i].Instances) })},
+				Series{Name: c.Name + " pending pods", X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Queue })})
 			continue
 		}
 		inst.Series = append(inst.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return float64(w.Components[i].Instances) })})
@@ -134,6 +145,9 @@ func Charts(o *experiments.Outcome) []Chart {
 	age := Chart{Name: "age", Title: "Message age at consumption, p99", XLabel: xlabel, YLabel: "age (ms)", Spans: spans}
 	envs := Chart{Name: "functions", Title: "Function environments, and cold starts per second", XLabel: xlabel, YLabel: "environments; cold starts/s", Spans: spans}
 	for i, c := range r.Components {
+		if c.Kind == "nodepool" { // allocation and pending pods are on the instances chart
+			continue
+		}
 		if c.Broker {
 			lag.Series = append(lag.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Lag })})
 			age.Series = append(age.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].AgeP99MS })})
