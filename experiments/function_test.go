@@ -218,3 +218,38 @@ func TestImageResizeExample(t *testing.T) {
 		t.Errorf("fleet: error rate %v, $%v per million (function: $%v)", fleet.Summary.ErrorRate, fleet.Summary.Cost.PerMillionRequestsUSD, fn.Summary.Cost.PerMillionRequestsUSD)
 	}
 }
+
+// A function consuming a queue (Lambda's event source mapping): each
+// message is an asynchronous invocation, one at a time per ordered
+// partition. 160 messages/s over 2 partitions, exp(10 ms) on warm
+// (provisioned) environments: each partition is an M/M/1 at ρ = 0.8, so
+// publish → processed is 1/(μ − λ) = 50 ms, as with a service consuming.
+func TestFunctionConsumesQueue(t *testing.T) {
+	t.Parallel()
+	runs := seedRuns(t, `
+[run]
+duration = "2100s"
+warmup = "100s"
+window = "100s"
+[traffic.in]
+to = "producer"
+rate = 160
+keys = "uniform(n=1000000)"
+[service.producer]
+cores = 8
+steps = [ { publish = "topic" } ]
+[queue.topic]
+partitions = 2
+consumer = "fn"
+[function.fn]
+duration = "exp(10ms)"
+provisioned = 2
+max_instances = 2
+`, 24)
+	agreesOver(t, runs, "publish → processed mean (ms)", func(o *experiments.Outcome) float64 { return o.Summary.Components["topic"].Latency.Mean }, 50)
+	for _, o := range runs {
+		if c := o.Summary.Components["fn"]; *c.Throttled != 0 || c.ColdStarts.Count != 0 || *c.Queued != 0 {
+			t.Errorf("%d throttled, %d cold starts, %d waited: one invocation per partition fits the 2 warm environments", *c.Throttled, c.ColdStarts.Count, *c.Queued)
+		}
+	}
+}

@@ -262,11 +262,8 @@ func (g *Graph) resolveConsumers() {
 		case !ok:
 			g.unknown(p, q.Consumer)
 			continue
-		case g.cfg.Components[j].Kind() == "function":
-			g.problem(p, "%s cannot consume yet: a function as a queue's consumer (Lambda's event source mapping) is not available in this version; consume with a service, whose endpoint can call the function", Label(g.cfg.Components[j]))
-			continue
 		case g.cfg.Components[j].FleetConfig() == nil || g.cfg.Components[j].Forward() != "":
-			g.problem(p, "%s cannot consume: a queue's consumer is a service whose instances form the consumer group", Label(g.cfg.Components[j]))
+			g.problem(p, "%s cannot consume: a queue's consumer is a service whose instances form the consumer group, or a function", Label(g.cfg.Components[j]))
 			continue
 		}
 		e, err := g.Endpoint(int(j), q.Endpoint, "", false)

@@ -70,6 +70,11 @@ type queue struct {
 	compBase
 	cfg      *QueueConfig
 	consumer *station
+	// fn is the consumer when it is a function (Lambda's event source
+	// mapping): each message is an asynchronous invocation, at most one per
+	// ordered partition, at most maxFn at once for an unordered queue.
+	fn       *function
+	maxFn    int
 	cons, ep int32
 	parts    []partition
 	msgs     []message
@@ -113,6 +118,13 @@ func (q *queue) receive(s *Sim, ci int32) { s.finishCall(ci, outError) } // neve
 func (q *queue) start(s *Sim) {
 	q.consumer = s.stations[q.cons]
 	q.consumer.queues = append(q.consumer.queues, q)
+	if fn, ok := s.comps[q.cons].(*function); ok {
+		q.fn = fn
+		q.maxFn = 1000 // Lambda's default account concurrency, when the function sets no limit
+		if m := fn.cfg.MaxInstances; m != Unlimited {
+			q.maxFn = m * fn.cfg.Concurrency
+		}
+	}
 }
 
 // pumpAll hands waiting messages to consumers in every partition.
@@ -206,6 +218,13 @@ func (q *queue) assignment() []int32 {
 	if q.assign != nil && q.assigned == st.readyVersion {
 		return q.assign
 	}
+	if q.fn != nil { // every partition has its own concurrent invocation
+		if q.assign == nil {
+			q.assign = make([]int32, len(q.parts))
+		}
+		q.assigned = st.readyVersion
+		return q.assign
+	}
 	if q.assign == nil {
 		q.assign = make([]int32, len(q.parts))
 	}
@@ -267,6 +286,15 @@ func (q *queue) pump(s *Sim, p int) {
 // idleConsumer is a ready instance with fewer than Prefetch messages, in
 // turn, or −1.
 func (q *queue) idleConsumer(st *station) int32 {
+	if q.fn != nil { // one pseudo-consumer: the function, up to its concurrency
+		if len(q.outstanding) == 0 {
+			q.outstanding = append(q.outstanding, 0)
+		}
+		if q.outstanding[0] < q.maxFn {
+			return 0
+		}
+		return -1
+	}
 	for len(q.outstanding) < len(st.insts) {
 		q.outstanding = append(q.outstanding, 0)
 	}
@@ -294,6 +322,10 @@ func (q *queue) deliver(s *Sim, m int32, inst int32) {
 	r := &s.reqs[ri]
 	*r = request{src: -1, key: msg.key, intended: msg.at, token: r.token + 1, measured: msg.measured, detached: true, msg: m, queue: q.idx + 1, inst: inst}
 	ci := s.newCall(ri, noParent, 0, q.cons, q.ep)
+	if q.fn != nil {
+		q.fn.receive(s, ci) // an asynchronous invocation: it waits if the function is at its limit
+		return
+	}
 	q.consumer.arrive(s, ci, inst)
 }
 
