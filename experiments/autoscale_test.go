@@ -445,3 +445,57 @@ autoscale = { policy = "schedule", min = 2, max = 4, schedule = [ { at = "60s", 
 		t.Errorf("cost $%.4f, want $%.4f", got, want)
 	}
 }
+
+// Consolidation: a node under the utilisation threshold for the unneeded
+// time whose pods fit elsewhere is drained — its pods evicted and started
+// again on another node — and removed. Five 2-core pods start on two
+// 8-core nodes, spread as kube-scheduler's LeastAllocated does (three and
+// two); at 60 s the service shrinks to its 2 oldest pods, one per node
+// (25 % each). At the
+// first scan 10 minutes later the first node is drained: its pod moves to
+// the second node, ready after its 20 s start delay.
+func TestClusterAutoscalerConsolidates(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "20m"
+window = "10s"
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+[nodepool.general]
+cores = 8
+price_per_hour = 0.36
+min = 1
+max = 3
+[service.web]
+cores = 2
+nodepool = "general"
+pod = { cpu = 2, memory_gb = 4 }
+instances = 5
+start_delay = "20s"
+steps = [ { cpu = "const(10ms)" } ]
+autoscale = { policy = "schedule", min = 2, max = 5, schedule = [ { at = "60s", min = 2, instances = 2 } ] }
+`)
+	at := func(s float64) (nodes, ready int) {
+		for _, w := range o.Series.Windows {
+			if w.StartS == s {
+				return w.Components[indexOf(o, "general")].Instances, w.Components[indexOf(o, "web")].Ready
+			}
+		}
+		t.Fatalf("no window at %v s", s)
+		return
+	}
+	for _, c := range []struct {
+		s            float64
+		nodes, ready int
+	}{{50, 2, 5}, {70, 2, 2}, {650, 2, 2}, {660, 1, 1}, {670, 1, 1}, {680, 1, 2}, {1190, 1, 2}} {
+		if n, r := at(c.s); n != c.nodes || r != c.ready {
+			t.Errorf("window at %v s: %d nodes, %d pods ready; want %d, %d", c.s, n, r, c.nodes, c.ready)
+		}
+	}
+	if pool := o.Summary.Components["general"]; pool.Instances.Final != 1 || *pool.Utilization > 0.5 {
+		t.Errorf("pool %+v, cpu requested %.3f", pool.Instances, *pool.Utilization)
+	}
+}

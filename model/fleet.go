@@ -245,6 +245,31 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 	}
 }
 
+// evict ends pod id on its node: it drains (finishes what it has, takes
+// nothing new), and a replacement starts on a node with room — the
+// replica count stays.
+func (f *fleet) evict(sm *Sim, s *station, id int32, now sim.Time) {
+	in := &s.insts[id]
+	wasReady := in.state == instReady
+	if wasReady {
+		s.removeReady(id)
+		f.readyCores.Add(now, -int64(s.cores))
+	}
+	in.state = instDraining
+	if in.load == 0 {
+		f.retire(sm, s, id, now)
+	}
+	s.insts = append(s.insts, instance{state: instStarting, created: now, pos: -1})
+	nid := int32(len(s.insts) - 1)
+	f.billed.Add(now, 1)
+	s.pool.place(sm, s, nid)
+	if wasReady {
+		for _, q := range s.queues {
+			q.membersChanged(sm)
+		}
+	}
+}
+
 // starting starts instance id: it is ready after the start delay.
 func (f *fleet) starting(sm *Sim, s *station, id int32, now sim.Time) {
 	if s.cfg.StartDelay > 0 {

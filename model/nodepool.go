@@ -19,9 +19,9 @@ type NodePoolConfig struct {
 	// ScanInterval is how often the autoscaler looks (--scan-interval,
 	// 10 s). A node whose requested cpu and memory both stay below
 	// Threshold (--scale-down-utilization-threshold, 0.5) for Unneeded
-	// (--scale-down-unneeded-time, 10 min) is removed once it has no pods,
-	// and not within ScaleDownDelay (--scale-down-delay-after-add, 10 min)
-	// of a scale-up.
+	// (--scale-down-unneeded-time, 10 min) is drained and removed if its
+	// pods fit on the other nodes, not within ScaleDownDelay
+	// (--scale-down-delay-after-add, 10 min) of a scale-up.
 	ScanInterval   sim.Time
 	Unneeded       sim.Time
 	Threshold      float64
@@ -46,6 +46,7 @@ type nodeState uint8
 const (
 	nodeProvisioning nodeState = iota
 	nodeReady
+	nodeDraining // its pods were evicted; it goes once they have finished
 	nodeGone
 )
 
@@ -228,18 +229,73 @@ func (p *nodePool) unbind(s *Sim, st *station, inst int32) {
 		p.pendingLvl.Add(now, -1)
 		return
 	}
-	nd := &p.nodes[in.node-1]
+	k := in.node - 1
+	nd := &p.nodes[k]
 	nd.cpuFree += st.cfg.PodCPU
 	nd.memFree += st.cfg.PodMemoryGB
 	nd.pods--
 	in.node = 0
+	if nd.state == nodeDraining {
+		if nd.pods == 0 {
+			p.removeNode(now, k)
+		}
+		return
+	}
 	p.requested.Add(now, -int64(st.cfg.PodCPU*1000+0.5))
 	p.schedulePending(s)
 }
 
+func (p *nodePool) removeNode(now sim.Time, k int32) {
+	nd := &p.nodes[k]
+	if nd.state == nodeReady {
+		p.readyCores.Add(now, -int64(p.cfg.Cores))
+	}
+	nd.state = nodeGone
+	p.nodesLvl.Add(now, -1)
+}
+
+// drain removes under-used node k if its pods fit on the other ready
+// nodes: each is evicted — it finishes what it has and takes nothing new —
+// and its service starts a replacement on another node at once (a
+// ReplicaSet recreating an evicted pod), ready after its start delay. The
+// node is gone when its last pod is. It reports whether it drained.
+func (p *nodePool) drain(s *Sim, k int) bool {
+	now := s.eng.Now()
+	var pods []podRef
+	for _, st := range p.stations {
+		for i := range st.insts {
+			if in := &st.insts[i]; in.node == int32(k)+1 && in.state != instGone && in.state != instDraining {
+				pods = append(pods, podRef{st.idx, int32(i)})
+			}
+		}
+	}
+	var others []node
+	for j, nd := range p.nodes {
+		if j != k && nd.state == nodeReady {
+			others = append(others, nd)
+		}
+	}
+	if p.nodesFor(pods, others) > 0 {
+		return false // they would not all fit elsewhere
+	}
+	nd := &p.nodes[k]
+	nd.state = nodeDraining
+	p.readyCores.Add(now, -int64(p.cfg.Cores))
+	p.requested.Add(now, -int64((float64(p.cfg.Cores)-nd.cpuFree)*1000+0.5))
+	for _, pr := range pods {
+		st := s.stations[pr.st]
+		st.fleet.evict(s, st, pr.inst, now)
+	}
+	if nd = &p.nodes[k]; nd.state == nodeDraining && nd.pods == 0 { // no pod was left running
+		p.removeNode(now, int32(k))
+	}
+	p.downs++
+	return true
+}
+
 // scan is one Cluster Autoscaler loop: scale up for pods that fit nowhere,
-// even on the nodes being provisioned; scale down empty nodes that have
-// been under-used for the unneeded time.
+// even on the nodes being provisioned; drain and remove a node that has
+// been under-used for the unneeded time when its pods fit elsewhere.
 func (p *nodePool) scan(s *Sim) {
 	now := s.eng.Now()
 	var waiting []podRef
@@ -281,12 +337,8 @@ func (p *nodePool) scan(s *Sim) {
 		if nd.lowSince < 0 {
 			nd.lowSince = now
 		}
-		if nd.pods == 0 && now-nd.lowSince >= p.cfg.Unneeded && now-p.lastUp >= p.cfg.ScaleDownDelay && live > p.cfg.Min {
-			nd.state = nodeGone
-			p.nodesLvl.Add(now, -1)
-			p.readyCores.Add(now, -int64(p.cfg.Cores))
+		if now-nd.lowSince >= p.cfg.Unneeded && now-p.lastUp >= p.cfg.ScaleDownDelay && live > p.cfg.Min && p.drain(s, k) {
 			live--
-			p.downs++
 		}
 	}
 	p.minSeen, p.maxSeen = min(p.minSeen, live), max(p.maxSeen, live)

@@ -264,6 +264,25 @@ func (s *station) popReady() int32 {
 	return id
 }
 
+// removeReady takes instance id out of the ready list wherever it is,
+// keeping the others in order (an evicted pod; rare, so O(n)).
+func (s *station) removeReady(id int32) {
+	in := &s.insts[id]
+	if in.pos < 0 {
+		return
+	}
+	copy(s.ready[in.pos:], s.ready[in.pos+1:])
+	s.ready = s.ready[:len(s.ready)-1]
+	for p := int(in.pos); p < len(s.ready); p++ {
+		s.insts[s.ready[p]].pos = int32(p)
+	}
+	in.pos = -1
+	s.readyVersion++
+	if s.loads != nil {
+		s.loads.build(len(s.ready), s.Load)
+	}
+}
+
 // route picks with p (the station's own picker when a call comes direct).
 func (s *station) route(_ *Sim, _ int32, p Picker, rng *sim.Stream) int32 {
 	return s.pickWith(p, rng)
