@@ -50,7 +50,7 @@ func (c *FunctionConfig) FleetConfig() *Fleet               { return &c.Fleet }
 func (c *FunctionConfig) GB() float64 { return float64(c.MemoryMB) / 1024 }
 
 func (c *FunctionConfig) newComponent(b *builder) component {
-	c.Instances = c.Provisioned // the station starts with the warm ones
+	c.Instances = c.Provisioned // the station starts with the warm ones (the decoder sets it too)
 	f := &function{station: newStation(c, b), cfg: c, rngInit: sim.NewStream(b.seed, c.Name, "init"),
 		init: sim.NewHistogram(), winInit: sim.NewHistogram(), invoke: sim.NewHistogram(), winInvoke: sim.NewHistogram()}
 	f.hook = f
@@ -79,7 +79,6 @@ type function struct {
 
 	invocations, coldStarts, throttled, queued int64
 	billedMS                                   int64 // on-demand and provisioned busy time, rounded up per busy period
-	billedAtStart                              int64
 	costBilledMS, costInvocations              int64 // since the start of the run, for the cost over time
 	starting                                   int   // environments in their INIT phase
 	winCold                                    int64
@@ -245,7 +244,7 @@ func (f *function) departedFrom(s *Sim, e int32, now sim.Time) {
 	}
 	ms := int64((now - st.busyFrom + sim.Millisecond - 1) / sim.Millisecond)
 	f.costBilledMS += ms
-	if st.busyFrom >= s.cfg.Warmup || now >= s.cfg.Warmup {
+	if now >= s.cfg.Warmup { // busy periods that end in the measured period
 		f.billedMS += ms
 	}
 	if f.waiting.len() > 0 {
