@@ -434,3 +434,32 @@ steps = [ { cpu = "const(10ms)" } ]
 		t.Errorf("64 cores %.0f/s, 32 cores %.0f/s: past the USL peak more cores should do less", got[64], got[32])
 	}
 }
+
+// consistent_hash in a scenario: requests with the same key reach the same
+// instance (sticky), so Zipf keys make one instance hot. 400/s over 8
+// single-core instances of 10 ms is 50 % on average, but the hottest key
+// alone (zipf(1.1) over 1,000 keys: 18 %, 72/s) plus its instance's share
+// of the others passes that instance's 100/s: it saturates, and p99 is
+// far above round robin's.
+func TestConsistentHashScenario(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "300s"
+[traffic.in]
+to = "lb"
+rate = 400
+keys = "zipf(s=1.1, n=1000)"
+[balancer.lb]
+to = "web"
+algorithm = "%s"
+[service.web]
+instances = 8
+steps = [ { cpu = "exp(10ms)" } ]
+`
+	hash := runTOML(t, fmt.Sprintf(src, "consistent_hash"))
+	rr := runTOML(t, fmt.Sprintf(src, "round_robin"))
+	if h, r := hash.Summary.Latency.P99, rr.Summary.Latency.P99; h < 2*r {
+		t.Errorf("p99 %.1f ms with consistent hashing, %.1f ms round robin: the hot key's instance should stand out", h, r)
+	}
+}

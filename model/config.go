@@ -308,6 +308,19 @@ type Backends interface {
 	// LeastLoaded is the instance with the smallest Load, the first at or
 	// after from (then from 0) among equals, in O(log Len()).
 	LeastLoaded(from int) int
+	// ID is instance i's identity, stable while it lives (positions shift
+	// as instances come and go); Index is the position of instance id, or
+	// −1; Version changes whenever the set of instances does.
+	ID(i int) int32
+	Index(id int32) int
+	Version() uint64
+}
+
+// KeyPicker is a Picker that chooses by the request's key (consistent
+// hashing); callers that have a key use PickKey instead of Pick.
+type KeyPicker interface {
+	Picker
+	PickKey(b Backends, key uint64, rng *sim.Stream) int
 }
 
 // AutoscaleConfig attaches an autoscaler to a service.

@@ -143,6 +143,26 @@ func (r *rotation) Weight(i int) float64 {
 	return 1
 }
 
+func (r *rotation) ID(i int) int32 { return r.ids[i] }
+func (r *rotation) Index(id int32) int {
+	for i, x := range r.ids {
+		if x == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// Version identifies the set of instances in rotation (the view is
+// rebuilt for every pick while instances are out: rare, so O(n)).
+func (r *rotation) Version() uint64 {
+	h := uint64(len(r.ids))
+	for _, id := range r.ids {
+		h = sim.Mix64(h ^ uint64(id) + 0x9e3779b97f4a7c15)
+	}
+	return h
+}
+
 // LeastLoaded scans: the view exists only while instances are out.
 func (r *rotation) LeastLoaded(from int) int {
 	best := -1
@@ -177,7 +197,12 @@ func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
 	case 1:
 		return b.view.ids[0]
 	}
-	i := b.picker.Pick(&b.view, b.rngPick)
+	var i int
+	if kp, ok := b.picker.(KeyPicker); ok {
+		i = kp.PickKey(&b.view, s.reqs[s.calls[ci].req].key, b.rngPick)
+	} else {
+		i = b.picker.Pick(&b.view, b.rngPick)
+	}
 	if i < 0 || i >= len(b.view.ids) {
 		i = 0
 	}

@@ -284,24 +284,39 @@ func (s *station) removeReady(id int32) {
 }
 
 // route picks with p (the station's own picker when a call comes direct).
-func (s *station) route(_ *Sim, _ int32, p Picker, rng *sim.Stream) int32 {
-	return s.pickWith(p, rng)
+func (s *station) route(sm *Sim, ci int32, p Picker, rng *sim.Stream) int32 {
+	return s.pickWith(p, rng, sm.reqs[sm.calls[ci].req].key)
 }
 
 func (s *station) receive(sm *Sim, ci int32) {
-	s.arrive(sm, ci, s.pickWith(s.picker, s.rngPk))
+	s.arrive(sm, ci, s.pickWith(s.picker, s.rngPk, sm.reqs[sm.calls[ci].req].key))
 }
 
-// pickWith returns the instance a picker chooses, or -1 when no instance is
-// ready.
-func (s *station) pickWith(p Picker, rng *sim.Stream) int32 {
+// ID, Index and Version let pickers follow instances by identity.
+func (s *station) ID(i int) int32 { return s.ready[i] }
+func (s *station) Index(id int32) int {
+	if int(id) >= len(s.insts) {
+		return -1
+	}
+	return int(s.insts[id].pos)
+}
+func (s *station) Version() uint64 { return s.readyVersion }
+
+// pickWith returns the instance a picker chooses for a request with key
+// (0: none), or -1 when no instance is ready.
+func (s *station) pickWith(p Picker, rng *sim.Stream, key uint64) int32 {
 	switch len(s.ready) {
 	case 0:
 		return -1
 	case 1:
 		return s.ready[0]
 	}
-	i := p.Pick(s, rng)
+	var i int
+	if kp, ok := p.(KeyPicker); ok {
+		i = kp.PickKey(s, key, rng)
+	} else {
+		i = p.Pick(s, rng)
+	}
 	if i < 0 || i >= len(s.ready) {
 		i = 0
 	}

@@ -93,6 +93,7 @@ var balancers = map[string]func() model.Picker{
 	"least_connections": func() model.Picker { return &LeastConnections{} },
 	"power_of_two":      func() model.Picker { return PowerOfTwo{} },
 	"weighted":          func() model.Picker { return &Weighted{} },
+	"consistent_hash":   func() model.Picker { return NewConsistentHash(DefaultVirtualNodes) },
 }
 
 // BalancerNames lists the load-balancing algorithms, sorted.

@@ -20,6 +20,10 @@ func (f fleet) Weight(i int) float64 {
 	return f.weight[i]
 }
 
+func (f fleet) ID(i int) int32     { return int32(i) }
+func (f fleet) Index(id int32) int { return int(id) }
+func (f fleet) Version() uint64    { return uint64(len(f.load)) }
+
 // LeastLoaded by a scan: the reference the model's index must match.
 func (f fleet) LeastLoaded(from int) int {
 	n := len(f.load)

@@ -204,6 +204,13 @@ func (d *decoder) picker(t *table, key, def string) (string, func() model.Picker
 		f, _ = policies.NewBalancer(def)
 		alg = def
 	}
+	if alg == "consistent_hash" {
+		v := int(t.integer("virtual_nodes", policies.DefaultVirtualNodes, 1, 100_000, false))
+		f = func() model.Picker { return policies.NewConsistentHash(v) }
+	} else if t.has("virtual_nodes") {
+		t.known = append(t.known, "virtual_nodes")
+		d.errorf(t.key("virtual_nodes"), "virtual_nodes goes with %s = \"consistent_hash\"", key)
+	}
 	return alg, f
 }
 
