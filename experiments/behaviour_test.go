@@ -463,3 +463,39 @@ steps = [ { cpu = "exp(10ms)" } ]
 		t.Errorf("p99 %.1f ms with consistent hashing, %.1f ms round robin: the hot key's instance should stand out", h, r)
 	}
 }
+
+// least_latency steers around a slow instance: one of 4 instances is 5×
+// slower (a slow fault for the whole run). Round robin still sends it a
+// quarter of the requests, and they set the p99; the latency-aware picker
+// learns its response times and sends it far fewer.
+func TestLeastLatencyAvoidsSlowInstance(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "300s"
+[traffic.in]
+to = "lb"
+rate = 200
+[balancer.lb]
+to = "web"
+algorithm = "%s"
+[service.web]
+instances = 4
+steps = [ { cpu = "exp(10ms)" } ]
+[[fault]]
+target = "web"
+kind = "slow"
+instances = 1
+factor = 5
+at = "0s"
+duration = "300s"
+`
+	ll := runTOML(t, fmt.Sprintf(src, "least_latency"))
+	rr := runTOML(t, fmt.Sprintf(src, "round_robin"))
+	p2 := runTOML(t, fmt.Sprintf(src, "power_of_two"))
+	l, r, p := ll.Summary.Latency, rr.Summary.Latency, p2.Summary.Latency
+	t.Logf("mean / p99: least_latency %.1f / %.1f ms, power_of_two %.1f / %.1f ms, round_robin %.1f / %.1f ms", l.Mean, l.P99, p.Mean, p.P99, r.Mean, r.P99)
+	if !(l.Mean < p.Mean && p.Mean < r.Mean) || l.P99 > r.P99/2 {
+		t.Errorf("least_latency should beat power_of_two, which beats round robin, around a slow instance")
+	}
+}

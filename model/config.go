@@ -316,6 +316,21 @@ type Backends interface {
 	Version() uint64
 }
 
+// LatencyPicker is a Picker that chooses by observed latency: the
+// instances keep an exponentially weighted moving average of their
+// response times for it (only stations that such a picker reaches pay for
+// that).
+type LatencyPicker interface {
+	Picker
+	UsesLatency()
+}
+
+// LatencyBackends is Backends with each instance's latency average (ns).
+type LatencyBackends interface {
+	Backends
+	EWMA(i int) float64
+}
+
 // KeyPicker is a Picker that chooses by the request's key (consistent
 // hashing); callers that have a key use PickKey instead of Pick.
 type KeyPicker interface {

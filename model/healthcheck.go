@@ -143,7 +143,8 @@ func (r *rotation) Weight(i int) float64 {
 	return 1
 }
 
-func (r *rotation) ID(i int) int32 { return r.ids[i] }
+func (r *rotation) ID(i int) int32     { return r.ids[i] }
+func (r *rotation) EWMA(i int) float64 { return r.st.insts[r.ids[i]].ewma }
 func (r *rotation) Index(id int32) int {
 	for i, x := range r.ids {
 		if x == id {

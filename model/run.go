@@ -206,6 +206,22 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 			b.backend = s.comps[b.to].(router)
 		}
 	}
+	for _, st := range s.stations { // latency-aware pickers need the instances' averages
+		if st == nil {
+			continue
+		}
+		if _, ok := st.picker.(LatencyPicker); ok {
+			st.trackLatency = true
+		}
+	}
+	for _, b := range s.balancers {
+		if b == nil {
+			continue
+		}
+		if _, ok := b.picker.(LatencyPicker); ok {
+			b.backend.work().trackLatency = true
+		}
+	}
 	for _, p := range s.pools {
 		for _, st := range s.stations {
 			if st != nil && st.cfg.NodePool == p.cfg.Name {

@@ -52,6 +52,9 @@ type station struct {
 	departed departHook
 	// pool is the node pool the instances run on, if any.
 	pool *nodePool
+	// trackLatency keeps per-instance response-time averages (a
+	// latency-aware picker chooses among the instances).
+	trackLatency bool
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -85,6 +88,27 @@ type instance struct {
 	parked  ring            // calls held by a hang
 	tokens  float64         // rate limit: tokens in the bucket
 	filled  sim.Time        // when they were last counted
+	ewma    float64         // response time average for latency-aware pickers (ns)
+	ewmaAt  sim.Time        // when it was last updated
+}
+
+// ewmaDecay is the time constant of the response-time average (Finagle's
+// PeakEwma decayTime, 10 s).
+const ewmaDecay = 10 * sim.Second
+
+// observe folds a response time into the instance's average: decayed by
+// the time since the last one, and raised at once to a larger value (the
+// "peak" of Finagle's and Linkerd's peak EWMA), so a slow instance is
+// avoided quickly and trusted again slowly.
+func (in *instance) observe(lat, now sim.Time) {
+	x := float64(lat)
+	if x > in.ewma {
+		in.ewma = x
+	} else {
+		w := math.Exp(-float64(now-in.ewmaAt) / float64(ewmaDecay))
+		in.ewma = in.ewma*w + x*(1-w)
+	}
+	in.ewmaAt = now
 }
 
 // takeToken takes a token from the instance's bucket, refilled at rl.Rate
@@ -302,6 +326,9 @@ func (s *station) Index(id int32) int {
 }
 func (s *station) Version() uint64 { return s.readyVersion }
 
+// EWMA is instance i's response-time average, for latency-aware pickers.
+func (s *station) EWMA(i int) float64 { return s.insts[s.ready[i]].ewma }
+
 // pickWith returns the instance a picker chooses for a request with key
 // (0: none), or -1 when no instance is ready.
 func (s *station) pickWith(p Picker, rng *sim.Stream, key uint64) int32 {
@@ -436,6 +463,9 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	s.stats.depart(o, c.arrived, now, measured)
 	if c.inst < 0 {
 		return
+	}
+	if s.trackLatency && o == outOK {
+		s.insts[c.inst].observe(now-c.arrived, now)
 	}
 	if s.nodes != nil && measured {
 		n := &s.nodes[c.inst]

@@ -94,6 +94,7 @@ var balancers = map[string]func() model.Picker{
 	"power_of_two":      func() model.Picker { return PowerOfTwo{} },
 	"weighted":          func() model.Picker { return &Weighted{} },
 	"consistent_hash":   func() model.Picker { return NewConsistentHash(DefaultVirtualNodes) },
+	"least_latency":     func() model.Picker { return LeastLatency{} },
 }
 
 // BalancerNames lists the load-balancing algorithms, sorted.
@@ -112,4 +113,33 @@ func NewBalancer(name string) (func() model.Picker, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("unknown algorithm %q; allowed: %s", name, strings.Join(BalancerNames(), ", "))
+}
+
+// LeastLatency is the guide's "least-latency rule" as Finagle and Linkerd
+// balance: the power of two choices, comparing each instance's cost — its
+// peak EWMA of response times (10 s decay, raised at once by a slower
+// response) times its requests in progress + 1. An instance with no
+// response yet costs nothing, so new instances are tried at once.
+type LeastLatency struct{}
+
+func (LeastLatency) UsesLatency() {}
+
+func (LeastLatency) Pick(b model.Backends, rng *sim.Stream) int {
+	n := b.Len()
+	if n == 1 {
+		return 0
+	}
+	i := rng.IntN(n)
+	j := rng.IntN(n - 1)
+	if j >= i {
+		j++
+	}
+	lb, ok := b.(model.LatencyBackends)
+	if !ok {
+		return i
+	}
+	if lb.EWMA(j)*float64(b.Load(j)+1) < lb.EWMA(i)*float64(b.Load(i)+1) {
+		return j
+	}
+	return i
 }

@@ -54,6 +54,19 @@ func sortProblems(ps []Problem) {
 // suggest returns the candidate closest to s, if it is close enough to be a
 // plausible typo.
 func suggest(s string, candidates []string) string {
+	if s == "" {
+		return ""
+	}
+	// A candidate the text abbreviates ("least_conn") is the likeliest.
+	prefixed := ""
+	for _, c := range candidates {
+		if strings.HasPrefix(c, s) && (prefixed == "" || len(c) < len(prefixed)) {
+			prefixed = c
+		}
+	}
+	if prefixed != "" {
+		return prefixed
+	}
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestD {
