@@ -499,3 +499,51 @@ duration = "300s"
 		t.Errorf("least_latency should beat power_of_two, which beats round robin, around a slow instance")
 	}
 }
+
+// The network: a call from zone a to zone b with 0.5 ms per hop and 2 ms
+// across zones adds exactly 2 × (0.5 + 2) = 5 ms to a request at low load
+// (constant times; an in-zone call adds 2 × 0.5 ms); the bytes that cross
+// zones are billed exactly: request_kb + response_kb per crossing call ×
+// egress_per_gb.
+func TestNetworkHops(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "100s"
+[traffic.in]
+to = "web"
+rate = 1
+arrivals = "uniform"
+[network]
+latency = "const(0.5ms)"
+zones = ["a", "b"]
+cross_zone = "2ms"
+egress_per_gb = 0.01
+[service.web]
+zones = ["a"]
+steps = [ { cpu = "const(3ms)" }, { call = "db" } ]
+[service.db]
+zones = ["%s"]
+request_kb = 10
+response_kb = 90
+steps = [ { cpu = "const(2ms)" } ]
+`
+	for _, c := range []struct {
+		zone      string
+		latencyMS float64
+		cross     int64
+	}{{"b", 3 + 2 + 5, 200}, {"a", 3 + 2 + 1, 0}} {
+		o := runTOML(t, fmt.Sprintf(src, c.zone))
+		l, n := o.Summary.Latency, o.Summary.Network
+		if l.Mean != c.latencyMS || l.Max != c.latencyMS {
+			t.Errorf("db in zone %s: latency mean %v max %v ms, want exactly %v", c.zone, l.Mean, l.Max, c.latencyMS)
+		}
+		if n == nil || n.Hops != 200 || n.CrossZoneHops != c.cross {
+			t.Fatalf("db in zone %s: network %+v, want 200 hops, %d crossing", c.zone, n, c.cross)
+		}
+		wantGB := float64(c.cross/2) * 100 / 1e6
+		if got := o.Result.Network; got.CrossZoneGB != wantGB || got.EgressUSD != wantGB*0.01 {
+			t.Errorf("db in zone %s: %v GB, $%v egress; want %v GB, $%v", c.zone, got.CrossZoneGB, got.EgressUSD, wantGB, wantGB*0.01)
+		}
+	}
+}

@@ -39,6 +39,10 @@ type Summary struct {
 	// Async counts the detached requests async steps started (absent when
 	// none did). Their latency is not in latency_ms: no client waits.
 	Async *Async `json:"async,omitempty"`
+	// Network: hops between components (a request and a response hop per
+	// call), those that crossed zones, the GB that crossed, and its egress
+	// cost (in cost.total_usd too).
+	Network *NetworkSummary `json:"network,omitempty"`
 	// Faults is the fault timeline, with each fault's recovery.
 	Faults     []FaultSummary              `json:"faults,omitempty"`
 	Components map[string]ComponentSummary `json:"components"`
@@ -169,6 +173,14 @@ type ComponentSummary struct {
 	InvocationMS *Latency      `json:"invocation_ms,omitempty"`
 	BilledGBs    *float64      `json:"billed_gb_s,omitempty"`
 	CostSplit    *FunctionCost `json:"cost_split,omitempty"`
+}
+
+// NetworkSummary is the network's share of the measured period.
+type NetworkSummary struct {
+	Hops          int64   `json:"hops"`
+	CrossZoneHops int64   `json:"cross_zone_hops"`
+	CrossZoneGB   float64 `json:"cross_zone_gb"`
+	EgressUSD     float64 `json:"egress_usd"`
 }
 
 // ColdStarts counts a function's INIT phases, and their fraction of its
@@ -351,6 +363,10 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		}
 		total += c.CostUSD
 		s.Components[c.Name] = cs
+	}
+	if n := r.Network; n != nil {
+		s.Network = &NetworkSummary{Hops: n.Hops, CrossZoneHops: n.CrossZoneHops, CrossZoneGB: round(n.CrossZoneGB, 9), EgressUSD: round(n.EgressUSD, 6)}
+		total += n.EgressUSD
 	}
 	for _, t := range r.Traffic {
 		ts := TrafficSummary{

@@ -25,6 +25,8 @@ type Config struct {
 	Components []ComponentConfig
 	// Faults happen to components at given times.
 	Faults []FaultConfig
+	// Network, if set, puts time (and zones) between components.
+	Network *NetworkConfig
 }
 
 // ComponentConfig is one component's configuration. Each kind is its own
@@ -156,6 +158,9 @@ type Fleet struct {
 	// (0: none).
 	MaxWait   sim.Time
 	Autoscale *AutoscaleConfig // nil: a fixed fleet of Instances
+	// Zones spread the instances over the network's zones: instance i is
+	// in Zones[i mod len(Zones)].
+	Zones []string
 	// NodePool, if set, is the node pool the instances (pods) run on, each
 	// requesting PodCPU cores and PodMemoryGB; then the pool's nodes are
 	// billed, not the instances.
@@ -201,6 +206,9 @@ type EndpointConfig struct {
 	Name  string
 	Steps []Step
 	Write bool // completing the endpoint successfully writes the request's key
+	// RequestKB and ResponseKB are what a call to it sends and answers,
+	// for the network's cross-zone egress.
+	RequestKB, ResponseKB float64
 }
 
 // StepKind is what a step does.

@@ -26,6 +26,9 @@ type Result struct {
 	// when none did).
 	Async *AsyncResult
 
+	// Network is the network's share (nil without [network]).
+	Network *NetworkResult
+
 	// Faults are the faults that began, in the order they ended (those
 	// still going at the end last, with End at the run's end).
 	Faults []FaultResult
@@ -210,7 +213,7 @@ func (s *Sim) costSoFar(now sim.Time) float64 {
 			}
 		}
 	}
-	return usd
+	return usd + s.net.costSoFar()
 }
 
 // flushLatencies merges every window latency histogram into its run
@@ -313,5 +316,6 @@ func (s *Sim) Finish() *Result {
 	for _, c := range s.comps {
 		r.Components = append(r.Components, c.result(now, measuredFrom))
 	}
+	r.Network = s.net.result()
 	return r
 }

@@ -37,6 +37,8 @@ const (
 	opReclaim                    // a function environment may have idled for its keep-alive; Ref = instance, Gen = component
 	opScan                       // a node pool's Cluster Autoscaler scans; Ref = component
 	opNodeReady                  // a new node joins its pool; Ref = node, Gen = component
+	opHopOut                     // a call's request hop ends; Ref = call, Gen = its serial
+	opHopBack                    // a call's answer reaches its caller; Ref = call, Gen = its serial
 )
 
 // outcome is how a request or call ended.
@@ -85,6 +87,8 @@ type call struct {
 	trial      bool     // the attempt is a half-open breaker's trial call
 	notSent    bool     // the attempt was rejected by an open breaker
 	lastFailed bool     // the endpoint's last call failed and it went on (on_error = "continue")
+	hopping    bool     // on its request hop (network)
+	answer     outcome  // on its response hop: the outcome it carries
 	attempt    int16    // a call step: retries made so far
 	lbTries    int16    // connection retries by the balancer it came through
 	lookupAt   sim.Time // when the endpoint's last cache lookup answered
@@ -126,6 +130,7 @@ type Sim struct {
 	caches    []*cache    // key-level caches react to writes
 	queues    []*queue
 	pools     []*nodePool
+	net       *network // nil: calls take no time on the wire
 	sources   []*source
 	faults    []fault
 	faultLog  []FaultResult
@@ -179,7 +184,7 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 		}
 		return nil, fmt.Errorf("%s: %s", where, p.Msg)
 	}
-	s := &Sim{cfg: cfg, graph: g, global: newTrafficStats(), seed: seed}
+	s := &Sim{cfg: cfg, graph: g, global: newTrafficStats(), seed: seed, net: newNetwork(cfg.Network, seed)}
 	switch s.maxLive = cfg.MaxInFlight; s.maxLive {
 	case 0:
 		s.maxLive = DefaultMaxInFlight
@@ -326,6 +331,12 @@ func (s *Sim) Handle(ev *sim.Event) {
 		s.comps[ev.Gen].(*function).initDone(s, ev.Ref)
 	case opReclaim:
 		s.comps[ev.Gen].(*function).reclaim(s, ev.Ref)
+	case opHopOut:
+		s.hopIn(ev.Ref, ev.Gen)
+	case opHopBack:
+		if c := &s.calls[ev.Ref]; c.serial == ev.Gen {
+			s.answer(ev.Ref, c.answer)
+		}
 	case opScan:
 		s.comps[ev.Ref].(*nodePool).scan(s)
 	case opNodeReady:
@@ -507,7 +518,7 @@ func (s *Sim) fanOut(ci int32, sp *step) {
 		// A branch answered at once (rejected) may decide the step before
 		// the others start; they start all the same, as a client that
 		// sends every request before reading an answer would.
-		s.deliver(child)
+		s.send(child)
 	}
 }
 
@@ -582,6 +593,16 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 		b.left(c, o, now)
 		b.observe(s, c.inst, o)
 	}
+	if s.hopBack(ci, o) {
+		return // the answer travels back
+	}
+	s.answer(ci, o)
+}
+
+// answer gives call ci's outcome o to whoever waits for it: its caller, or
+// the request's client.
+func (s *Sim) answer(ci int32, o outcome) {
+	c := &s.calls[ci]
 	parent, ptoken, req, work, write := c.parent, c.ptoken, c.req, c.cpu, c.write
 	r := &s.reqs[req]
 	rtoken, measured := r.token, r.measured
@@ -671,7 +692,7 @@ func (s *Sim) callAttempt(ci int32, sp *step) {
 	}
 	child := s.newCall(c.req, ci, c.token, sp.tgt, sp.ep)
 	s.calls[child].write = sp.write
-	s.deliver(child)
+	s.send(child)
 }
 
 // willRetry says whether call ci's current call step retries an attempt

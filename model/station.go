@@ -55,6 +55,17 @@ type station struct {
 	// trackLatency keeps per-instance response-time averages (a
 	// latency-aware picker chooses among the instances).
 	trackLatency bool
+	// zones are the network zones of the instances, in turn (none: no
+	// zone).
+	zones []int8
+}
+
+// zoneOf is instance inst's zone, or −1.
+func (s *station) zoneOf(inst int32) int8 {
+	if len(s.zones) == 0 || inst < 0 {
+		return -1
+	}
+	return s.zones[int(inst)%len(s.zones)]
 }
 
 // answerHook is a kind's reaction to a call it answers ok.
@@ -138,9 +149,10 @@ const (
 
 // endpoint is an EndpointConfig with its call targets resolved.
 type endpoint struct {
-	name  string
-	steps []step
-	write bool
+	name                  string
+	steps                 []step
+	write                 bool
+	requestKB, responseKB float64
 }
 
 type step struct {
@@ -211,11 +223,20 @@ func newStation(c ComponentConfig, b *builder) station {
 		s.picker = f.NewPicker()
 	}
 	for e, ec := range c.EndpointConfigs() {
-		ep := endpoint{name: ec.Name, write: ec.Write}
+		ep := endpoint{name: ec.Name, write: ec.Write, requestKB: ec.RequestKB, responseKB: ec.ResponseKB}
 		for k := range ec.Steps {
 			ep.steps = append(ep.steps, b.graph.step(b.idx, e, k, &ec.Steps[k]))
 		}
 		s.eps = append(s.eps, ep)
+	}
+	if n := b.sim.cfg.Network; n != nil {
+		for _, z := range f.Zones {
+			for k, name := range n.Zones {
+				if name == z {
+					s.zones = append(s.zones, int8(k))
+				}
+			}
+		}
 	}
 	s.fleet.init(&s)
 	s.perInstance = s.fleet.scaler != nil

@@ -110,6 +110,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	cfg.Description = top.str("description", "")
 	d.run(top.sub("run"), cfg)
 	slo := d.slo(top.sub("slo"))
+	cfg.Network = d.network(top.sub("network"))
 	for _, kind := range componentKinds {
 		for _, t := range top.named(kind.table) {
 			cfg.Components = append(cfg.Components, kind.decode(d, t))
@@ -124,6 +125,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	d.keySpaces(cfg)
 	d.faults(top, cfg)
 	d.checkPools(cfg)
+	d.checkZones(cfg)
 	d.sloScopes(&slo, cfg)
 	top.done(planned)
 	if len(cfg.Traffic) == 0 {
@@ -283,6 +285,7 @@ func (d *decoder) fleet(t *table, f *model.Fleet, defCores, defConcurrency int) 
 		}
 		u.done(nil)
 	}
+	d.zones(t, f)
 	f.MaxWait = t.duration("max_wait", 0)
 	if t.has("max_wait") && f.Concurrency == model.Unlimited {
 		d.warnf(t.key("max_wait"), "max_wait sheds calls waiting for a concurrency slot, and concurrency is unlimited: nothing ever waits for one")
@@ -328,10 +331,14 @@ func (d *decoder) service(t *table) model.ComponentConfig {
 		s.Autoscale = d.autoscale(a, s.Instances)
 	}
 	if t.has("steps") {
-		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps")})
+		ep := model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps")}
+		d.payload(t, &ep)
+		s.Endpoints = append(s.Endpoints, ep)
 	}
 	for _, e := range t.named("endpoint") {
-		s.Endpoints = append(s.Endpoints, model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps"), Write: e.boolean("write", false)})
+		ep := model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps"), Write: e.boolean("write", false)}
+		d.payload(e, &ep)
+		s.Endpoints = append(s.Endpoints, ep)
 		e.done(nil)
 	}
 	if t.has("steps") && t.has("endpoint") {

@@ -105,7 +105,7 @@ func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 		}
 	}
 	t.done(map[string]string{
-		"zone": "zones are not available in this version yet",
+		"zone": "a zone outage is not available in this version yet: zones place instances and add network time, but no fault takes a zone down yet",
 	})
 	return f
 }
