@@ -547,3 +547,54 @@ steps = [ { cpu = "const(2ms)" } ]
 		}
 	}
 }
+
+// Zone-aware routing (Envoy's): 4 callers, 2 in each of zones a and b,
+// through a zone-aware balancer to 6 instances. Spread 3 and 3, each zone
+// has the capacity share of its demand: every call stays in its zone.
+// Spread 2 in a and 4 in b (zones = ["a", "b", "b"]), zone a has a third of
+// the capacity for half the demand: its callers keep 2/3 of their calls
+// local and spill 1/3 to b — a sixth of all calls cross — where round
+// robin crosses half the time.
+func TestZoneAwareRouting(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "200s"
+[traffic.in]
+to = "front"
+rate = 200
+[network]
+latency = "const(0.1ms)"
+zones = ["a", "b"]
+cross_zone = "1ms"
+[service.front]
+instances = 4
+cores = 4
+zones = ["a", "b"]
+steps = [ { call = "lb" } ]
+[balancer.lb]
+to = "api"
+zone_aware = %v
+[service.api]
+instances = 6
+cores = 4
+zones = %s
+steps = [ { cpu = "exp(2ms)" } ]
+`
+	for _, c := range []struct {
+		aware bool
+		zones string
+		cross float64
+	}{{true, `["a", "b"]`, 0}, {true, `["a", "b", "b"]`, 1.0 / 6}, {false, `["a", "b", "b"]`, 0.5}} {
+		o := runTOML(t, fmt.Sprintf(src, c.aware, c.zones))
+		n := o.Summary.Network
+		frac := float64(n.CrossZoneHops) / float64(n.Hops)
+		// Binomial sampling error of the fraction of calls that cross.
+		calls := float64(n.Hops / 2)
+		tol := 4.5*math.Sqrt(c.cross*(1-c.cross)/calls) + 1e-9
+		if math.Abs(frac-c.cross) > tol {
+			t.Errorf("zone_aware %v, api zones %s: %.4f of calls crossed zones, want %.4f ± %.4f", c.aware, c.zones, frac, c.cross, tol)
+		}
+		t.Logf("zone_aware %v, api zones %s: %.4f of calls crossed zones (theory %.4f)", c.aware, c.zones, frac, c.cross)
+	}
+}

@@ -36,6 +36,11 @@ type BalancerConfig struct {
 	HealthCheck *HealthCheck
 	// Outlier ejects instances whose calls fail in a row; nil: none.
 	Outlier *Outlier
+	// ZoneAware prefers instances in the caller's zone, as Envoy's
+	// zone-aware routing (see zonePick); MinClusterSize turns it off for
+	// smaller fleets (Envoy's min_cluster_size, 6).
+	ZoneAware      bool
+	MinClusterSize int
 }
 
 // turnAround is haproxy's delay before retrying a refused connection to
@@ -79,6 +84,21 @@ type balancer struct {
 	checks   []checkState
 	nOut     int
 	view     rotation
+
+	// Zone-aware routing: the backend's ready instances by zone (for its
+	// ready-list version), and callers' instances by zone per station.
+	zoneIDs     [][]int32
+	zoneVersion uint64
+	zoneBuilt   bool
+	callers     map[int32]*zoneCount
+	zview       rotation
+	residual    []float64
+}
+
+type zoneCount struct {
+	version uint64
+	n       []int
+	total   int
 }
 
 func (b *balancer) receive(s *Sim, ci int32) {

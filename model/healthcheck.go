@@ -180,6 +180,11 @@ func (r *rotation) LeastLoaded(from int) int {
 // redispatch), or −1 when there is none.
 func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
 	st := b.backend.work()
+	if b.cfg.ZoneAware && b.nOut == 0 && skip < 0 {
+		if id, ok := b.zonePick(s, ci, st); ok {
+			return id
+		}
+	}
 	if b.nOut == 0 && skip < 0 {
 		return b.backend.route(s, ci, b.picker, b.rngPick)
 	}

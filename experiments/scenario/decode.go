@@ -360,6 +360,8 @@ func (d *decoder) balancer(t *table) model.ComponentConfig {
 	b.Algorithm, b.NewPicker = d.picker(t, "algorithm", "round_robin")
 	b.Latency = t.distribution("latency")
 	b.PricePerHour = d.price(t)
+	b.ZoneAware = t.boolean("zone_aware", false)
+	b.MinClusterSize = int(t.integer("min_cluster_size", 6, 1, 1_000_000, false))
 	b.Timeout = t.duration("timeout", 0)
 	b.Retries = int(t.integer("retries", 0, 0, 100, false))
 	b.Redispatch = t.boolean("redispatch", false)

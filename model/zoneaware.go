@@ -1,0 +1,124 @@
+package model
+
+// zonePick is Envoy's zone-aware routing (source/common/upstream/
+// load_balancer_impl.cc): with p_up the share of the backend's instances
+// in the caller's zone and p_down the share of the caller's own instances
+// there, a caller routes all its calls in its zone while p_up ≥ p_down;
+// otherwise only p_up / p_down of them, the rest spilling to the other
+// zones in proportion to their residual capacity (p_up − p_down where
+// positive). Within the chosen zone the balancer's algorithm picks. It
+// reports false — route as usual — without a network zone for the caller
+// or the backend, or with fewer than MinClusterSize ready instances.
+func (b *balancer) zonePick(s *Sim, ci int32, st *station) (int32, bool) {
+	c := &s.calls[ci]
+	if s.net == nil || len(st.zones) == 0 || c.parent < 0 || len(st.ready) < b.cfg.MinClusterSize {
+		return -1, false
+	}
+	p := &s.calls[c.parent]
+	from := s.stations[p.at]
+	z := from.zoneOf(p.inst)
+	if z < 0 {
+		return -1, false
+	}
+	up := b.zoneList(st)
+	down, totDown := b.callerZones(from)
+	totUp := len(st.ready)
+	if totDown == 0 {
+		return -1, false
+	}
+	pUp := float64(len(up[z])) / float64(totUp)
+	pDown := float64(down[z]) / float64(totDown)
+	target := int(z)
+	if pUp < pDown && b.rngPick.Float64() >= pUp/pDown {
+		// Spill over: to the zones with residual capacity, in proportion.
+		var sum float64
+		if b.residual == nil {
+			b.residual = make([]float64, maxZones)
+		}
+		res := b.residual
+		for k := range up {
+			res[k] = 0
+			if k != int(z) {
+				if r := float64(len(up[k]))/float64(totUp) - float64(down[k])/float64(totDown); r > 0 {
+					res[k] = r
+					sum += r
+				}
+			}
+		}
+		if sum > 0 {
+			x := b.rngPick.Float64() * sum
+			for k, r := range res {
+				if x < r {
+					target = k
+					break
+				}
+				x -= r
+			}
+		}
+	}
+	ids := up[target]
+	if len(ids) == 0 {
+		return -1, false
+	}
+	b.zview.st, b.zview.ids = st, ids
+	var i int
+	if kp, ok := b.picker.(KeyPicker); ok {
+		i = kp.PickKey(&b.zview, s.reqs[c.req].key, b.rngPick)
+	} else {
+		i = b.picker.Pick(&b.zview, b.rngPick)
+	}
+	if i < 0 || i >= len(ids) {
+		i = 0
+	}
+	return ids[i], true
+}
+
+// zoneList is the backend's ready instances by zone, rebuilt when its
+// ready list changes.
+func (b *balancer) zoneList(st *station) [][]int32 {
+	if b.zoneBuilt && b.zoneVersion == st.readyVersion {
+		return b.zoneIDs
+	}
+	if b.zoneIDs == nil {
+		b.zoneIDs = make([][]int32, maxZones)
+	}
+	for k := range b.zoneIDs {
+		b.zoneIDs[k] = b.zoneIDs[k][:0]
+	}
+	for _, id := range st.ready {
+		z := st.zoneOf(id)
+		b.zoneIDs[z] = append(b.zoneIDs[z], id)
+	}
+	b.zoneVersion, b.zoneBuilt = st.readyVersion, true
+	return b.zoneIDs
+}
+
+// maxZones bounds the zone indices (the decoder allows 100 zones).
+const maxZones = 100
+
+// callerZones counts the caller station's ready instances by zone, and in
+// all zones.
+func (b *balancer) callerZones(from *station) ([]int, int) {
+	if b.callers == nil {
+		b.callers = map[int32]*zoneCount{}
+	}
+	zc := b.callers[from.idx]
+	if zc == nil {
+		zc = &zoneCount{n: make([]int, maxZones)}
+		b.callers[from.idx] = zc
+	} else if zc.version == from.readyVersion {
+		return zc.n, zc.total
+	}
+	for k := range zc.n {
+		zc.n[k] = 0
+	}
+	zc.total = 0
+	for _, id := range from.ready {
+		if z := from.zoneOf(id); z >= 0 {
+			zc.n[z]++
+			zc.total++
+		}
+	}
+	zc.version = from.readyVersion
+	return zc.n, zc.total
+}
