@@ -590,3 +590,67 @@ duration = "30s"
 		t.Errorf("p99 %v ms: a quarter of the requests in the hang took the 1 s timeout first", s.Latency.P99)
 	}
 }
+
+// A zone outage takes down the instances in that zone — of every zoned
+// component when the fault names no target. Callers in zones a and b reach
+// an api spread over both through a health-checked, zone-aware balancer:
+// every call stays in its zone until zone a's api goes down; then, once the
+// checks have taken it out (2 s), zone a's callers fail over to zone b —
+// their calls cross zones while the outage lasts — and come back after.
+func TestZoneOutageFailover(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "180s"
+window = "5s"
+[traffic.in]
+to = "front"
+rate = 100
+arrivals = "uniform"
+[network]
+latency = "const(0.1ms)"
+zones = ["a", "b"]
+cross_zone = "1ms"
+[service.front]
+instances = 4
+cores = 4
+zones = ["a", "b"]
+steps = [ { call = "lb" } ]
+[balancer.lb]
+to = "api"
+zone_aware = true
+health_check = { type = "tcp", interval = "1s", fall = 2, rise = 2 }
+[service.api]
+instances = 6
+cores = 2
+zones = ["a", "b"]
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+zone = "a"
+%s
+kind = "outage"
+at = "60s"
+duration = "60s"
+`
+	o := runTOML(t, fmt.Sprintf(src, `target = "api"`))
+	f := o.Summary.Faults
+	if len(f) != 1 || f[0].Target != "api" || fmt.Sprint(f[0].Instances) != "[0 2 4]" {
+		t.Fatalf("faults %+v: want api's zone-a instances 0, 2 and 4", f)
+	}
+	// Half the calls (zone a's callers) cross while the zone is out: about
+	// 50/s × 2 hops × 58 s; none before or after.
+	n := o.Summary.Network
+	if n.CrossZoneHops < 5000 || n.CrossZoneHops > 6200 {
+		t.Errorf("%d crossing hops, want about 50/s × 2 × 58 s = 5,800 (failover during the outage only)", n.CrossZoneHops)
+	}
+	t.Logf("%d crossing hops, %d failed requests", n.CrossZoneHops, o.Summary.Requests.Failed+o.Summary.Requests.Rejected)
+	// Errors: zone a's calls until the checks notice (2 intervals).
+	if e := o.Summary.Requests.Failed + o.Summary.Requests.Rejected; e < 50 || e > 200 {
+		t.Errorf("%d failed requests, want about 50/s × 2 s", e)
+	}
+	// Without a target the zone goes down for every zoned component.
+	all := runTOML(t, fmt.Sprintf(src, ""))
+	if f := all.Summary.Faults; len(f) != 2 || f[0].Target != "api" || f[1].Target != "front" {
+		t.Errorf("faults %+v: want api and front", f)
+	}
+}

@@ -46,6 +46,7 @@ type FaultConfig struct {
 	Factor    float64 // FaultSlow
 	Fraction  float64 // FaultError
 	Shard     int     // FaultOutage on a database: the shard (−1: the whole database)
+	Zone      string  // FaultOutage: only the target's instances in this network zone
 	// Chaos instead of At/Duration: from At on, each instance fails after
 	// an exponential time of mean MTBF and is repaired after one of mean
 	// MTTR, again and again (Chaos Monkey), from the fault's own stream.
@@ -73,6 +74,7 @@ type faultState struct {
 type fault struct {
 	cfg   *FaultConfig
 	st    *station
+	zone  int8 // the zone of a zone outage, or −1
 	insts []int32
 	end   sim.Time
 	rng   *sim.Stream   // chaos: failure and repair times
@@ -100,7 +102,15 @@ func (s *Sim) newFaults(g *Graph) error {
 		if !ok || s.stations[j] == nil {
 			return fmt.Errorf("fault %d: target %q is not a service, cache or database", i, fc.Target)
 		}
-		s.faults = append(s.faults, fault{cfg: fc, st: s.stations[j], rng: sim.NewStream(s.seed, fmt.Sprintf("fault.%d", i), "chaos")})
+		zone := int8(-1)
+		if n := s.cfg.Network; n != nil && fc.Zone != "" {
+			for k, z := range n.Zones {
+				if z == fc.Zone {
+					zone = int8(k)
+				}
+			}
+		}
+		s.faults = append(s.faults, fault{cfg: fc, st: s.stations[j], zone: zone, rng: sim.NewStream(s.seed, fmt.Sprintf("fault.%d", i), "chaos")})
 	}
 	return nil
 }
@@ -223,6 +233,15 @@ func (f *fault) instances() []int32 {
 			}
 			return out
 		}
+	}
+	if f.zone >= 0 { // a zone outage: the instances in the zone
+		var out []int32
+		for _, id := range st.ready {
+			if st.zoneOf(id) == f.zone {
+				out = append(out, id)
+			}
+		}
+		return out
 	}
 	n := f.cfg.Instances
 	if n <= 0 || f.cfg.Kind == FaultOutage || n > len(st.ready) {

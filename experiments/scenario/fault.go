@@ -14,15 +14,45 @@ func (d *decoder) faults(top *table, cfg *model.Config) {
 	}
 	top.known = append(top.known, "fault")
 	for _, t := range d.tables(top, "fault", `a [[fault]] table with target, kind, at and duration`) {
-		cfg.Faults = append(cfg.Faults, d.fault(t, cfg))
+		f := d.fault(t, cfg)
+		if f.Zone == "" || f.Target != "" {
+			cfg.Faults = append(cfg.Faults, f)
+			continue
+		}
+		if cfg.Network == nil || !contains(cfg.Network.Zones, f.Zone) || f.Kind != model.FaultOutage {
+			continue // reported
+		}
+		// A zone outage without a target takes the zone down for every
+		// component with instances there.
+		hit := false
+		for _, c := range cfg.Components {
+			if fl := c.FleetConfig(); fl != nil && c.Kind() != "function" && contains(fl.Zones, f.Zone) {
+				g := f
+				g.Target = c.ComponentName()
+				cfg.Faults = append(cfg.Faults, g)
+				hit = true
+			}
+		}
+		if !hit {
+			d.errorf(t.key("zone"), "no component has instances in zone %q (give services, caches and databases zones = [...])", f.Zone)
+		}
 	}
 }
 
 func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 	f := model.FaultConfig{Shard: -1}
 	f.Target = t.str("target", "")
-	if f.Target == "" {
-		d.errorf(t.key("target"), "missing: the component the fault hits (a service, cache or database)")
+	f.Zone = t.str("zone", "")
+	if f.Target == "" && f.Zone == "" {
+		d.errorf(t.key("target"), "missing: the component the fault hits (a service, cache or database), or zone = \"a\" for a zone outage")
+	}
+	if f.Zone != "" {
+		switch {
+		case cfg.Network == nil || !contains(cfg.Network.Zones, f.Zone):
+			d.errorf(t.key("zone"), "zone %q is not a zone of the [network]", f.Zone)
+		case t.str("kind", "") != "outage":
+			d.errorf(t.key("zone"), "a zone goes down with kind = \"outage\"")
+		}
 	}
 	kind := t.str("kind", "")
 	found := false
@@ -104,9 +134,7 @@ func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 			f.Shard = int(t.integer("shard", 0, 0, 100_000, false))
 		}
 	}
-	t.done(map[string]string{
-		"zone": "a zone outage is not available in this version yet: zones place instances and add network time, but no fault takes a zone down yet",
-	})
+	t.done(nil)
 	return f
 }
 
