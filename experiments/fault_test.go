@@ -654,3 +654,41 @@ duration = "60s"
 		t.Errorf("faults %+v: want api and front", f)
 	}
 }
+
+// Regression: a connection refused by a crashed instance used to count out
+// of the instance's load without having counted in, driving it negative;
+// after the restart least connections then piled every call onto that
+// instance (a standing queue of ~1,500 and a p99 of 2.8 s for good). Now
+// the fleet recovers as soon as the instance is back.
+func TestRefusedCallsKeepLoad(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "300s"
+window = "5s"
+[traffic.in]
+to = "lb"
+rate = 1500
+[balancer.lb]
+to = "web"
+algorithm = "least_connections"
+health_check = { type = "http", interval = "1s", timeout = "500ms", fall = 2, rise = 2 }
+[service.web]
+instances = 9
+cores = 2
+steps = [ { cpu = "lognormal(median=2ms, p99=10ms)" }, { cpu = "exp(1ms)" } ]
+[[fault]]
+target = "web"
+kind = "crash"
+instances = 3
+at = "60s"
+duration = "60s"
+`)
+	if f := o.Summary.Faults; len(f) != 1 || !f[0].Recovered || *f[0].RecoveredAfterS > 10 {
+		t.Errorf("faults %+v: want recovered within 10 s of the restart", f)
+	}
+	last := o.Series.Windows[len(o.Series.Windows)-1]
+	if last.P99MS > 50 || last.Components[indexOf(o, "web")].Queue > 5 {
+		t.Errorf("at the end: p99 %.1f ms, web queue %.1f: the restarted instances should not hoard calls", last.P99MS, last.Components[indexOf(o, "web")].Queue)
+	}
+}

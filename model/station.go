@@ -387,6 +387,13 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 		if c.via > 0 && sm.balancers[c.via-1].refused(sm, ci, s) {
 			return // the balancer retries
 		}
+		// Counted in, so that its departure leaves the load as it was (a
+		// refused call used to drive the load negative, and least
+		// connections then piled calls onto the restarted instance).
+		in.load++
+		if s.perInstance {
+			in.metrics.arrive(now, 1)
+		}
 		sm.finishCall(ci, outError)
 		return
 	}

@@ -33,6 +33,7 @@ func (d *decoder) database(t *table) model.ComponentConfig {
 	s.Queue = int(t.integer("queue", model.Unlimited, 0, 100_000_000, true))
 	s.PricePerHour = d.price(t)
 	s.PricePerCoreHour = d.nonNegative(t, "price_per_core_hour", "US dollars per core per hour")
+	d.zones(t, s) // node i (shard i / (1 + replicas), the primary first) in zones[i mod len]
 	// Nodes are chosen by key and role, not by a picker.
 	db.Read = t.distribution("read")
 	if db.Read == nil && !t.has("read") {
