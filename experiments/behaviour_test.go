@@ -598,3 +598,20 @@ steps = [ { cpu = "exp(2ms)" } ]
 		t.Logf("zone_aware %v, api zones %s: %.4f of calls crossed zones (theory %.4f)", c.aware, c.zones, frac, c.cross)
 	}
 }
+
+// The multi-zone-shop example tells its story: the zone-aware catalog
+// balancer keeps web's calls in their zone — less egress and latency than
+// plain routing — and the shop rides out the loss of zone b.
+func TestMultiZoneShopExample(t *testing.T) {
+	t.Parallel()
+	src, _ := examples.Get("multi-zone-shop")
+	aware := runTOML(t, string(src), "run.duration=10m")
+	plain := runTOML(t, string(src), "run.duration=10m", "balancer.catalog_lb.zone_aware=false")
+	a, p := aware.Summary, plain.Summary
+	if a.Network.EgressUSD*3 > p.Network.EgressUSD || a.Latency.Mean >= p.Latency.Mean {
+		t.Errorf("zone-aware: $%v egress, %.2f ms; plain: $%v, %.2f ms", a.Network.EgressUSD, a.Latency.Mean, p.Network.EgressUSD, p.Latency.Mean)
+	}
+	if !a.SLO.Met || len(a.Faults) != 2 || !a.Faults[0].Recovered || !a.Faults[1].Recovered {
+		t.Errorf("SLO met %v, faults %+v: want the loss of zone b ridden out", a.SLO.Met, a.Faults)
+	}
+}
