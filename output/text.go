@@ -278,6 +278,9 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 			tr, num(ts.VUs), num(ts.Latency.P99), num(ts.Corrected.P99), num(ts.Latency.P50), num(ts.Corrected.P50))
 	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
+	if n := s.Network; n != nil {
+		fmt.Fprintf(&b, "Network     %s hops, %s across zones: %s GB, $%s egress\n", thousands(n.Hops), thousands(n.CrossZoneHops), num(n.CrossZoneGB), f(n.EgressUSD, 4))
+	}
 	switch {
 	case s.Wasted.Requests > 0:
 		fmt.Fprintf(&b, "Wasted      %s cpu-seconds on %s requests that did not succeed\n", num(s.Wasted.CPUS), thousands(s.Wasted.Requests))
