@@ -24,6 +24,9 @@ type CacheConfig struct {
 	Fleet
 	Lookup      dist.Dist
 	LookupOnCPU bool // the lookup holds a core (else it takes time without queueing)
+	// RequestKB and ResponseKB are what an operation sends and answers
+	// (for the network's cross-zone egress).
+	RequestKB, ResponseKB float64
 
 	HitRatio float64 // ≥ 0 when fixed; < 0 for a key-level cache
 	Capacity int     // keys; 0: unbounded (a TTL-only cache)
@@ -48,7 +51,11 @@ func (c *CacheConfig) EndpointConfigs() []EndpointConfig {
 		kind = StepCPU
 	}
 	step := []Step{{Kind: kind, Dist: c.Lookup, P: 1}}
-	return []EndpointConfig{{Name: CacheGet, Steps: step}, {Name: CacheSet, Steps: step}, {Name: CacheInvalidate, Steps: step}}
+	var out []EndpointConfig
+	for _, n := range []string{CacheGet, CacheSet, CacheInvalidate} {
+		out = append(out, EndpointConfig{Name: n, Steps: step, RequestKB: c.RequestKB, ResponseKB: c.ResponseKB})
+	}
+	return out
 }
 
 func (c *CacheConfig) newComponent(b *builder) component {

@@ -19,13 +19,16 @@ const (
 type DatabaseConfig struct {
 	Name string
 	Fleet
-	Read, Write    dist.Dist // cpu time of a read and of a write
-	Replicas       int
-	Shards         int
-	ShardBy        string // "hash" or "range"
-	ReadFrom       string // "replicas", "primary" or "any"
-	ReplicationLag dist.Dist
-	KeySpace       uint64 // keys 1..KeySpace, for range sharding
+	Read, Write dist.Dist // cpu time of a read and of a write
+	// RequestKB and ResponseKB are what a query sends and answers (for the
+	// network's cross-zone egress).
+	RequestKB, ResponseKB float64
+	Replicas              int
+	Shards                int
+	ShardBy               string // "hash" or "range"
+	ReadFrom              string // "replicas", "primary" or "any"
+	ReplicationLag        dist.Dist
+	KeySpace              uint64 // keys 1..KeySpace, for range sharding
 }
 
 func (c *DatabaseConfig) ComponentName() string { return c.Name }
@@ -43,8 +46,8 @@ func (c *DatabaseConfig) DefaultEndpoint(write bool) string {
 
 func (c *DatabaseConfig) EndpointConfigs() []EndpointConfig {
 	return []EndpointConfig{
-		{Name: DBRead, Steps: []Step{{Kind: StepCPU, Dist: c.Read, P: 1}}},
-		{Name: DBWrite, Steps: []Step{{Kind: StepCPU, Dist: c.Write, P: 1}}},
+		{Name: DBRead, Steps: []Step{{Kind: StepCPU, Dist: c.Read, P: 1}}, RequestKB: c.RequestKB, ResponseKB: c.ResponseKB},
+		{Name: DBWrite, Steps: []Step{{Kind: StepCPU, Dist: c.Write, P: 1}}, RequestKB: c.RequestKB, ResponseKB: c.ResponseKB},
 	}
 }
 

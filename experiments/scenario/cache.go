@@ -57,6 +57,9 @@ func (d *decoder) cache(t *table) model.ComponentConfig {
 			d.errorf(t.key("on_write"), "want \"invalidate\" or \"update\" (what the cache does when a request writes its key), got %q", c.OnWrite)
 		}
 	}
+	var pl model.EndpointConfig
+	d.payload(t, &pl)
+	c.RequestKB, c.ResponseKB = pl.RequestKB, pl.ResponseKB
 	t.done(nil)
 	return c
 }

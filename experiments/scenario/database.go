@@ -43,6 +43,9 @@ func (d *decoder) database(t *table) model.ComponentConfig {
 	if db.Write == nil && !t.has("write") {
 		db.Write = dist.NewExp(float64(5 * sim.Millisecond))
 	}
+	var pl model.EndpointConfig
+	d.payload(t, &pl)
+	db.RequestKB, db.ResponseKB = pl.RequestKB, pl.ResponseKB
 	t.done(map[string]string{"autoscale": "databases do not autoscale in this version"})
 	return db
 }
