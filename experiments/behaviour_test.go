@@ -643,3 +643,42 @@ response_kb = 4.5
 		t.Errorf("network %+v: want 1,000 crossing calls of 5 KB", n)
 	}
 }
+
+// Clients in zones: 60 % of the requests from zone a, 40 % from b, through
+// a zone-aware balancer to 3 + 3 instances. Zone a's clients outnumber its
+// share of the fleet: 0.5 / 0.6 of their requests stay, 1/6 spill to b —
+// 10 % of all requests cross; each request also takes its request and
+// response hop (0.5 ms each, 2 ms more across), so the mean latency is the
+// work + 1 ms + 10 % × 4 ms.
+func TestTrafficFromZones(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "300s"
+[traffic.in]
+to = "lb"
+rate = 100
+zones = { a = 0.6, b = 0.4 }
+[network]
+latency = "const(0.5ms)"
+zones = ["a", "b"]
+cross_zone = "2ms"
+[balancer.lb]
+to = "web"
+zone_aware = true
+[service.web]
+instances = 6
+cores = 4
+zones = ["a", "b"]
+steps = [ { cpu = "const(3ms)" } ]
+`)
+	n := o.Summary.Network
+	frac := float64(n.CrossZoneHops) / float64(n.Hops)
+	calls := float64(n.Hops / 2)
+	if tol := 4.5 * math.Sqrt(0.1*0.9/calls); math.Abs(frac-0.1) > tol {
+		t.Errorf("%.4f of requests crossed zones, want 0.1 ± %.4f", frac, tol)
+	}
+	if want := 3 + 1 + 4*frac; math.Abs(o.Summary.Latency.Mean-want) > 0.01 {
+		t.Errorf("mean latency %.3f ms, want 3 + 1 + %.4f × 4 = %.3f", o.Summary.Latency.Mean, frac, want)
+	}
+}

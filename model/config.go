@@ -93,6 +93,15 @@ type TrafficConfig struct {
 	Mix      []MixEntry
 	Session  []SessionStep
 	Keys     dist.Keys // nil: requests carry no key
+	// Zones are where the clients are, with their shares of the requests
+	// (a network zone each); none: outside every zone, no network time.
+	Zones []ZoneShare
+}
+
+// ZoneShare is a share of a traffic source's requests from one zone.
+type ZoneShare struct {
+	Zone  string
+	Share float64
 }
 
 // TraceRow is one row of a trace: a request at At (since the trace's

@@ -14,8 +14,9 @@ import (
 // The callee's instance is chosen when the request arrives, so a crossing
 // request hop's CrossZone is charged with the answer: the round trip is
 // exact (2 × Latency + 2 × CrossZone for a crossing call), the callee just
-// sees the request CrossZone early. Traffic enters its first component,
-// and async steps start their work, without network time.
+// sees the request CrossZone early. Traffic from client zones (a source's
+// zones) takes a request and a response hop to its first component too;
+// traffic from no zone, and async steps, take none.
 type NetworkConfig struct {
 	Latency     dist.Dist // one way, per hop; nil: none
 	Zones       []string
@@ -74,17 +75,27 @@ func (s *Sim) hopIn(ci int32, serial uint32) {
 // waiting).
 func (s *Sim) hopBack(ci int32, o outcome) bool {
 	c := &s.calls[ci]
-	if s.net == nil || c.parent < 0 || s.calls[c.parent].token != c.ptoken {
+	if s.net == nil {
 		return false
 	}
-	p := &s.calls[c.parent]
+	r := &s.reqs[c.req]
+	var callerZone int8
+	switch {
+	case c.parent >= 0 && s.calls[c.parent].token == c.ptoken:
+		p := &s.calls[c.parent]
+		callerZone = s.stations[p.at].zoneOf(p.inst)
+	case c.parent == noParent && r.zone >= 0 && !r.done: // back to the client's zone
+		callerZone = r.zone
+	default:
+		return false
+	}
 	d := s.net.latency()
-	st, from := s.stations[c.at], s.stations[p.at]
-	measured := s.reqs[c.req].measured
+	st := s.stations[c.at]
+	measured := r.measured
 	if measured {
 		s.net.hops += 2
 	}
-	if a, b := st.zoneOf(c.inst), from.zoneOf(p.inst); a >= 0 && b >= 0 && a != b {
+	if a := st.zoneOf(c.inst); a >= 0 && callerZone >= 0 && a != callerZone {
 		d += 2 * s.net.cfg.CrossZone
 		ep := &st.eps[c.ep]
 		kb := ep.requestKB + ep.responseKB

@@ -320,7 +320,7 @@ func (q *queue) deliver(s *Sim, m int32, inst int32) {
 	s.live-- // the message becomes the request that processes it
 	ri := s.requestSlot()
 	r := &s.reqs[ri]
-	*r = request{src: -1, key: msg.key, intended: msg.at, token: r.token + 1, measured: msg.measured, detached: true, msg: m, queue: q.idx + 1, inst: inst}
+	*r = request{src: -1, key: msg.key, intended: msg.at, token: r.token + 1, measured: msg.measured, detached: true, msg: m, queue: q.idx + 1, inst: inst, zone: -1}
 	ci := s.newCall(ri, noParent, 0, q.cons, q.ep)
 	if q.fn != nil {
 		q.fn.receive(s, ci) // an asynchronous invocation: it waits if the function is at its limit

@@ -115,6 +115,7 @@ type request struct {
 	msg      int32    // that message
 	inst     int32    // the consumer instance it went to
 	out      outcome
+	zone     int8 // the client's network zone, or −1
 }
 
 // Sim is one run of a Config. Build it with New, run it with Run.
@@ -798,7 +799,7 @@ func (s *Sim) recordWrite(req int32) {
 func (s *Sim) newRequest(src *source, ep, session int32, intended sim.Time) int32 {
 	ri := s.requestSlot()
 	r := &s.reqs[ri]
-	*r = request{src: src.idx, ep: ep, session: session, intended: intended, token: r.token + 1}
+	*r = request{src: src.idx, ep: ep, session: session, intended: intended, token: r.token + 1, zone: src.zone()}
 	if src.keys != nil {
 		r.key = src.keys.Key(src.rngKeys)
 	}
@@ -853,6 +854,10 @@ func (s *Sim) startRequest(ri int32) {
 		s.eng.At(r.intended+src.cfg.Timeout, opClientTimeout, ri, r.token)
 	}
 	ci := s.newCall(ri, noParent, 0, src.to, src.eps[r.ep])
+	if r.zone >= 0 {
+		s.send(ci) // from the client's zone: a request hop
+		return
+	}
 	s.deliver(ci)
 }
 
@@ -863,7 +868,7 @@ func (s *Sim) startDetached(parent, at, ep int32) {
 	ri := s.requestSlot()
 	p := &s.reqs[parent]
 	r := &s.reqs[ri]
-	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true}
+	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true, zone: -1}
 	if r.measured {
 		s.async.started++
 		s.async.live++

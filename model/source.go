@@ -31,6 +31,26 @@ type source struct {
 	stats     trafficStats
 
 	rngArr, rngMix, rngKeys, rngThink *sim.Stream
+	// Client zones: cumulative shares and their network zone indices, and
+	// the shares by zone index (for zone-aware routing).
+	zoneCum []float64
+	zoneIdx []int8
+	zoneShr []float64
+	rngZone *sim.Stream
+}
+
+// zone draws a request's client zone, or −1.
+func (src *source) zone() int8 {
+	if len(src.zoneCum) == 0 {
+		return -1
+	}
+	u := src.rngZone.Float64()
+	for k, c := range src.zoneCum {
+		if u < c {
+			return src.zoneIdx[k]
+		}
+	}
+	return src.zoneIdx[len(src.zoneIdx)-1]
 }
 
 func newSource(s *Sim, c *TrafficConfig, idx, to int32, eps []int32, seed uint64) (*source, error) {
@@ -44,6 +64,27 @@ func newSource(s *Sim, c *TrafficConfig, idx, to int32, eps []int32, seed uint64
 		stats:    newTrafficStats(),
 	}
 	src.eps = append(src.eps, eps...)
+	if n := s.cfg.Network; n != nil && len(c.Zones) > 0 {
+		src.rngZone = sim.NewStream(seed, c.Name, "zone")
+		src.zoneShr = make([]float64, maxZones)
+		var total, cum float64
+		for _, z := range c.Zones {
+			total += z.Share
+		}
+		for _, z := range c.Zones {
+			for k, name := range n.Zones {
+				if name == z.Zone {
+					cum += z.Share / total
+					src.zoneCum = append(src.zoneCum, cum)
+					src.zoneIdx = append(src.zoneIdx, int8(k))
+					src.zoneShr[k] += z.Share / total
+				}
+			}
+		}
+		if len(src.zoneCum) > 0 {
+			src.zoneCum[len(src.zoneCum)-1] = 1
+		}
+	}
 	if len(c.Mix) > 0 && len(c.Session) == 0 {
 		var total float64
 		for _, m := range c.Mix {

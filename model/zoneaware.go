@@ -11,23 +11,37 @@ package model
 // or the backend, or with fewer than MinClusterSize ready instances.
 func (b *balancer) zonePick(s *Sim, ci int32, st *station) (int32, bool) {
 	c := &s.calls[ci]
-	if s.net == nil || len(st.zones) == 0 || c.parent < 0 || len(st.ready) < b.cfg.MinClusterSize {
+	if s.net == nil || len(st.zones) == 0 || len(st.ready) < b.cfg.MinClusterSize {
 		return -1, false
 	}
-	p := &s.calls[c.parent]
-	from := s.stations[p.at]
-	z := from.zoneOf(p.inst)
+	// The caller's zone, and the share of the callers in each zone: the
+	// calling station's ready instances, or a traffic source's clients.
+	var z int8
+	var downShare func(k int) float64
+	switch r := &s.reqs[c.req]; {
+	case c.parent >= 0:
+		p := &s.calls[c.parent]
+		from := s.stations[p.at]
+		z = from.zoneOf(p.inst)
+		down, tot := b.callerZones(from)
+		if tot == 0 {
+			return -1, false
+		}
+		downShare = func(k int) float64 { return float64(down[k]) / float64(tot) }
+	case c.parent == noParent && r.zone >= 0 && r.src >= 0:
+		z = r.zone
+		shr := s.sources[r.src].zoneShr
+		downShare = func(k int) float64 { return shr[k] }
+	default:
+		return -1, false
+	}
 	if z < 0 {
 		return -1, false
 	}
 	up := b.zoneList(st)
-	down, totDown := b.callerZones(from)
 	totUp := len(st.ready)
-	if totDown == 0 {
-		return -1, false
-	}
 	pUp := float64(len(up[z])) / float64(totUp)
-	pDown := float64(down[z]) / float64(totDown)
+	pDown := downShare(int(z))
 	target := int(z)
 	if pUp < pDown && b.rngPick.Float64() >= pUp/pDown {
 		// Spill over: to the zones with residual capacity, in proportion.
@@ -39,7 +53,7 @@ func (b *balancer) zonePick(s *Sim, ci int32, st *station) (int32, bool) {
 		for k := range up {
 			res[k] = 0
 			if k != int(z) {
-				if r := float64(len(up[k]))/float64(totUp) - float64(down[k])/float64(totDown); r > 0 {
+				if r := float64(len(up[k]))/float64(totUp) - downShare(k); r > 0 {
 					res[k] = r
 					sum += r
 				}

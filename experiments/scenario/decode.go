@@ -126,6 +126,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	d.faults(top, cfg)
 	d.checkPools(cfg)
 	d.checkZones(cfg)
+	d.checkTrafficZones(cfg)
 	d.sloScopes(&slo, cfg)
 	top.done(planned)
 	if len(cfg.Traffic) == 0 {
@@ -478,6 +479,7 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 		}
 		c.Keys = k
 	}
+	c.Zones = d.trafficZones(t)
 	t.done(nil)
 	return c
 }

@@ -100,3 +100,50 @@ func (d *decoder) payload(t *table, e *model.EndpointConfig) {
 	e.RequestKB = d.nonNegative(t, "request_kb", "KB a call sends")
 	e.ResponseKB = d.nonNegative(t, "response_kb", "KB a call answers")
 }
+
+// trafficZones reads where a source's clients are: zone = "a", or
+// zones = { a = 0.6, b = 0.4 } (shares, normalised).
+func (d *decoder) trafficZones(t *table) []model.ZoneShare {
+	if z := t.str("zone", ""); z != "" {
+		if t.has("zones") {
+			t.known = append(t.known, "zones")
+			d.errorf(t.key("zones"), "give either zone or zones, not both")
+		}
+		return []model.ZoneShare{{Zone: z, Share: 1}}
+	}
+	zt := t.sub("zones")
+	if zt == nil {
+		return nil
+	}
+	names := make([]string, 0, len(zt.m))
+	for n := range zt.m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []model.ZoneShare
+	for _, n := range names {
+		v, ok := zt.number(n)
+		if !ok || !(v > 0) {
+			d.errorf(zt.key(n), "want the zone's share of the requests, a number greater than 0")
+			continue
+		}
+		out = append(out, model.ZoneShare{Zone: n, Share: v})
+	}
+	zt.done(nil)
+	return out
+}
+
+// checkTrafficZones checks that traffic comes from the network's zones.
+func (d *decoder) checkTrafficZones(cfg *model.Config) {
+	for _, tr := range cfg.Traffic {
+		for _, z := range tr.Zones {
+			switch {
+			case cfg.Network == nil:
+				d.errorf("traffic."+tr.Name+".zones", "client zones need a [network] with zones = [...]")
+				return
+			case !contains(cfg.Network.Zones, z.Zone):
+				d.errorf("traffic."+tr.Name+".zones", "zone %q is not one of the network's zones (%s)", z.Zone, strings.Join(cfg.Network.Zones, ", "))
+			}
+		}
+	}
+}
