@@ -682,3 +682,44 @@ steps = [ { cpu = "const(3ms)" } ]
 		t.Errorf("mean latency %.3f ms, want 3 + 1 + %.4f × 4 = %.3f", o.Summary.Latency.Mean, frac, want)
 	}
 }
+
+// Per-zone utilisation: 4 round-robin instances over zones a and b, one of
+// zone a's 5× slower (a slow fault): at 10/s each (10 % busy, 50 % for the
+// slow one) zone a runs at (5 + 1)/2 = 3 times zone b's utilisation, and
+// the zones' busy cores add up to the whole.
+func TestZoneUtilization(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "600s"
+[traffic.in]
+to = "lb"
+rate = 40
+[network]
+zones = ["a", "b"]
+[balancer.lb]
+to = "web"
+[service.web]
+instances = 4
+zones = ["a", "b"]
+steps = [ { cpu = "exp(10ms)" } ]
+[[fault]]
+target = "web"
+kind = "slow"
+instances = 1
+factor = 5
+at = "0s"
+duration = "600s"
+`)
+	w := o.Summary.Components["web"]
+	a, b := w.Zones["a"], w.Zones["b"]
+	if a.Cores != 2 || b.Cores != 2 {
+		t.Fatalf("zones %+v: want 2 cores in each", w.Zones)
+	}
+	if r := a.Utilization / b.Utilization; math.Abs(r-3) > 0.15 {
+		t.Errorf("zone a %.4f, zone b %.4f: ratio %.2f, want 3", a.Utilization, b.Utilization, r)
+	}
+	if whole := (a.Utilization*a.Cores + b.Utilization*b.Cores) / 4; math.Abs(whole-*w.Utilization) > 1e-3 {
+		t.Errorf("zones add up to %.4f, the whole is %.4f", whole, *w.Utilization)
+	}
+}

@@ -165,14 +165,17 @@ type ComponentSummary struct {
 	// throttled at max_instances, asynchronous ones that waited for a slot,
 	// INIT durations and the invocations' own durations, and the cost
 	// split into requests, compute (GB-seconds billed) and provisioned.
-	Invocations  *int64        `json:"invocations,omitempty"`
-	ColdStarts   *ColdStarts   `json:"cold_starts,omitempty"`
-	Throttled    *int64        `json:"throttled,omitempty"`
-	Queued       *int64        `json:"queued,omitempty"`
-	InitMS       *Latency      `json:"init_ms,omitempty"`
-	InvocationMS *Latency      `json:"invocation_ms,omitempty"`
-	BilledGBs    *float64      `json:"billed_gb_s,omitempty"`
-	CostSplit    *FunctionCost `json:"cost_split,omitempty"`
+	// Zones: for a station spread over network zones, per zone the cores
+	// of its ready instances (time-averaged) and their utilisation.
+	Zones        map[string]ZoneSummary `json:"zones,omitempty"`
+	Invocations  *int64                 `json:"invocations,omitempty"`
+	ColdStarts   *ColdStarts            `json:"cold_starts,omitempty"`
+	Throttled    *int64                 `json:"throttled,omitempty"`
+	Queued       *int64                 `json:"queued,omitempty"`
+	InitMS       *Latency               `json:"init_ms,omitempty"`
+	InvocationMS *Latency               `json:"invocation_ms,omitempty"`
+	BilledGBs    *float64               `json:"billed_gb_s,omitempty"`
+	CostSplit    *FunctionCost          `json:"cost_split,omitempty"`
 }
 
 // NetworkSummary is the network's share of the measured period.
@@ -181,6 +184,12 @@ type NetworkSummary struct {
 	CrossZoneHops int64   `json:"cross_zone_hops"`
 	CrossZoneGB   float64 `json:"cross_zone_gb"`
 	EgressUSD     float64 `json:"egress_usd"`
+}
+
+// ZoneSummary is a station's share in one zone.
+type ZoneSummary struct {
+	Cores       float64 `json:"cores"`
+	Utilization float64 `json:"utilization"`
 }
 
 // ColdStarts counts a function's INIT phases, and their fraction of its
@@ -328,6 +337,14 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			cs.Queue = Queue{Mean: cs.Lag.Mean, Max: b.LagMax} // the messages waiting
 			cs.PartitionLagMax = b.PartitionLagMax
 			cs.Rebalances = b.Rebalances
+		}
+		if len(c.Zones) > 0 && cfg.Network != nil {
+			cs.Zones = map[string]ZoneSummary{}
+			for _, z := range c.Zones {
+				if z.Cores > 0 {
+					cs.Zones[cfg.Network.Zones[z.Zone]] = ZoneSummary{Cores: round(z.Cores, 3), Utilization: round(z.Utilization, 4)}
+				}
+			}
 		}
 		if fn := c.Function; fn != nil {
 			cs.Invocations, cs.Throttled, cs.Queued = &fn.Invocations, &fn.Throttled, &fn.Queued

@@ -292,6 +292,9 @@ func (s *Sim) releaseInstance(st *station, id int32) []int32 {
 		if st.perInstance {
 			in.metrics.busy.Add(now, -int64(in.busy))
 		}
+		if st.zoneBusy != nil {
+			st.zoneBusy[st.zoneOf(id)].Add(now, -int64(in.busy))
+		}
 		in.busy = 0
 	}
 	calls := s.callsAt(st, id)

@@ -84,7 +84,9 @@ func (f *fleet) init(s *station) {
 	f.replicas = n
 	f.replicaLvl.Add(0, int64(n))
 	if !pooled {
-		f.readyCores.Add(0, int64(n*s.cores))
+		for i := 0; i < n; i++ {
+			s.readyCoresChange(int32(i), 0, 1)
+		}
 	}
 	f.billed.Add(0, int64(n))
 	f.minSeen, f.maxSeen = n, n
@@ -230,7 +232,7 @@ func (f *fleet) scale(sm *Sim, s *station, desired int, now sim.Time) {
 	for delta < 0 && len(s.ready) > 0 { // then the newest ready ones
 		left = true
 		id := s.popReady()
-		f.readyCores.Add(now, -int64(s.cores))
+		s.readyCoresChange(id, now, -1)
 		in := &s.insts[id]
 		in.state = instDraining
 		if in.load == 0 {
@@ -253,7 +255,7 @@ func (f *fleet) evict(sm *Sim, s *station, id int32, now sim.Time) {
 	wasReady := in.state == instReady
 	if wasReady {
 		s.removeReady(id)
-		f.readyCores.Add(now, -int64(s.cores))
+		s.readyCoresChange(id, now, -1)
 	}
 	in.state = instDraining
 	if in.load == 0 {
@@ -293,7 +295,7 @@ func (f *fleet) makeReady(sm *Sim, s *station, id int32, now sim.Time) {
 	for _, q := range s.queues {
 		q.membersChanged(sm)
 	}
-	f.readyCores.Add(now, int64(s.cores))
+	s.readyCoresChange(id, now, 1)
 	m := &in.metrics
 	m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, m.busy.Area(now), m.load.Area(now), m.arrivals
 }

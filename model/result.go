@@ -103,6 +103,7 @@ type ComponentResult struct {
 	Broker   *BrokerResult   // queues only
 	Database *DatabaseResult // databases only
 	Function *FunctionResult // functions only
+	Zones    []ZoneResult    // stations spread over network zones: by zone index
 
 	Arrivals, Departures, Rejected int64
 	Latency                        Latency // of calls answered ok
@@ -116,6 +117,14 @@ type ComponentResult struct {
 	// InSystemMean × Measured = TimeInSystem exactly.
 	TimeInSystem sim.Time
 	CostUSD      float64
+}
+
+// ZoneResult is a station's share in one network zone: the cores of its
+// ready instances there (time-averaged) and their utilisation.
+type ZoneResult struct {
+	Zone        int // index into NetworkConfig.Zones
+	Cores       float64
+	Utilization float64
 }
 
 // CacheResult is a cache's outcome over the measured period.

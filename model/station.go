@@ -56,8 +56,10 @@ type station struct {
 	// latency-aware picker chooses among the instances).
 	trackLatency bool
 	// zones are the network zones of the instances, in turn (none: no
-	// zone).
-	zones []int8
+	// zone); zoneBusy and zoneCores are, by zone, the busy cores and the
+	// cores of ready instances (for per-zone utilisation).
+	zones               []int8
+	zoneBusy, zoneCores []sim.Level
 }
 
 // zoneOf is instance inst's zone, or −1.
@@ -236,6 +238,9 @@ func newStation(c ComponentConfig, b *builder) station {
 					s.zones = append(s.zones, int8(k))
 				}
 			}
+		}
+		if len(s.zones) > 0 {
+			s.zoneBusy, s.zoneCores = make([]sim.Level, len(n.Zones)), make([]sim.Level, len(n.Zones))
 		}
 	}
 	s.fleet.init(&s)
@@ -443,6 +448,9 @@ func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
 		if s.perInstance {
 			in.metrics.busy.Add(now, 1)
 		}
+		if s.zoneBusy != nil {
+			s.zoneBusy[s.zoneOf(c.inst)].Add(now, 1)
+		}
 		c.cpuFrom = now
 		sm.eng.After(d, opCPUDone, ci, c.token)
 		return
@@ -481,6 +489,18 @@ func (s *station) releaseCore(sm *Sim, i int32) {
 	s.busy.Add(now, -1)
 	if s.perInstance {
 		in.metrics.busy.Add(now, -1)
+	}
+	if s.zoneBusy != nil {
+		s.zoneBusy[s.zoneOf(i)].Add(now, -1)
+	}
+}
+
+// readyCoresChange adds d instances' cores at instance id to the ready
+// cores, over all and in id's zone.
+func (s *station) readyCoresChange(id int32, now sim.Time, d int) {
+	s.fleet.readyCores.Add(now, int64(d*s.cores))
+	if s.zoneCores != nil {
+		s.zoneCores[s.zoneOf(id)].Add(now, int64(d*s.cores))
 	}
 }
 
@@ -551,6 +571,10 @@ func (s *station) resetStats(now sim.Time) {
 		}
 	}
 	s.busy.ResetRun(now)
+	for z := range s.zoneBusy {
+		s.zoneBusy[z].ResetRun(now)
+		s.zoneCores[z].ResetRun(now)
+	}
 	s.stats.reset(now)
 	s.fleet.resetStats(now)
 }
@@ -584,6 +608,13 @@ func (s *station) result(now, _ sim.Time) ComponentResult {
 		c.CostUSD = cost(s.cfg.InstancePrice(), f.billed.Area(now).Sub(f.billedAtStart))
 	}
 	c.ScaleEvents, c.Reversals, c.Variation, c.Churn = f.scaleEvents, f.reversals, f.variation, f.churn
+	for z := range s.zoneBusy {
+		zr := ZoneResult{Zone: z, Cores: s.zoneCores[z].Mean(now)}
+		if zr.Cores > 0 {
+			zr.Utilization = s.zoneBusy[z].Mean(now) / zr.Cores
+		}
+		c.Zones = append(c.Zones, zr)
+	}
 	return c
 }
 
