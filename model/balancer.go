@@ -90,7 +90,7 @@ type balancer struct {
 	zoneIDs     [][]int32
 	zoneVersion uint64
 	zoneBuilt   bool
-	callers     map[int32]*zoneCount
+	callers     []*zoneCount // by the calling station's index
 	zview       rotation
 	residual    []float64
 }

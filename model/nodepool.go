@@ -67,7 +67,6 @@ type nodePool struct {
 	stations []*station // the services on the pool
 	nodes    []node
 	pending  []podRef // FIFO; pods gone meanwhile are skipped
-	head     int
 
 	nodesLvl   sim.Level // nodes asked for (billed): provisioning and ready
 	readyCores sim.Level // cores of ready nodes
@@ -115,7 +114,6 @@ func (p *nodePool) nodesFor(pods []podRef, upcoming []node) int {
 	free := append([]node(nil), upcoming...)
 	added := 0
 	for _, pr := range pods {
-		_ = pr
 		cpu, mem := p.request(pr)
 		placed := false
 		for k := range free {
@@ -204,8 +202,8 @@ func (p *nodePool) pend(pr podRef, now sim.Time) {
 // schedulePending binds the pending pods that fit now, in order.
 func (p *nodePool) schedulePending(s *Sim) {
 	now := s.eng.Now()
-	keep := p.pending[:p.head]
-	for _, pr := range p.pending[p.head:] {
+	keep := p.pending[:0]
+	for _, pr := range p.pending {
 		st := s.stations[pr.st]
 		if st.insts[pr.inst].state != instStarting { // removed while pending
 			continue
@@ -299,7 +297,7 @@ func (p *nodePool) drain(s *Sim, k int) bool {
 func (p *nodePool) scan(s *Sim) {
 	now := s.eng.Now()
 	var waiting []podRef
-	for _, pr := range p.pending[p.head:] {
+	for _, pr := range p.pending {
 		if s.stations[pr.st].insts[pr.inst].state == instStarting {
 			waiting = append(waiting, pr)
 		}

@@ -113,8 +113,8 @@ const maxZones = 100
 // callerZones counts the caller station's ready instances by zone, and in
 // all zones.
 func (b *balancer) callerZones(from *station) ([]int, int) {
-	if b.callers == nil {
-		b.callers = map[int32]*zoneCount{}
+	for int(from.idx) >= len(b.callers) {
+		b.callers = append(b.callers, nil)
 	}
 	zc := b.callers[from.idx]
 	if zc == nil {
