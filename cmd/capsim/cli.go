@@ -457,6 +457,10 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(data)
 		return exitOK
 	}
+	width := 0
+	for _, n := range examples.Names() {
+		width = max(width, len(n))
+	}
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
 		desc := ""
@@ -467,7 +471,7 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 		if n == examples.Default {
 			def = " (default)"
 		}
-		fmt.Fprintf(stdout, "%-22s %s%s\n", n, desc, def)
+		fmt.Fprintf(stdout, "%-*s  %s%s\n", width, n, desc, def)
 	}
 	return exitOK
 }
