@@ -723,3 +723,48 @@ duration = "600s"
 		t.Errorf("zones add up to %.4f, the whole is %.4f", whole, *w.Utilization)
 	}
 }
+
+// Where the time goes, with constant times and no queueing: a client in
+// zone a calls web (zone a, 2 ms of cpu), which calls db (zone b, 1 ms) over
+// hops of 0.5 ms with 2 ms more across. web's calls spend 2 ms on a core
+// and 1 + 2 × 2.5 = 6 ms waiting on db; the hops into web take 1 ms, those
+// into db 5 ms; the request takes 1 + 2 + 6 = 9 ms.
+func TestTimeSplitNetwork(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+zone = "a"
+[network]
+latency = "const(0.5ms)"
+zones = ["a", "b"]
+cross_zone = "2ms"
+[service.web]
+zones = ["a"]
+steps = [ { cpu = "const(2ms)" }, { call = "db" } ]
+[service.db]
+zones = ["b"]
+steps = [ { cpu = "const(1ms)" } ]
+`)
+	if l := o.Summary.Latency; l.Mean != 9 || l.Max != 9 {
+		t.Errorf("latency mean %v max %v ms, want exactly 9", l.Mean, l.Max)
+	}
+	one := 1.0
+	five := 5.0
+	for name, want := range map[string]experiments.TimeSplit{
+		"web": {Calls: 1000, CPU: 2, Waiting: 6, Network: &one},
+		"db":  {Calls: 1000, CPU: 1, Waiting: 0, Network: &five},
+	} {
+		got := o.Summary.Components[name].TimeSplit
+		if got == nil || got.Calls != want.Calls || got.SlotWait != 0 || got.CoreWait != 0 || got.CPU != want.CPU ||
+			got.Waiting != want.Waiting || got.Network == nil {
+			t.Errorf("%s: time split %+v, want %+v (network %v)", name, got, want, *want.Network)
+		} else if *got.Network != *want.Network {
+			t.Errorf("%s: network %v ms, want %v", name, *got.Network, *want.Network)
+		}
+	}
+}

@@ -79,6 +79,15 @@ func TestMMc(t *testing.T) {
 	const c, mu, lambda = 4, 100.0, 320.0
 	runs := seedRuns(t, oneStation(lambda, "1500s", "4", `"unlimited"`, `"unlimited"`, "exp(10ms)"), seeds)
 	agreesOver(t, runs, "M/M/4 mean (ms)", mean, 1000*(erlangC(c, lambda/mu)/(c*mu-lambda)+1/mu))
+	// Where the time goes: waiting for a core is W, on a core is S.
+	split := func(o *experiments.Outcome) *experiments.TimeSplit { return o.Summary.Components["s"].TimeSplit }
+	agreesOver(t, runs, "M/M/4 wait for a core (ms)", func(o *experiments.Outcome) float64 { return split(o).CoreWait }, 1000*erlangC(c, lambda/mu)/(c*mu-lambda))
+	agreesOver(t, runs, "M/M/4 on a core (ms)", func(o *experiments.Outcome) float64 { return split(o).CPU }, 1000/mu)
+	for _, o := range runs {
+		if s := split(o); s.SlotWait != 0 || math.Abs(s.Waiting) > 0.002 { // ms rounded to µs
+			t.Fatalf("unlimited concurrency, no calls: %+v, want no slot wait and no waiting", s)
+		}
+	}
 	for _, q := range []struct {
 		name string
 		p    float64
@@ -86,6 +95,21 @@ func TestMMc(t *testing.T) {
 	}{{"p50", 0.5, p50}, {"p99", 0.99, p99}} {
 		want := bisect(func(x float64) float64 { return mmcResponseCDF(c, lambda, mu, x) - q.p }, 0, 10)
 		agreesOver(t, runs, "M/M/4 "+q.name+" (ms)", q.stat, 1000*want)
+	}
+}
+
+// M/M/4 again, with concurrency = 4 on 4 cores: the wait moves from the
+// cores to the concurrency slots, and its mean is still Erlang C's W.
+func TestMMcSlotWait(t *testing.T) {
+	t.Parallel()
+	const c, mu, lambda = 4, 100.0, 320.0
+	runs := seedRuns(t, oneStation(lambda, "1500s", "4", "4", `"unlimited"`, "exp(10ms)"), seeds)
+	split := func(o *experiments.Outcome) *experiments.TimeSplit { return o.Summary.Components["s"].TimeSplit }
+	agreesOver(t, runs, "M/M/4 wait for a slot (ms)", func(o *experiments.Outcome) float64 { return split(o).SlotWait }, 1000*erlangC(c, lambda/mu)/(c*mu-lambda))
+	for _, o := range runs {
+		if s := split(o); s.CoreWait != 0 {
+			t.Fatalf("as many slots as cores: %+v, want no wait for a core", s)
+		}
 	}
 }
 

@@ -141,6 +141,9 @@ type ComponentSummary struct {
 	Variation     int        `json:"replica_variation"`
 	ChurnMinutes  float64    `json:"churn_instance_minutes"`
 	CostUSD       float64    `json:"cost_usd"`
+	// TimeSplit is where the component's calls answered ok spent their
+	// time (services, caches, databases, functions).
+	TimeSplit *TimeSplit `json:"time_split_ms,omitempty"`
 	// Caches and databases.
 	HitRatio   *float64 `json:"hit_ratio,omitempty"`
 	StaleReads *float64 `json:"stale_reads,omitempty"` // caches: stale hits / lookups; databases: stale reads / reads
@@ -176,6 +179,21 @@ type ComponentSummary struct {
 	InvocationMS *Latency               `json:"invocation_ms,omitempty"`
 	BilledGBs    *float64               `json:"billed_gb_s,omitempty"`
 	CostSplit    *FunctionCost          `json:"cost_split,omitempty"`
+}
+
+// TimeSplit is where a component's calls answered ok spent their time, in
+// mean milliseconds per call: slot_wait + core_wait + cpu + waiting is the
+// mean time in the component. waiting is on its calls, sleeps and retry
+// backoff; network is the mean round trip of the network hops into the
+// component (absent when none came over the network), part of its
+// callers' waiting.
+type TimeSplit struct {
+	Calls    int64    `json:"calls"`
+	SlotWait float64  `json:"slot_wait"`
+	CoreWait float64  `json:"core_wait"`
+	CPU      float64  `json:"cpu"`
+	Waiting  float64  `json:"waiting"`
+	Network  *float64 `json:"network,omitempty"`
 }
 
 // NetworkSummary is the network's share of the measured period.
@@ -316,6 +334,13 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			InSystem:  round(c.InSystemMean, 4),
 			SojournMS: ms(c.MeanSojourn),
 			CostUSD:   round(c.CostUSD, 4),
+		}
+		if t := c.Split; t != nil {
+			cs.TimeSplit = &TimeSplit{Calls: t.Calls, SlotWait: ms(t.SlotWait), CoreWait: ms(t.CoreWait), CPU: ms(t.CPU), Waiting: ms(t.Waiting)}
+			if t.Hopped > 0 {
+				n := ms(t.Network)
+				cs.TimeSplit.Network = &n
+			}
 		}
 		if k := c.Cache; k != nil {
 			var hr, st float64

@@ -64,6 +64,43 @@ type componentStats struct {
 	presentAt  sim.Int128 // sum of the arrival times (clipped to start) of calls present
 	start      sim.Time   // start of the measured period
 	winRej     int64
+	split      timeSplit
+}
+
+// timeSplit sums where the time of the calls answered ok (measured) went.
+type timeSplit struct {
+	calls                    int64
+	sojourn, slot, core, cpu sim.Int128
+	hopped                   int64 // calls that came over the network
+	net                      sim.Int128
+}
+
+func (t *timeSplit) add(c *call, now sim.Time) {
+	t.calls++
+	t.sojourn.Add(int64(now - c.arrived))
+	t.slot.Add(int64(c.slotWait))
+	t.core.Add(int64(c.coreWait))
+	t.cpu.Add(int64(c.ownCPU))
+}
+
+func (t *timeSplit) network(d sim.Time) {
+	t.hopped++
+	t.net.Add(int64(d))
+}
+
+// result gives the means per call; nil when no call was answered.
+func (t *timeSplit) result() *TimeSplit {
+	if t.calls == 0 {
+		return nil
+	}
+	n := float64(t.calls)
+	mean := func(x sim.Int128) sim.Time { return sim.Time(x.Float64() / n) }
+	r := &TimeSplit{Calls: t.calls, Hopped: t.hopped, SlotWait: mean(t.slot), CoreWait: mean(t.core), CPU: mean(t.cpu)}
+	r.Waiting = sim.Time(t.sojourn.Sub(t.slot).Sub(t.core).Sub(t.cpu).Float64() / n)
+	if t.hopped > 0 {
+		r.Network = sim.Time(t.net.Float64() / float64(t.hopped))
+	}
+	return r
 }
 
 func newComponentStats() componentStats {
@@ -98,6 +135,7 @@ func (st *componentStats) reset(now sim.Time) {
 	st.winLat.Reset()
 	st.arrivals, st.departures, st.rejected = 0, 0, 0
 	st.sojourn = sim.Int128{}
+	st.split = timeSplit{}
 	st.start = now
 	// Calls present now count as arrivals of the measured period, so that
 	// arrivals = departures + present holds for it, and their time in the
@@ -142,6 +180,7 @@ func (b *compBase) result(now sim.Time) ComponentResult {
 		InSystemMean: st.inSystem.Mean(now),
 		Present:      st.inSystem.Value(),
 		TimeInSystem: sim.Time(st.timeInSystem(now)),
+		Split:        st.split.result(),
 	}
 	if st.departures > 0 {
 		c.MeanSojourn = sim.Time(st.sojourn.Float64() / float64(st.departures))

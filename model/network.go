@@ -58,7 +58,8 @@ func (s *Sim) send(child int32) {
 	}
 	c := &s.calls[child]
 	c.hopping = true
-	s.eng.After(s.net.latency(), opHopOut, child, c.serial)
+	c.hopOut = s.net.latency()
+	s.eng.After(c.hopOut, opHopOut, child, c.serial)
 }
 
 // hopIn is the end of call ci's request hop.
@@ -104,6 +105,9 @@ func (s *Sim) hopBack(ci int32, o outcome) bool {
 			s.net.crossHops += 2
 			s.net.crossKB += kb
 		}
+	}
+	if o == outOK && c.arrived >= st.stats.start {
+		st.stats.split.network(c.hopOut + d)
 	}
 	c.answer, c.inst = o, -1 // in flight back: no longer at an instance (faults pass it by)
 	s.eng.After(d, opHopBack, ci, c.serial)

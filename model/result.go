@@ -116,7 +116,26 @@ type ComponentResult struct {
 	// measured period, departed or not; sample-path Little's law says
 	// InSystemMean × Measured = TimeInSystem exactly.
 	TimeInSystem sim.Time
-	CostUSD      float64
+	// Split is where the time of its calls answered ok went (nil when none
+	// was, and for balancers and queues, which hold no calls).
+	Split   *TimeSplit
+	CostUSD float64
+}
+
+// TimeSplit is where a component's calls spent their time, as means per
+// call answered ok: SlotWait + CoreWait + CPU + Waiting is the mean time
+// in the component exactly. Network is the mean round trip of the network
+// hops into the component (request and response, zone crossings
+// included), over the calls that came over the network; it is not part of
+// the time in the component but of the caller's Waiting.
+type TimeSplit struct {
+	Calls    int64
+	Hopped   int64    // calls that came over the network
+	SlotWait sim.Time // for a concurrency slot (a function: its INIT too)
+	CoreWait sim.Time // for a core
+	CPU      sim.Time // on a core (slowed by contention, warm-up or faults)
+	Waiting  sim.Time // on its calls, sleeps and retry backoff
+	Network  sim.Time
 }
 
 // ZoneResult is a station's share in one network zone: the cores of its

@@ -95,6 +95,10 @@ type call struct {
 	viaArrived sim.Time // at the balancer
 	attemptAt  sim.Time // when the current attempt began (for a breaker's slow calls)
 	lbDeadline sim.Time // the balancer's server timeout of the current attempt
+	// Where the call's time at its station went, for the breakdown: waiting
+	// for a concurrency slot (or a function's INIT), waiting for a core,
+	// and on a core; and its request hop.
+	slotWait, coreWait, ownCPU, hopOut sim.Time
 }
 
 // request is one client request, from its intended start to its outcome,
@@ -440,6 +444,7 @@ func (s *Sim) admit(ci int32) {
 	}
 	st.insts[c.inst].active++
 	c.active = true
+	c.slotWait = s.eng.Now() - c.arrived
 	s.advance(ci)
 }
 
@@ -558,7 +563,9 @@ func (s *Sim) branchAnswered(ci int32, o outcome) {
 func (s *Sim) cpuDone(ci int32) {
 	c := &s.calls[ci]
 	c.token++
-	c.cpu += s.eng.Now() - c.cpuFrom
+	d := s.eng.Now() - c.cpuFrom
+	c.cpu += d
+	c.ownCPU += d
 	s.stations[c.at].releaseCore(s, c.inst)
 	s.advance(ci)
 }

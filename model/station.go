@@ -456,6 +456,7 @@ func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
 		return
 	}
 	c.demand = d
+	c.cpuFrom = now // the wait for a core starts
 	in.cpuQ.push(ci)
 	s.wait(in, now, 1)
 }
@@ -477,6 +478,7 @@ func (s *station) releaseCore(sm *Sim, i int32) {
 		next := in.cpuQ.pop()
 		s.wait(in, now, -1)
 		c := &sm.calls[next]
+		c.coreWait += now - c.cpuFrom
 		c.cpuFrom = now
 		d := c.demand
 		if s.cfg.USL.On() {
@@ -509,6 +511,9 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	c := &sm.calls[ci]
 	measured := c.arrived >= s.stats.start
 	s.stats.depart(o, c.arrived, now, measured)
+	if o == outOK && measured {
+		s.stats.split.add(c, now)
+	}
 	if c.inst < 0 {
 		return
 	}

@@ -55,6 +55,7 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 		r.Extra = strings.Join(extra, "; ")
 		rows = append(rows, r)
 	}
+	splits := splitRows(o)
 	decisions := o.Series.Decisions
 	more := 0
 	if len(decisions) > 200 {
@@ -63,10 +64,62 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 	}
 	var b bytes.Buffer
 	err := reportTemplate.Execute(&b, map[string]any{
-		"S": s, "Figures": figs, "Rows": rows, "Decisions": decisions, "MoreDecisions": more,
+		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Decisions": decisions, "MoreDecisions": more,
 		"Text": text.String(), "Source": string(scenarioSource),
 	})
 	return b.Bytes(), err
+}
+
+// splitPart is one segment of a "where the time goes" bar.
+type splitPart struct {
+	Class, Label string
+	MS, Width    float64 // width: percent of the longest bar
+}
+
+// splitRow is one component's "where the time goes" bar.
+type splitRow struct {
+	Name  string
+	InMS  float64
+	Parts []splitPart
+}
+
+// splitRows lays out the components' time splits as bars on one scale:
+// the longest (time in the component plus the network into it) fills the
+// width.
+func splitRows(o *experiments.Outcome) []splitRow {
+	var rows []splitRow
+	longest := 0.0
+	for _, sc := range o.Series.Components {
+		t := o.Summary.Components[sc.Name].TimeSplit
+		if t == nil {
+			continue
+		}
+		r := splitRow{Name: sc.Name, InMS: t.SlotWait + t.CoreWait + t.CPU + t.Waiting}
+		for _, p := range []splitPart{
+			{Class: "slot", Label: "waiting for a slot", MS: t.SlotWait},
+			{Class: "core", Label: "waiting for a core", MS: t.CoreWait},
+			{Class: "cpu", Label: "on a core", MS: t.CPU},
+			{Class: "calls", Label: "waiting on calls", MS: t.Waiting},
+		} {
+			r.Parts = append(r.Parts, p)
+		}
+		total := r.InMS
+		if t.Network != nil {
+			r.Parts = append(r.Parts, splitPart{Class: "net", Label: "network hops into it", MS: *t.Network})
+			total += *t.Network
+		}
+		longest = max(longest, total)
+		rows = append(rows, r)
+	}
+	for i := range rows {
+		for j := range rows[i].Parts {
+			p := &rows[i].Parts[j]
+			if longest > 0 && p.MS > 0 {
+				p.Width = 100 * p.MS / longest
+			}
+		}
+	}
+	return rows
 }
 
 // inlineSVG drops the XML prolog of a standalone SVG and lets it scale.
@@ -118,6 +171,12 @@ td.l { white-space: normal; }
 .card span { color: var(--muted); font-size: 12.5px; }
 figure { margin: 0 0 18px; break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
+.split td.bar { width: 60%; }
+.bar div { display: flex; height: 16px; }
+.bar span, .key span { display: inline-block; height: 16px; }
+.key span { width: 12px; height: 12px; margin: 0 4px 0 14px; vertical-align: -1px; }
+.slot { background: #E69F00; } .core { background: #D55E00; } .cpu { background: #0072B2; } .calls { background: #56B4E9; }
+.net { background: repeating-linear-gradient(45deg, #CC79A7 0 4px, #e8b9d3 4px 8px); }
 pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 12px; overflow-x: auto; font-size: 12.5px; }
 @media print { body { max-width: none; padding: 0; font-size: 12px; } h2 { break-after: avoid; } pre { white-space: pre-wrap; } }
 </style>
@@ -168,6 +227,15 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{.Instances}}</td><td>{{.Util}}</td><td>{{.Queue}}</td><td>{{.RPS}}</td><td>{{.P50}}</td><td>{{.P99}}</td><td>{{.Rejected}}</td><td>{{.Cost}}</td><td class="l">{{.Extra}}</td></tr>
 {{end}}</table>
 </section>
+
+{{if .Splits}}<section>
+<h2>Where the time goes</h2>
+<p class="meta">Mean milliseconds per call answered, in each component: <span class="key"><span class="slot"></span>waiting for a slot (a function: its cold start)<span class="core"></span>waiting for a core<span class="cpu"></span>on a core<span class="calls"></span>waiting on calls, sleeps and retries<span class="net"></span>network hops into it</span></p>
+<table class="split">
+<tr><th class="l">component</th><th>ms in it</th><th class="l">split</th></tr>
+{{range .Splits}}<tr><td>{{.Name}}</td><td>{{num .InMS}}</td><td class="bar"><div>{{range .Parts}}{{if .Width}}<span class="{{.Class}}" style="width: {{printf "%.2f" .Width}}%" title="{{.Label}}: {{num .MS}} ms"></span>{{end}}{{end}}</div></td></tr>
+{{end}}</table>
+</section>{{end}}
 
 {{if .Decisions}}<section>
 <h2>Autoscaler decisions</h2>

@@ -172,6 +172,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 			num(c.Queue.Mean), thousands(c.Queue.Max), num(c.ThroughputRPS), num(c.Latency.P50), num(c.Latency.P99), thousands(c.Rejected), f(c.CostUSD, 2))
 	}
 	tw.Flush()
+	timeSplit(&b, o, left)
 	if len(s.Traffic) > 1 {
 		b.WriteByte('\n')
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -324,6 +325,41 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// timeSplit writes where the time of each component's calls went: the
+// mean time in the component, split into waiting for a slot, waiting for
+// a core, on a core and waiting on calls, and the network hops into it.
+func timeSplit(b *strings.Builder, o *experiments.Outcome, left func(string) string) {
+	s := o.Summary
+	var names []string
+	for _, sc := range o.Series.Components {
+		if s.Components[sc.Name].TimeSplit != nil {
+			names = append(names, sc.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	b.WriteString("\nWhere the time goes, mean ms per call answered:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	net := ""
+	if s.Network != nil {
+		net = "network in\t"
+	}
+	fmt.Fprintf(tw, "%s\tin component\t= slot wait\t+ core wait\t+ cpu\t+ on calls\t%s\n", left("component"), net)
+	for _, name := range names {
+		t := s.Components[name].TimeSplit
+		in := t.SlotWait + t.CoreWait + t.CPU + t.Waiting
+		switch {
+		case t.Network != nil:
+			net = num(*t.Network) + "\t"
+		case s.Network != nil:
+			net = "–\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", left(name), num(in), num(t.SlotWait), num(t.CoreWait), num(t.CPU), num(t.Waiting), net)
+	}
+	tw.Flush()
 }
 
 // instancesCell describes a component's instances: final×cores, with the
