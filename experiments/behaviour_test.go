@@ -768,3 +768,108 @@ steps = [ { cpu = "const(1ms)" } ]
 		}
 	}
 }
+
+// Regions: a hop between regions takes their latency instead of
+// cross_zone, and its bytes are billed at the price of the region they
+// leave. web in us-east calls db in eu-west (40 ms one way): 1 ms of
+// client hops + 2 ms + 2 × 40.5 ms + 1 ms = 85 ms exactly; each call sends
+// 1 KB from us-east ($0.02/GB) and answers 9 KB from eu-west ($0.05/GB).
+func TestRegions(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+region = "us-east"
+[network]
+latency = "const(0.5ms)"
+cross_zone = "2ms"
+egress_per_gb = 0.01
+[network.regions.us-east]
+zones = ["use1-a"]
+egress_per_gb = 0.02
+[network.regions.eu-west]
+latency = { us-east = "40ms" }
+egress_per_gb = 0.05
+[service.web]
+zones = ["use1-a"]
+steps = [ { cpu = "const(2ms)" }, { call = "db" } ]
+[service.db]
+zones = ["eu-west"]
+request_kb = 1
+response_kb = 9
+steps = [ { cpu = "const(1ms)" } ]
+`)
+	if l := o.Summary.Latency; l.Mean != 85 || l.Max != 85 {
+		t.Errorf("latency mean %v max %v ms, want exactly 85", l.Mean, l.Max)
+	}
+	n := o.Result.Network
+	if want := 1000 * (1*0.02 + 9*0.05) / 1e6; n.CrossRegionHops != 2000 || n.CrossZoneHops != 0 || n.CrossRegionGB != 1000*10/1e6 || math.Abs(n.EgressUSD-want) > 1e-15 {
+		t.Errorf("network %+v: want 2,000 hops across regions carrying 0.01 GB for $%v", n, want)
+	}
+}
+
+// Least-latency routing across regions: clients in us and eu (half each),
+// api in both (2 instances each), 40 ms between. Each zone's callers
+// balance on the round trips they see, so a request leaves its region only
+// when both of the power of two choices are remote: 2/4 × 1/3 = 1/6 of
+// them, where round robin sends half. A region outage (eu) then sends eu's
+// clients to us: with a health check, the requests still succeed.
+func TestLeastLatencyAcrossRegions(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "300s"
+[traffic.in]
+to = "lb"
+rate = 200
+regions = { us = 1, eu = 1 }
+[network]
+latency = "const(0.5ms)"
+[network.regions.us]
+[network.regions.eu]
+latency = { us = "40ms" }
+[balancer.lb]
+to = "api"
+algorithm = "%s"
+health_check = { type = "tcp", interval = "1s", fall = 2, rise = 2 }
+[service.api]
+instances = 4
+cores = 4
+zones = ["us", "eu"]
+steps = [ { cpu = "exp(5ms)" } ]
+%s`
+	for _, c := range []struct {
+		alg   string
+		cross float64
+	}{{"least_latency", 1.0 / 6}, {"round_robin", 0.5}} {
+		o := runTOML(t, fmt.Sprintf(src, c.alg, ""))
+		n := o.Summary.Network
+		frac := float64(*n.CrossRegionHops) / float64(n.Hops)
+		calls := float64(n.Hops / 2)
+		t.Logf("%s: %.4f of requests crossed regions (theory %.4f)", c.alg, frac, c.cross)
+		if tol := 4.5 * math.Sqrt(c.cross*(1-c.cross)/calls); math.Abs(frac-c.cross) > tol {
+			t.Errorf("%s: %.4f of requests crossed regions, want %.4f ± %.4f", c.alg, frac, c.cross, tol)
+		}
+	}
+	o := runTOML(t, fmt.Sprintf(src, "least_latency", `
+[[fault]]
+region = "eu"
+kind = "outage"
+at = "100s"
+duration = "100s"
+`))
+	f := o.Summary.Faults
+	if len(f) != 1 || fmt.Sprint(f[0].Instances) != "[1 3]" || !f[0].Recovered {
+		t.Fatalf("faults %+v: want eu's instances 1 and 3 down, and recovery", f)
+	}
+	// Only the calls sent in the ~2 s before the health check takes the eu
+	// instances out fail: about 2 s × 100 eu requests/s × (5/6 local).
+	t.Logf("outage of eu: %+v", o.Summary.Requests)
+	if r := o.Summary.Requests; r.Failed+r.Rejected+r.TimedOut > 250 {
+		t.Errorf("requests %+v: want at most ~250 failures (the health check's detection time)", r)
+	}
+}

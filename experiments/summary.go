@@ -196,12 +196,16 @@ type TimeSplit struct {
 	Network  *float64 `json:"network,omitempty"`
 }
 
-// NetworkSummary is the network's share of the measured period.
+// NetworkSummary is the network's share of the measured period: hops
+// between zones of one region, and (with regions) between regions, the
+// GB they carried, and what the bytes of both cost.
 type NetworkSummary struct {
-	Hops          int64   `json:"hops"`
-	CrossZoneHops int64   `json:"cross_zone_hops"`
-	CrossZoneGB   float64 `json:"cross_zone_gb"`
-	EgressUSD     float64 `json:"egress_usd"`
+	Hops            int64    `json:"hops"`
+	CrossZoneHops   int64    `json:"cross_zone_hops"`
+	CrossZoneGB     float64  `json:"cross_zone_gb"`
+	CrossRegionHops *int64   `json:"cross_region_hops,omitempty"`
+	CrossRegionGB   *float64 `json:"cross_region_gb,omitempty"`
+	EgressUSD       float64  `json:"egress_usd"`
 }
 
 // ZoneSummary is a station's share in one zone.
@@ -408,6 +412,10 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 	}
 	if n := r.Network; n != nil {
 		s.Network = &NetworkSummary{Hops: n.Hops, CrossZoneHops: n.CrossZoneHops, CrossZoneGB: round(n.CrossZoneGB, 9), EgressUSD: round(n.EgressUSD, 6)}
+		if len(cfg.Network.Regions) > 0 {
+			gb := round(n.CrossRegionGB, 9)
+			s.Network.CrossRegionHops, s.Network.CrossRegionGB = &n.CrossRegionHops, &gb
+		}
 		total += n.EgressUSD
 	}
 	for _, t := range r.Traffic {

@@ -95,6 +95,8 @@ type TrafficConfig struct {
 	Keys     dist.Keys // nil: requests carry no key
 	// Zones are where the clients are, with their shares of the requests
 	// (a network zone each); none: outside every zone, no network time.
+	// Zone may name a region: its share is split evenly over the region's
+	// zones.
 	Zones []ZoneShare
 }
 

@@ -46,7 +46,7 @@ type FaultConfig struct {
 	Factor    float64 // FaultSlow
 	Fraction  float64 // FaultError
 	Shard     int     // FaultOutage on a database: the shard (−1: the whole database)
-	Zone      string  // FaultOutage: only the target's instances in this network zone
+	Zone      string  // FaultOutage: only the target's instances in this network zone (or in this region's zones)
 	// Chaos instead of At/Duration: from At on, each instance fails after
 	// an exponential time of mean MTBF and is repaired after one of mean
 	// MTTR, again and again (Chaos Monkey), from the fault's own stream.
@@ -74,7 +74,7 @@ type faultState struct {
 type fault struct {
 	cfg   *FaultConfig
 	st    *station
-	zone  int8 // the zone of a zone outage, or −1
+	zones []bool // a zone or region outage: the zones down, by index; nil: none
 	insts []int32
 	end   sim.Time
 	rng   *sim.Stream   // chaos: failure and repair times
@@ -102,15 +102,16 @@ func (s *Sim) newFaults(g *Graph) error {
 		if !ok || s.stations[j] == nil {
 			return fmt.Errorf("fault %d: target %q is not a service, cache or database", i, fc.Target)
 		}
-		zone := int8(-1)
+		var zones []bool
 		if n := s.cfg.Network; n != nil && fc.Zone != "" {
-			for k, z := range n.Zones {
-				if z == fc.Zone {
-					zone = int8(k)
+			zones = make([]bool, len(n.Zones))
+			for _, z := range n.zonesOf(ZoneShare{Zone: fc.Zone}) {
+				for k, name := range n.Zones {
+					zones[k] = zones[k] || name == z.Zone
 				}
 			}
 		}
-		s.faults = append(s.faults, fault{cfg: fc, st: s.stations[j], zone: zone, rng: sim.NewStream(s.seed, fmt.Sprintf("fault.%d", i), "chaos")})
+		s.faults = append(s.faults, fault{cfg: fc, st: s.stations[j], zones: zones, rng: sim.NewStream(s.seed, fmt.Sprintf("fault.%d", i), "chaos")})
 	}
 	return nil
 }
@@ -234,10 +235,10 @@ func (f *fault) instances() []int32 {
 			return out
 		}
 	}
-	if f.zone >= 0 { // a zone outage: the instances in the zone
+	if f.zones != nil { // a zone outage: the instances in the zone
 		var out []int32
 		for _, id := range st.ready {
-			if st.zoneOf(id) == f.zone {
+			if z := st.zoneOf(id); z >= 0 && f.zones[z] {
 				out = append(out, id)
 			}
 		}

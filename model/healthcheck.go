@@ -144,7 +144,7 @@ func (r *rotation) Weight(i int) float64 {
 }
 
 func (r *rotation) ID(i int) int32     { return r.ids[i] }
-func (r *rotation) EWMA(i int) float64 { return r.st.insts[r.ids[i]].ewma }
+func (r *rotation) EWMA(i int) float64 { return r.st.ewmaOf(r.ids[i]) }
 func (r *rotation) Index(id int32) int {
 	for i, x := range r.ids {
 		if x == id {
@@ -180,6 +180,9 @@ func (r *rotation) LeastLoaded(from int) int {
 // redispatch), or −1 when there is none.
 func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
 	st := b.backend.work()
+	if st.zoneLat != nil {
+		st.pickZone = s.callerZone(ci)
+	}
 	if b.cfg.ZoneAware && b.nOut == 0 && skip < 0 {
 		if id, ok := b.zonePick(s, ci, st); ok {
 			return id

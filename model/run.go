@@ -232,6 +232,12 @@ func New(cfg *Config, seed uint64) (*Sim, error) {
 			b.backend.work().trackLatency = true
 		}
 	}
+	for _, st := range s.stations { // and with zones, by the callers' zone
+		if st != nil && st.trackLatency && s.net != nil && len(s.net.cfg.Zones) > 0 {
+			st.nZones, st.pickZone = len(s.net.cfg.Zones), -1
+			st.zoneLat = make([]latEWMA, 0, len(st.insts)*st.nZones)
+		}
+	}
 	for _, p := range s.pools {
 		for _, st := range s.stations {
 			if st != nil && st.cfg.NodePool == p.cfg.Name {

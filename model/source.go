@@ -68,10 +68,12 @@ func newSource(s *Sim, c *TrafficConfig, idx, to int32, eps []int32, seed uint64
 		src.rngZone = sim.NewStream(seed, c.Name, "zone")
 		src.zoneShr = make([]float64, maxZones)
 		var total, cum float64
+		var zones []ZoneShare
 		for _, z := range c.Zones {
 			total += z.Share
+			zones = append(zones, n.zonesOf(z)...)
 		}
-		for _, z := range c.Zones {
+		for _, z := range zones {
 			for k, name := range n.Zones {
 				if name == z.Zone {
 					cum += z.Share / total

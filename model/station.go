@@ -55,6 +55,11 @@ type station struct {
 	// trackLatency keeps per-instance response-time averages (a
 	// latency-aware picker chooses among the instances).
 	trackLatency bool
+	// With a network, the averages by caller zone too: zoneLat[id×nZones +
+	// zone]; pickZone is the zone of the caller being routed (< 0: none).
+	zoneLat  []latEWMA
+	nZones   int
+	pickZone int8
 	// zones are the network zones of the instances, in turn (none: no
 	// zone); zoneBusy and zoneCores are, by zone, the busy cores and the
 	// cores of ready instances (for per-zone utilisation).
@@ -101,8 +106,13 @@ type instance struct {
 	parked  ring            // calls held by a hang
 	tokens  float64         // rate limit: tokens in the bucket
 	filled  sim.Time        // when they were last counted
-	ewma    float64         // response time average for latency-aware pickers (ns)
-	ewmaAt  sim.Time        // when it was last updated
+	lat     latEWMA         // response time average for latency-aware pickers
+}
+
+// latEWMA is a peak EWMA of response times (ns).
+type latEWMA struct {
+	v  float64
+	at sim.Time // when it was last updated
 }
 
 // ewmaDecay is the time constant of the response-time average (Finagle's
@@ -113,15 +123,44 @@ const ewmaDecay = 10 * sim.Second
 // the time since the last one, and raised at once to a larger value (the
 // "peak" of Finagle's and Linkerd's peak EWMA), so a slow instance is
 // avoided quickly and trusted again slowly.
-func (in *instance) observe(lat, now sim.Time) {
+func (e *latEWMA) observe(lat, now sim.Time) {
 	x := float64(lat)
-	if x > in.ewma {
-		in.ewma = x
+	if x > e.v {
+		e.v = x
 	} else {
-		w := math.Exp(-float64(now-in.ewmaAt) / float64(ewmaDecay))
-		in.ewma = in.ewma*w + x*(1-w)
+		w := math.Exp(-float64(now-e.at) / float64(ewmaDecay))
+		e.v = e.v*w + x*(1-w)
 	}
-	in.ewmaAt = now
+	e.at = now
+}
+
+// observeLatency folds call ci's response time lat, seen from zone
+// callerZone (< 0: none), into instance id's averages: the one every
+// caller shares, and with a network the one of the caller's zone — each
+// zone's callers balance on what they see, as a client-side balancer in
+// every zone would.
+func (s *station) observeLatency(id int32, callerZone int8, lat, now sim.Time) {
+	s.insts[id].lat.observe(lat, now)
+	if s.zoneLat == nil || callerZone < 0 {
+		return
+	}
+	k := int(id)*s.nZones + int(callerZone)
+	if k >= len(s.zoneLat) {
+		s.zoneLat = append(s.zoneLat, make([]latEWMA, (int(id)+1)*s.nZones-len(s.zoneLat))...)
+	}
+	s.zoneLat[k].observe(lat, now)
+}
+
+// ewmaOf is instance id's response-time average as the caller being
+// routed (pickZone) sees it.
+func (s *station) ewmaOf(id int32) float64 {
+	if s.zoneLat == nil || s.pickZone < 0 {
+		return s.insts[id].lat.v
+	}
+	if k := int(id)*s.nZones + int(s.pickZone); k < len(s.zoneLat) {
+		return s.zoneLat[k].v
+	}
+	return 0 // never seen from this zone: tried at once
 }
 
 // takeToken takes a token from the instance's bucket, refilled at rl.Rate
@@ -339,6 +378,9 @@ func (s *station) route(sm *Sim, ci int32, p Picker, rng *sim.Stream) int32 {
 }
 
 func (s *station) receive(sm *Sim, ci int32) {
+	if s.zoneLat != nil {
+		s.pickZone = sm.callerZone(ci)
+	}
 	s.arrive(sm, ci, s.pickWith(s.picker, s.rngPk, sm.reqs[sm.calls[ci].req].key))
 }
 
@@ -353,7 +395,7 @@ func (s *station) Index(id int32) int {
 func (s *station) Version() uint64 { return s.readyVersion }
 
 // EWMA is instance i's response-time average, for latency-aware pickers.
-func (s *station) EWMA(i int) float64 { return s.insts[s.ready[i]].ewma }
+func (s *station) EWMA(i int) float64 { return s.ewmaOf(s.ready[i]) }
 
 // pickWith returns the instance a picker chooses for a request with key
 // (0: none), or -1 when no instance is ready.
@@ -517,8 +559,8 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	if c.inst < 0 {
 		return
 	}
-	if s.trackLatency && o == outOK {
-		s.insts[c.inst].observe(now-c.arrived, now)
+	if s.trackLatency && o == outOK && sm.net == nil { // with a network: when the answer is back (hopBack)
+		s.observeLatency(c.inst, -1, now-c.arrived, now)
 	}
 	if s.nodes != nil && measured {
 		n := &s.nodes[c.inst]

@@ -280,7 +280,11 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	fmt.Fprintf(&b, "\nCost        $%s total, $%s per hour, $%s per million requests\n", f(s.Cost.TotalUSD, 2), f(s.Cost.PerHourUSD, 2), f(s.Cost.PerMillionRequestsUSD, 2))
 	if n := s.Network; n != nil {
-		fmt.Fprintf(&b, "Network     %s hops, %s across zones: %s GB, $%s egress\n", thousands(n.Hops), thousands(n.CrossZoneHops), num(n.CrossZoneGB), f(n.EgressUSD, 4))
+		fmt.Fprintf(&b, "Network     %s hops, %s across zones: %s GB", thousands(n.Hops), thousands(n.CrossZoneHops), num(n.CrossZoneGB))
+		if n.CrossRegionHops != nil {
+			fmt.Fprintf(&b, "; %s across regions: %s GB", thousands(*n.CrossRegionHops), num(*n.CrossRegionGB))
+		}
+		fmt.Fprintf(&b, "; $%s egress\n", f(n.EgressUSD, 4))
 	}
 	switch {
 	case s.Wasted.Requests > 0:

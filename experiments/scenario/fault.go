@@ -15,18 +15,23 @@ func (d *decoder) faults(top *table, cfg *model.Config) {
 	top.known = append(top.known, "fault")
 	for _, t := range d.tables(top, "fault", `a [[fault]] table with target, kind, at and duration`) {
 		f := d.fault(t, cfg)
+		zoneKey := "zone"
+		if t.has("region") {
+			zoneKey = "region"
+		}
 		if f.Zone == "" || f.Target != "" {
 			cfg.Faults = append(cfg.Faults, f)
 			continue
 		}
-		if cfg.Network == nil || !contains(cfg.Network.Zones, f.Zone) || f.Kind != model.FaultOutage {
+		zones := zonesOf(cfg.Network, f.Zone)
+		if zones == nil || f.Kind != model.FaultOutage {
 			continue // reported
 		}
 		// A zone outage without a target takes the zone down for every
 		// component with instances there.
 		hit := false
 		for _, c := range cfg.Components {
-			if fl := c.FleetConfig(); fl != nil && c.Kind() != "function" && contains(fl.Zones, f.Zone) {
+			if fl := c.FleetConfig(); fl != nil && c.Kind() != "function" && overlaps(fl.Zones, zones) {
 				g := f
 				g.Target = c.ComponentName()
 				cfg.Faults = append(cfg.Faults, g)
@@ -34,7 +39,7 @@ func (d *decoder) faults(top *table, cfg *model.Config) {
 			}
 		}
 		if !hit {
-			d.errorf(t.key("zone"), "no component has instances in zone %q (give services, caches and databases zones = [...])", f.Zone)
+			d.errorf(t.key(zoneKey), "no component has instances in %s %q (give services, caches and databases zones = [...])", zoneKey, f.Zone)
 		}
 	}
 }
@@ -42,16 +47,26 @@ func (d *decoder) faults(top *table, cfg *model.Config) {
 func (d *decoder) fault(t *table, cfg *model.Config) model.FaultConfig {
 	f := model.FaultConfig{Shard: -1}
 	f.Target = t.str("target", "")
-	f.Zone = t.str("zone", "")
+	zoneKey := "zone"
+	if t.has("region") {
+		zoneKey = "region"
+		if t.has("zone") {
+			t.known = append(t.known, "zone")
+			d.errorf(t.key("zone"), "give zone or region, not both")
+		}
+	}
+	f.Zone = t.str(zoneKey, "")
 	if f.Target == "" && f.Zone == "" {
-		d.errorf(t.key("target"), "missing: the component the fault hits (a service, cache or database), or zone = \"a\" for a zone outage")
+		d.errorf(t.key("target"), "missing: the component the fault hits (a service, cache or database), or zone = \"a\" (region = \"eu\") for a zone (region) outage")
 	}
 	if f.Zone != "" {
 		switch {
-		case cfg.Network == nil || !contains(cfg.Network.Zones, f.Zone):
+		case zoneKey == "zone" && (cfg.Network == nil || !contains(cfg.Network.Zones, f.Zone)):
 			d.errorf(t.key("zone"), "zone %q is not a zone of the [network]", f.Zone)
+		case zoneKey == "region" && regionIndex(cfg.Network, f.Zone) < 0:
+			d.errorf(t.key("region"), "region %q is not a region of the [network] (%s)", f.Zone, strings.Join(regionNames(cfg.Network), ", "))
 		case t.str("kind", "") != "outage":
-			d.errorf(t.key("zone"), "a zone goes down with kind = \"outage\"")
+			d.errorf(t.key(zoneKey), "a %s goes down with kind = \"outage\"", zoneKey)
 		}
 	}
 	kind := t.str("kind", "")
@@ -197,4 +212,50 @@ func (d *decoder) checkFaults(cfg *model.Config) {
 			d.warnf(path+".at", "the fault begins at %v, after the run ends (%v)", f.At, cfg.Duration)
 		}
 	}
+}
+
+// zonesOf returns the zones of zone or region name, or nil when the
+// network has none by that name.
+func zonesOf(n *model.NetworkConfig, name string) []string {
+	if n == nil {
+		return nil
+	}
+	if i := regionIndex(n, name); i >= 0 {
+		return n.Regions[i].Zones
+	}
+	if contains(n.Zones, name) {
+		return []string{name}
+	}
+	return nil
+}
+
+func regionIndex(n *model.NetworkConfig, name string) int {
+	if n == nil {
+		return -1
+	}
+	for i, r := range n.Regions {
+		if r.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func regionNames(n *model.NetworkConfig) []string {
+	var out []string
+	if n != nil {
+		for _, r := range n.Regions {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if contains(b, x) {
+			return true
+		}
+	}
+	return false
 }

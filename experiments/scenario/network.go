@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/model/dist"
 )
 
 // network reads [network]: hop latency, zones, cross-zone latency and
@@ -16,7 +17,14 @@ func (d *decoder) network(t *table) *model.NetworkConfig {
 	}
 	n := &model.NetworkConfig{}
 	n.Latency = t.distribution("latency")
-	if v, ok := t.get("zones"); ok {
+	n.EgressPerGB = d.nonNegative(t, "egress_per_gb", "US dollars per GB crossing zones")
+	if t.has("regions") {
+		d.regions(t, n)
+		if t.has("zones") {
+			t.known = append(t.known, "zones")
+			d.errorf(t.key("zones"), "with regions, list each region's zones in it: [network.regions.NAME] zones = [...]")
+		}
+	} else if v, ok := t.get("zones"); ok {
 		switch z := v.(type) {
 		case []any:
 			for i, x := range z {
@@ -50,9 +58,114 @@ func (d *decoder) network(t *table) *model.NetworkConfig {
 	if t.has("cross_zone") && len(n.Zones) < 2 {
 		d.errorf(t.key("cross_zone"), "cross_zone needs at least two zones (zones = [\"a\", \"b\"])")
 	}
-	n.EgressPerGB = d.nonNegative(t, "egress_per_gb", "US dollars per GB crossing zones")
-	t.done(map[string]string{"regions": "regions with a latency matrix are not available in this version yet: use zones and cross_zone"})
+	t.done(nil)
 	return n
+}
+
+// regions reads [network.regions.NAME]: each region's zones (default: one
+// zone named as the region), the price of bytes leaving it, and its
+// one-way latency to other regions; every pair of regions needs a latency,
+// given in one of the two.
+func (d *decoder) regions(t *table, n *model.NetworkConfig) {
+	rts := t.named("regions")
+	names := make([]string, len(rts))
+	for i, rt := range rts {
+		names[i] = rt.name()
+	}
+	where := map[string]string{} // zone → region
+	n.Regions = make([]model.RegionConfig, len(rts))
+	given := make([][]bool, len(rts)) // given[i][j]: region i gives its latency to j
+	for i := range rts {
+		n.Regions[i].Latency = make([]dist.Dist, len(rts))
+		given[i] = make([]bool, len(rts))
+	}
+	for i, rt := range rts {
+		r := &n.Regions[i]
+		r.Name = names[i]
+		if rt.has("zones") {
+			for k, v := range rt.list("zones") {
+				z, ok := v.(string)
+				if !ok || !validName(z) {
+					d.errorf(elem(rt.key("zones"), k), "want a zone name (letters, digits, '_', '-'), got %v", v)
+					continue
+				}
+				r.Zones = append(r.Zones, z)
+			}
+			if len(r.Zones) == 0 {
+				d.errorf(rt.key("zones"), "a region needs at least one zone (or leave zones out: one zone named %q)", r.Name)
+			}
+		} else {
+			r.Zones = []string{r.Name}
+		}
+		for _, z := range r.Zones {
+			if other, ok := where[z]; ok {
+				d.errorf(rt.key("zones"), "zone %q is in region %q already", z, other)
+				continue
+			}
+			where[z] = r.Name
+			n.Zones = append(n.Zones, z)
+		}
+		r.EgressPerGB = n.EgressPerGB
+		if rt.has("egress_per_gb") {
+			r.EgressPerGB = d.nonNegative(rt, "egress_per_gb", "US dollars per GB leaving the region for another")
+		}
+		lt := rt.sub("latency")
+		if lt == nil {
+			rt.done(nil)
+			continue
+		}
+		others := make([]string, 0, len(lt.m))
+		for other := range lt.m {
+			others = append(others, other)
+		}
+		sort.Strings(others)
+		for _, other := range others {
+			lt.known = append(lt.known, other)
+			j := indexOf(names, other)
+			switch {
+			case j < 0:
+				msg := fmt.Sprintf("region %q is not one of the network's regions (%s)", other, strings.Join(names, ", "))
+				if s := suggest(other, names); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+				d.errorf(lt.key(other), "%s", msg)
+			case j == i:
+				d.errorf(lt.key(other), "the latency within a region is the network's latency and cross_zone, not a region latency")
+			case given[j][i]:
+				d.errorf(lt.key(other), "the latency between %q and %q is given in region %q already: give it once", r.Name, other, other)
+			default:
+				x := lt.distribution(other)
+				r.Latency[j] = x
+				given[i][j] = true
+			}
+		}
+		lt.done(nil)
+		rt.done(nil)
+	}
+	for i := range n.Regions {
+		for j := range i {
+			switch {
+			case given[i][j]:
+				n.Regions[j].Latency[i] = n.Regions[i].Latency[j]
+			case given[j][i]:
+				n.Regions[i].Latency[j] = n.Regions[j].Latency[i]
+			default:
+				d.errorf(t.key("regions."+names[j]), "no latency to region %q: give latency = { %s = \"40ms\" } in one of the two", names[i], names[i])
+			}
+		}
+	}
+	if len(n.Zones) > 100 {
+		d.errorf(t.key("regions"), "at most 100 zones, got %d", len(n.Zones))
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
 }
 
 // checkZones checks that the components' zones are the network's.
@@ -102,16 +215,37 @@ func (d *decoder) payload(t *table, e *model.EndpointConfig) {
 }
 
 // trafficZones reads where a source's clients are: zone = "a", or
-// zones = { a = 0.6, b = 0.4 } (shares, normalised).
+// zones = { a = 0.6, b = 0.4 } (shares, normalised); or by region,
+// region = "eu" or regions = { us = 0.7, eu = 0.3 } (each region's share
+// split evenly over its zones).
 func (d *decoder) trafficZones(t *table) []model.ZoneShare {
-	if z := t.str("zone", ""); z != "" {
-		if t.has("zones") {
-			t.known = append(t.known, "zones")
-			d.errorf(t.key("zones"), "give either zone or zones, not both")
+	var given []string
+	for _, k := range []string{"zone", "zones", "region", "regions"} {
+		if t.has(k) {
+			given = append(given, k)
 		}
-		return []model.ZoneShare{{Zone: z, Share: 1}}
 	}
-	zt := t.sub("zones")
+	if len(given) > 1 {
+		t.known = append(t.known, given[1:]...)
+		d.errorf(t.key(given[1]), "give one of zone, zones, region or regions, not %s", strings.Join(given, " and "))
+	}
+	if len(given) == 0 {
+		return nil
+	}
+	if d.trafficZoneKey == nil {
+		d.trafficZoneKey = map[string]string{}
+	}
+	d.trafficZoneKey[t.name()] = given[0]
+	switch k := given[0]; k {
+	case "zone", "region":
+		return []model.ZoneShare{{Zone: t.str(k, ""), Share: 1}}
+	default:
+		return d.shares(t.sub(k), k[:len(k)-1])
+	}
+}
+
+// shares reads { name = share, ... }, sorted by name.
+func (d *decoder) shares(zt *table, what string) []model.ZoneShare {
 	if zt == nil {
 		return nil
 	}
@@ -124,7 +258,7 @@ func (d *decoder) trafficZones(t *table) []model.ZoneShare {
 	for _, n := range names {
 		v, ok := zt.number(n)
 		if !ok || !(v > 0) {
-			d.errorf(zt.key(n), "want the zone's share of the requests, a number greater than 0")
+			d.errorf(zt.key(n), "want the %s's share of the requests, a number greater than 0", what)
 			continue
 		}
 		out = append(out, model.ZoneShare{Zone: n, Share: v})
@@ -133,16 +267,33 @@ func (d *decoder) trafficZones(t *table) []model.ZoneShare {
 	return out
 }
 
-// checkTrafficZones checks that traffic comes from the network's zones.
+// checkTrafficZones checks that traffic comes from the network's zones or
+// regions.
 func (d *decoder) checkTrafficZones(cfg *model.Config) {
 	for _, tr := range cfg.Traffic {
+		path := "traffic." + tr.Name + "." + d.trafficZoneKey[tr.Name]
 		for _, z := range tr.Zones {
-			switch {
-			case cfg.Network == nil:
-				d.errorf("traffic."+tr.Name+".zones", "client zones need a [network] with zones = [...]")
-				return
-			case !contains(cfg.Network.Zones, z.Zone):
-				d.errorf("traffic."+tr.Name+".zones", "zone %q is not one of the network's zones (%s)", z.Zone, strings.Join(cfg.Network.Zones, ", "))
+			n := cfg.Network
+			if n == nil {
+				d.errorf(path, "client zones need a [network] with zones = [...]")
+				break
+			}
+			if contains(n.Zones, z.Zone) {
+				continue
+			}
+			var regions []string
+			for _, r := range n.Regions {
+				regions = append(regions, r.Name)
+			}
+			if !contains(regions, z.Zone) {
+				msg := fmt.Sprintf("%q is not one of the network's zones (%s)", z.Zone, strings.Join(n.Zones, ", "))
+				if len(regions) > 0 {
+					msg += fmt.Sprintf(" or regions (%s)", strings.Join(regions, ", "))
+				}
+				if s := suggest(z.Zone, append(append([]string(nil), n.Zones...), regions...)); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+				d.errorf(path, "%s", msg)
 			}
 		}
 	}

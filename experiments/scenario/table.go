@@ -20,6 +20,9 @@ type decoder struct {
 	files fs.FS
 	errs  []Problem
 	warns []Problem
+	// trafficZoneKey is the key that says where a traffic source's clients
+	// are (zone, zones, region or regions), for messages.
+	trafficZoneKey map[string]string
 }
 
 // line finds the line of path, or of its nearest ancestor written in the file.
