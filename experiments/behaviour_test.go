@@ -873,3 +873,91 @@ duration = "100s"
 		t.Errorf("requests %+v: want at most ~250 failures (the health check's detection time)", r)
 	}
 }
+
+// An async step's detached request crosses the network too: web in zone a
+// fires audit in zone b and goes on at once (the client sees 1 ms of hops
+// + 2 ms), while the audit's latency is its round trip, 2 × 2.5 ms, plus
+// its 3 ms — and the hops are counted and billed.
+func TestAsyncOverNetwork(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+zone = "a"
+[network]
+latency = "const(0.5ms)"
+zones = ["a", "b"]
+cross_zone = "2ms"
+egress_per_gb = 0.01
+[service.web]
+zones = ["a"]
+steps = [ { cpu = "const(2ms)" }, { async = "audit" } ]
+[service.audit]
+zones = ["b"]
+request_kb = 10
+steps = [ { cpu = "const(3ms)" } ]
+`)
+	if l := o.Summary.Latency; l.Mean != 3 || l.Max != 3 {
+		t.Errorf("latency mean %v max %v ms, want exactly 3", l.Mean, l.Max)
+	}
+	if a := o.Summary.Async; a == nil || a.Completed != 1000 || a.Latency.Mean != 8 || a.Latency.Max != 8 {
+		t.Errorf("async %+v: want 1,000 audits of exactly 8 ms", a)
+	}
+	if n := o.Summary.Network; n.Hops != 4000 || n.CrossZoneHops != 2000 || n.CrossZoneGB != 0.01 {
+		t.Errorf("network %+v: want 4,000 hops, 2,000 across zones carrying 0.01 GB", n)
+	}
+}
+
+// A function runs in its region: a call from one of the region's zones is
+// served in the caller's zone (near: 1 ms of hops), one from another region
+// crosses to it (far: 2 × 40.5 ms), and the function's own calls leave from
+// the zone it served the call in (far → db, both in eu: 1 ms). web's
+// calls: 2 ms + (1 + 3) + (81 + 3 + 1 + 1) = 92 ms.
+func TestFunctionRegion(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "100s"
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+zone = "us-a"
+[network]
+latency = "const(0.5ms)"
+cross_zone = "2ms"
+[network.regions.us]
+zones = ["us-a", "us-b"]
+[network.regions.eu]
+latency = { us = "40ms" }
+[service.web]
+zones = ["us-a"]
+steps = [ { cpu = "const(2ms)" }, { call = "near" }, { call = "far" } ]
+[function.near]
+region = "us"
+duration = "const(3ms)"
+[function.far]
+region = "eu"
+steps = [ { cpu = "const(3ms)" }, { call = "db" } ]
+[database.db]
+zones = ["eu"]
+read = "const(1ms)"
+`)
+	want := map[string]float64{"web": 1, "near": 1, "far": 81, "db": 1}
+	for name, net := range want {
+		ts := o.Summary.Components[name].TimeSplit
+		if ts == nil || ts.Network == nil || *ts.Network != net {
+			t.Errorf("%s: time split %+v, want %v ms of network", name, ts, net)
+		}
+	}
+	if ts := o.Summary.Components["web"].TimeSplit; ts.Waiting != 90 {
+		t.Errorf("web waits %v ms on its calls, want 90", ts.Waiting)
+	}
+	if n := o.Summary.Network; *n.CrossRegionHops != 2000 || n.CrossZoneHops != 0 {
+		t.Errorf("network %+v: want only far's 1,000 calls across regions", n)
+	}
+}

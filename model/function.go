@@ -37,6 +37,12 @@ type FunctionConfig struct {
 	// PricePerProvisionedGBs is charged for each provisioned environment's
 	// memory for the whole run, used or not.
 	PricePerProvisionedGBs float64
+	// Region is where the function runs, with a [network]: calls from the
+	// region's zones are served in the caller's zone (no zone crossing: the
+	// platform runs environments in every zone of the region), calls from
+	// another region cross to it. "" without regions: every call is served
+	// in its caller's zone.
+	Region string
 }
 
 func (c *FunctionConfig) ComponentName() string             { return c.Name }
@@ -54,6 +60,16 @@ func (c *FunctionConfig) newComponent(b *builder) component {
 	f := &function{station: newStation(c, b), cfg: c, rngInit: sim.NewStream(b.seed, c.Name, "init"),
 		init: sim.NewHistogram(), winInit: sim.NewHistogram(), invoke: sim.NewHistogram(), winInvoke: sim.NewHistogram()}
 	f.hook = f
+	f.follows, f.home = true, -1
+	if n := b.sim.cfg.Network; n != nil && c.Region != "" {
+		for _, z := range n.zonesOf(ZoneShare{Zone: c.Region}) {
+			for k, name := range n.Zones {
+				if name == z.Zone && f.home < 0 {
+					f.home = int8(k)
+				}
+			}
+		}
+	}
 	f.departed = f
 	for i := range f.insts {
 		f.env = append(f.env, envState{provisioned: true, live: true})

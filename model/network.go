@@ -15,8 +15,11 @@ import (
 // request hop's CrossZone is charged with the answer: the round trip is
 // exact (2 × Latency + 2 × CrossZone for a crossing call), the callee just
 // sees the request CrossZone early. Traffic from client zones (a source's
-// zones) takes a request and a response hop to its first component too;
-// traffic from no zone, and async steps, take none.
+// zones) takes a request and a response hop to its first component too,
+// and so does an async step's detached request from a zoned caller;
+// traffic from no zone, and a queue's deliveries to its consumers, take
+// none (a queue has no zone: its ack latency stands for the broker's
+// hops).
 //
 // Regions group the zones. A hop between zones of different regions takes
 // the two regions' latency instead of CrossZone, and its bytes are billed
@@ -147,7 +150,11 @@ func (s *Sim) hopBack(ci int32, o outcome) bool {
 	if measured {
 		s.net.hops += 2
 	}
-	if a := st.zoneOf(c.inst); a >= 0 && callerZone >= 0 && a != callerZone {
+	a := st.zoneOf(c.inst)
+	if st.follows {
+		a = s.net.servedIn(st.home, callerZone)
+	}
+	if a >= 0 && callerZone >= 0 && a != callerZone {
 		d += s.net.cross(&st.eps[c.ep], callerZone, a, measured)
 	}
 	if o == outOK {
@@ -161,6 +168,19 @@ func (s *Sim) hopBack(ci int32, o outcome) bool {
 	c.answer, c.inst = o, -1 // in flight back: no longer at an instance (faults pass it by)
 	s.eng.After(d, opHopBack, ci, c.serial)
 	return true
+}
+
+// servedIn is the zone a call from zone from is served in by a station
+// that follows its callers, with home zone home (< 0: none): the caller's
+// zone, unless that is in another region than home's.
+func (n *network) servedIn(home, from int8) int8 {
+	switch {
+	case home < 0 || from < 0:
+		return from
+	case n.region == nil || n.region[home] == n.region[from]:
+		return from
+	}
+	return home
 }
 
 // cross accounts for a call from zone from to zone to (different zones)
@@ -203,12 +223,23 @@ func (s *Sim) callerZone(ci int32) int8 {
 	c := &s.calls[ci]
 	switch r := &s.reqs[c.req]; {
 	case c.parent >= 0 && s.calls[c.parent].token == c.ptoken:
-		p := &s.calls[c.parent]
-		return s.stations[p.at].zoneOf(p.inst)
+		return s.servedZone(c.parent)
 	case c.parent == noParent && r.zone >= 0 && !r.done:
 		return r.zone
 	}
 	return noCaller
+}
+
+// servedZone is the zone call ci is served in (−1: none): its instance's,
+// or for a station that follows its callers (a function), the zone it
+// serves its caller's zone in.
+func (s *Sim) servedZone(ci int32) int8 {
+	c := &s.calls[ci]
+	st := s.stations[c.at]
+	if !st.follows {
+		return st.zoneOf(c.inst)
+	}
+	return max(s.net.servedIn(st.home, s.callerZone(ci)), -1)
 }
 
 // NetworkResult is the network's share of a run (measured period).

@@ -492,7 +492,11 @@ func (s *Sim) advance(ci int32) {
 			s.callAttempt(ci, sp)
 			return
 		case StepAsync:
-			s.startDetached(c.req, sp.tgt, sp.ep)
+			zone := int8(-1)
+			if s.net != nil {
+				zone = s.servedZone(ci)
+			}
+			s.startDetached(c.req, sp.tgt, sp.ep, zone)
 		case StepPublish:
 			q := s.comps[sp.tgt].(*queue)
 			if !q.publish(s, c.req) {
@@ -876,17 +880,22 @@ func (s *Sim) startRequest(ri int32) {
 
 // startDetached starts the detached request of an async step of request
 // parent: same source and key, started now, measured if its parent is; no
-// client waits for it.
-func (s *Sim) startDetached(parent, at, ep int32) {
+// client waits for it. Sent from zone (≥ 0, with a network), it takes its
+// hops as a call would: its latency ends when the answer is back.
+func (s *Sim) startDetached(parent, at, ep int32, zone int8) {
 	ri := s.requestSlot()
 	p := &s.reqs[parent]
 	r := &s.reqs[ri]
-	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true, zone: -1}
+	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true, zone: zone}
 	if r.measured {
 		s.async.started++
 		s.async.live++
 	}
 	ci := s.newCall(ri, noParent, 0, at, ep)
+	if zone >= 0 && s.net != nil {
+		s.send(ci)
+		return
+	}
 	s.deliver(ci)
 }
 

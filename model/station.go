@@ -60,6 +60,11 @@ type station struct {
 	zoneLat  []latEWMA
 	nZones   int
 	pickZone int8
+	// follows: the station serves each call in its caller's zone, or, when
+	// the caller is in another region than home's (a zone; < 0: none), in
+	// home (functions).
+	follows bool
+	home    int8
 	// zones are the network zones of the instances, in turn (none: no
 	// zone); zoneBusy and zoneCores are, by zone, the busy cores and the
 	// cores of ready instances (for per-zone utilisation).

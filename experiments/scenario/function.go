@@ -59,7 +59,8 @@ func (d *decoder) function(t *table) model.ComponentConfig {
 	if len(f.Endpoints) == 0 && !t.has("duration") {
 		d.errorf(t.path, "has no work: add duration = \"lognormal(median=120ms, p99=800ms)\" or steps = [ … ]")
 	}
-	t.done(map[string]string{"autoscale": "a function scales by itself: one environment per concurrent invocation (concurrency per environment), up to max_instances"})
+	f.Region = t.str("region", "")
+	t.done(map[string]string{"zones": "a function runs in every zone of its region: give region = \"NAME\" (with [network.regions.NAME]), or nothing: each call is served in its caller's zone", "autoscale": "a function scales by itself: one environment per concurrent invocation (concurrency per environment), up to max_instances"})
 	return f
 }
 

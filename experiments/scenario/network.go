@@ -168,9 +168,13 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// checkZones checks that the components' zones are the network's.
+// checkZones checks that the components' zones (a function's region) are
+// the network's.
 func (d *decoder) checkZones(cfg *model.Config) {
 	for _, c := range cfg.Components {
+		if fn, ok := c.(*model.FunctionConfig); ok && fn.Region != "" && regionIndex(cfg.Network, fn.Region) < 0 {
+			d.errorf(model.Label(c)+".region", "region %q is not a region of the [network] (%s)", fn.Region, strings.Join(regionNames(cfg.Network), ", "))
+		}
 		f := c.FleetConfig()
 		if f == nil || len(f.Zones) == 0 {
 			continue
