@@ -961,3 +961,88 @@ read = "const(1ms)"
 		t.Errorf("network %+v: want only far's 1,000 calls across regions", n)
 	}
 }
+
+// prefer_region is Envoy's priority levels with the caller's region first:
+// a level's health is min(100, 140 × in rotation / instances), and the
+// caller's region takes its health's percent of the calls. Clients in us,
+// 5 api instances in us and 5 in eu; with 1 of us's down (health 112 →
+// 100) every call stays in us; with 2 down (140 × 3/5 = 84) 16 % fail over
+// to eu; with all 5 down, all of them.
+func TestPreferRegion(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "400s"
+warmup = "10s"
+[traffic.in]
+to = "lb"
+rate = 200
+region = "us"
+[network]
+latency = "const(0.5ms)"
+[network.regions.us]
+[network.regions.eu]
+latency = { us = "40ms" }
+[balancer.lb]
+to = "api"
+algorithm = "least_connections"
+prefer_region = true
+health_check = { type = "tcp", interval = "1s", fall = 2, rise = 2 }
+[service.api]
+instances = 10
+cores = 4
+zones = ["us", "us", "us", "us", "us", "eu", "eu", "eu", "eu", "eu"]
+steps = [ { cpu = "exp(5ms)" } ]
+[[fault]]
+target = "api"
+kind = "crash"
+instances = %d
+at = "0s"
+duration = "1h"
+`
+	for _, c := range []struct {
+		down  int
+		cross float64
+	}{{1, 0}, {2, 0.16}, {5, 1}} {
+		o := runTOML(t, fmt.Sprintf(src, c.down))
+		n := o.Summary.Network
+		frac := float64(*n.CrossRegionHops) / float64(n.Hops)
+		calls := float64(n.Hops / 2)
+		tol := 4.5*math.Sqrt(c.cross*(1-c.cross)/calls) + 1e-9
+		t.Logf("%d of 5 down in us: %.4f of calls to eu (Envoy: %.2f)", c.down, frac, c.cross)
+		if math.Abs(frac-c.cross) > tol {
+			t.Errorf("%d of 5 down in us: %.4f of calls went to eu, want %.2f ± %.4f", c.down, frac, c.cross, tol)
+		}
+	}
+}
+
+// The global-api example tells its story: preferring the caller's region
+// keeps every request on its side of the Atlantic, least latency alone
+// sends about 3/14 across and round robin half; the loss of eu-west is
+// ridden out inside the SLO.
+func TestGlobalAPIExample(t *testing.T) {
+	t.Parallel()
+	src, _ := examples.Get("global-api")
+	cross := func(o *experiments.Outcome) float64 { // the fraction of requests sent across (2 hops each)
+		return float64(*o.Summary.Network.CrossRegionHops) / 2 / float64(o.Summary.Requests.Arrived)
+	}
+	pref := runTOML(t, string(src), "run.duration=4m")
+	p2c := runTOML(t, string(src), "run.duration=4m", "balancer.edge.prefer_region=false")
+	rr := runTOML(t, string(src), "run.duration=4m", "balancer.edge.prefer_region=false", "balancer.edge.algorithm=round_robin")
+	if c := cross(pref); c != 0 {
+		t.Errorf("prefer_region: %.4f of requests crossed regions, want none", c)
+	}
+	if c := cross(p2c); math.Abs(c-3.0/14) > 0.01 {
+		t.Errorf("least latency: %.4f of requests crossed regions, want about 3/14", c)
+	}
+	if c := cross(rr); math.Abs(c-0.5) > 0.01 {
+		t.Errorf("round robin: %.4f of requests crossed regions, want about 1/2", c)
+	}
+	if !(pref.Summary.Latency.Mean < p2c.Summary.Latency.Mean && p2c.Summary.Latency.Mean < rr.Summary.Latency.Mean) {
+		t.Errorf("mean latency: prefer_region %.2f, least latency %.2f, round robin %.2f ms: want increasing", pref.Summary.Latency.Mean, p2c.Summary.Latency.Mean, rr.Summary.Latency.Mean)
+	}
+	full := runTOML(t, string(src))
+	if s := full.Summary; !s.SLO.Met || len(s.Faults) != 2 || !s.Faults[0].Recovered {
+		t.Errorf("SLO met %v, faults %+v: want the loss of eu-west ridden out", s.SLO.Met, s.Faults)
+	}
+}

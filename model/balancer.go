@@ -41,6 +41,10 @@ type BalancerConfig struct {
 	// smaller fleets (Envoy's min_cluster_size, 6).
 	ZoneAware      bool
 	MinClusterSize int
+	// PreferRegion sends calls to the caller's region first, failing over
+	// to the others as its instances leave the rotation, as Envoy's
+	// priority levels (see regionPick).
+	PreferRegion bool
 }
 
 // turnAround is haproxy's delay before retrying a refused connection to
@@ -80,10 +84,11 @@ type balancer struct {
 
 	// Health checks: each instance's state, how many are out of the
 	// rotation, and the view pickers see while some are.
-	rngCheck *sim.Stream
-	checks   []checkState
-	nOut     int
-	view     rotation
+	rngCheck   *sim.Stream
+	checks     []checkState
+	nOut       int
+	rotVersion uint64 // counts changes of the rotation
+	view       rotation
 
 	// Zone-aware routing: the backend's ready instances by zone (for its
 	// ready-list version), and callers' instances by zone per station.
@@ -93,6 +98,8 @@ type balancer struct {
 	callers     []*zoneCount // by the calling station's index
 	zview       rotation
 	residual    []float64
+	// Region preference: per caller region, its priority levels.
+	levels []*priorityLevels
 }
 
 type zoneCount struct {

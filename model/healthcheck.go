@@ -51,8 +51,10 @@ func (b *balancer) setOut(id int32, change func(c *checkState)) {
 	switch now := c.out(); {
 	case now && !was:
 		b.nOut++
+		b.rotVersion++
 	case !now && was:
 		b.nOut--
+		b.rotVersion++
 	}
 }
 
@@ -182,6 +184,11 @@ func (b *balancer) pick(s *Sim, ci int32, skip int32) int32 {
 	st := b.backend.work()
 	if st.zoneLat != nil {
 		st.pickZone = s.callerZone(ci)
+	}
+	if b.cfg.PreferRegion {
+		if id, ok := b.regionPick(s, ci, st, skip); ok {
+			return id
+		}
 	}
 	if b.cfg.ZoneAware && b.nOut == 0 && skip < 0 {
 		if id, ok := b.zonePick(s, ci, st); ok {

@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // zonePick is Envoy's zone-aware routing (source/common/upstream/
 // load_balancer_impl.cc): with p_up the share of the backend's instances
 // in the caller's zone and p_down the share of the caller's own instances
@@ -135,4 +137,106 @@ func (b *balancer) callerZones(from *station) ([]int, int) {
 	}
 	zc.version = from.readyVersion
 	return zc.n, zc.total
+}
+
+// overprovisioning is Envoy's default overprovisioning factor, in percent.
+const overprovisioning = 140
+
+// regionPick is Envoy's priority levels (arch_overview/upstream/
+// load_balancing/priority; source/common/upstream/load_balancer_impl.cc)
+// with the backend's instances in the caller's region as priority 0 and
+// the others as priority 1. A level's health is min(100, 140 × its
+// instances in rotation / its instances), in integer percent; priority 0
+// takes its health's percent of the calls and priority 1 the rest, scaled
+// up when the two healths add to less than 100. So a region keeps all its
+// callers until fewer than 72 % of its instances are in rotation, then
+// fails over in proportion. Within the level the balancer's algorithm
+// picks among the instances in rotation (skip excluded). It reports false
+// — route as usual — without regions, for a caller outside every zone, or
+// when no instance is in rotation (Envoy's panic mode).
+func (b *balancer) regionPick(s *Sim, ci int32, st *station, skip int32) (int32, bool) {
+	if s.net == nil || s.net.region == nil || len(st.zones) == 0 {
+		return -1, false
+	}
+	z := s.callerZone(ci)
+	if z < 0 {
+		return -1, false
+	}
+	pl := b.priorityLevels(s, st, s.net.region[z])
+	up := [2][]int32{pl.up[0], pl.up[1]}
+	if skip >= 0 { // a redispatch: leave out the instance that failed
+		for l := range up {
+			if k := slices.Index(up[l], skip); k >= 0 {
+				up[l] = slices.Delete(slices.Clone(up[l]), k, k+1)
+			}
+		}
+	}
+	var h [2]int
+	for l := range h {
+		if pl.n[l] > 0 {
+			h[l] = min(100, overprovisioning*len(up[l])/pl.n[l])
+		}
+	}
+	if h[0]+h[1] == 0 {
+		return -1, false
+	}
+	load0 := h[0]
+	if h[0]+h[1] < 100 {
+		load0 = h[0] * 100 / (h[0] + h[1])
+	}
+	ids := up[1]
+	if b.rngPick.IntN(100) < load0 {
+		ids = up[0]
+	}
+	if len(ids) == 0 {
+		return -1, false
+	}
+	b.zview.st, b.zview.ids = st, ids
+	var i int
+	if kp, ok := b.picker.(KeyPicker); ok {
+		i = kp.PickKey(&b.zview, s.reqs[s.calls[ci].req].key, b.rngPick)
+	} else {
+		i = b.picker.Pick(&b.zview, b.rngPick)
+	}
+	if i < 0 || i >= len(ids) {
+		i = 0
+	}
+	return ids[i], true
+}
+
+// priorityLevels are the backend's ready instances for callers in one
+// region: how many are in the region (level 0) and elsewhere (level 1),
+// and which of them are in the rotation.
+type priorityLevels struct {
+	version, rot uint64
+	built        bool
+	n            [2]int
+	up           [2][]int32
+}
+
+// priorityLevels returns region home's levels, rebuilt when the backend's
+// ready list or the rotation has changed: routing costs no scan of the
+// fleet per call.
+func (b *balancer) priorityLevels(s *Sim, st *station, home int8) *priorityLevels {
+	for int(home) >= len(b.levels) {
+		b.levels = append(b.levels, &priorityLevels{})
+	}
+	pl := b.levels[home]
+	if pl.built && pl.version == st.readyVersion && pl.rot == b.rotVersion {
+		return pl
+	}
+	pl.n = [2]int{}
+	pl.up[0], pl.up[1] = pl.up[0][:0], pl.up[1][:0]
+	for _, id := range st.ready {
+		l := 1
+		if zz := st.zoneOf(id); zz >= 0 && s.net.region[zz] == home {
+			l = 0
+		}
+		pl.n[l]++
+		if int(id) >= len(b.checks) || !b.checks[id].out() {
+			pl.up[l] = append(pl.up[l], id)
+		}
+	}
+	pl.version, pl.rot, pl.built = st.readyVersion, b.rotVersion, true
+	return pl
 }

@@ -331,14 +331,22 @@ func (d *decoder) service(t *table) model.ComponentConfig {
 	if a := t.sub("autoscale"); a != nil {
 		s.Autoscale = d.autoscale(a, s.Instances)
 	}
+	// request_kb and response_kb on the service are every endpoint's,
+	// unless the endpoint gives its own.
+	var all model.EndpointConfig
+	d.payload(t, &all)
 	if t.has("steps") {
-		ep := model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps")}
-		d.payload(t, &ep)
+		ep := model.EndpointConfig{Name: "default", Steps: d.steps(t, "steps"), RequestKB: all.RequestKB, ResponseKB: all.ResponseKB}
 		s.Endpoints = append(s.Endpoints, ep)
 	}
 	for _, e := range t.named("endpoint") {
-		ep := model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps"), Write: e.boolean("write", false)}
-		d.payload(e, &ep)
+		ep := model.EndpointConfig{Name: e.name(), Steps: d.steps(e, "steps"), Write: e.boolean("write", false), RequestKB: all.RequestKB, ResponseKB: all.ResponseKB}
+		if e.has("request_kb") {
+			ep.RequestKB = d.nonNegative(e, "request_kb", "KB a call sends")
+		}
+		if e.has("response_kb") {
+			ep.ResponseKB = d.nonNegative(e, "response_kb", "KB a call answers")
+		}
 		s.Endpoints = append(s.Endpoints, ep)
 		e.done(nil)
 	}
@@ -363,6 +371,10 @@ func (d *decoder) balancer(t *table) model.ComponentConfig {
 	b.PricePerHour = d.price(t)
 	b.ZoneAware = t.boolean("zone_aware", false)
 	b.MinClusterSize = int(t.integer("min_cluster_size", 6, 1, 1_000_000, false))
+	b.PreferRegion = t.boolean("prefer_region", false)
+	if b.PreferRegion && b.ZoneAware {
+		d.errorf(t.key("prefer_region"), "give zone_aware or prefer_region, not both")
+	}
 	b.Timeout = t.duration("timeout", 0)
 	b.Retries = int(t.integer("retries", 0, 0, 100, false))
 	b.Redispatch = t.boolean("redispatch", false)
