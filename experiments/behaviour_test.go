@@ -1046,3 +1046,27 @@ func TestGlobalAPIExample(t *testing.T) {
 		t.Errorf("SLO met %v, faults %+v: want the loss of eu-west ridden out", s.SLO.Met, s.Faults)
 	}
 }
+
+// The bottleneck is the busiest resource of any kind: leaderboard-shards'
+// hot replica (a database node), news-cache's Redis (a cache at 11 % whose
+// requests would saturate it near 3,350/s, where web's cores would take
+// far more).
+func TestBottleneckExamples(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ example, name, kind string }{
+		{"leaderboard-shards", "scores.s0.replica1", "database node"},
+		{"news-cache", "redis", "cache"},
+	} {
+		src, _ := examples.Get(c.example)
+		o := runTOML(t, string(src))
+		b := o.Summary.Bottleneck
+		if b == nil || b.Name != c.name || b.Kind != c.kind {
+			t.Errorf("%s: bottleneck %+v, want %s (%s)", c.example, b, c.name, c.kind)
+			continue
+		}
+		offered := float64(o.Summary.Requests.Arrived) / o.Summary.MeasuredS
+		if want := offered / b.Utilization; math.Abs(b.CapacityRPS-want) > 0.1 {
+			t.Errorf("%s: capacity %v req/s, want offered / utilisation = %v", c.example, b.CapacityRPS, want)
+		}
+	}
+}

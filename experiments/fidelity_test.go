@@ -55,6 +55,8 @@ func TestMM1(t *testing.T) {
 	agreesOver(t, runs, "M/M/1 p50 (ms)", p50, 1000*math.Log(2)/(mu-lambda))
 	agreesOver(t, runs, "M/M/1 p99 (ms)", p99, 1000*math.Log(100)/(mu-lambda))
 	agreesOver(t, runs, "utilisation", func(o *experiments.Outcome) float64 { return *o.Summary.Components["s"].Utilization }, lambda/mu)
+	// The utilisation law puts the saturation point at μ.
+	agreesOver(t, runs, "capacity (req/s)", func(o *experiments.Outcome) float64 { return o.Summary.Bottleneck.CapacityRPS }, mu)
 }
 
 // mmcResponseCDF is P(T ≤ t) for M/M/c FCFS: T = W + S, where W = 0 with

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -46,20 +45,13 @@ type PlanCandidate struct {
 	Utilization float64        `json:"utilization"`
 }
 
-// Busiest is the component with the highest utilisation in a summary, and
-// that utilisation ("" when no component has one).
+// Busiest is the busiest resource in a summary (a component, or a database
+// node named component.node) and its utilisation ("" when none has one).
 func Busiest(s *Summary) (name string, utilization float64) {
-	names := make([]string, 0, len(s.Components))
-	for n := range s.Components {
-		names = append(names, n)
+	if b := bottleneck(s); b != nil {
+		return b.Name, b.Utilization
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		if u := s.Components[n].Utilization; u != nil && (name == "" || *u > utilization) {
-			name, utilization = n, *u
-		}
-	}
-	return name, utilization
+	return "", 0
 }
 
 // PlanEvidence is a setting that fails, and its SLO checks.

@@ -139,7 +139,13 @@ func Combine(runs []*Outcome) *Summary {
 	}
 	s.Replications = len(runs)
 	s.Seed = runs[0].Summary.Seed
+	for k := range ci {
+		if strings.HasPrefix(k, "bottleneck.") {
+			delete(ci, k) // recomputed from the means below
+		}
+	}
 	s.CI95 = ci
+	s.Bottleneck = bottleneck(&s)
 	s.SLO.Met = true
 	for i := range s.SLO.Checks {
 		c := &s.SLO.Checks[i]

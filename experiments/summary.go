@@ -27,7 +27,11 @@ type Summary struct {
 	Latency      Latency   `json:"latency_ms"`
 	Cost         Cost      `json:"cost"`
 	SLO          SLOResult `json:"slo"`
-	Wasted       Wasted    `json:"wasted"`
+	// Bottleneck is the busiest resource — a service's or cache's cores,
+	// or a database node — and the arrival rate at which it
+	// would saturate (see Loads).
+	Bottleneck *Load  `json:"bottleneck,omitempty"`
+	Wasted     Wasted `json:"wasted"`
 	// Retries counts the retry attempts of call steps (the attempts
 	// themselves are in each component's requests).
 	Retries int64 `json:"retries,omitempty"`
@@ -440,6 +444,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 	}
 	s.SLO = evaluate(slo, s, r.LatencyHist)
 	s.Warnings = sampleWarnings(r.Latency.Count)
+	s.Bottleneck = bottleneck(s)
 	return s
 }
 

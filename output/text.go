@@ -152,6 +152,9 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		fmt.Fprintf(&b, "95 %% CI     over %d replications: mean %s, p50 %s, p99 %s, p99.9 %s ms; throughput %s req/s\n",
 			s.Replications, ci("latency_ms.mean"), ci("latency_ms.p50"), ci("latency_ms.p99"), ci("latency_ms.p999"), ci("throughput_rps"))
 	}
+	if bn := s.Bottleneck; bn != nil {
+		fmt.Fprintf(&b, "Bottleneck  %s\n", bottleneckLine(s))
+	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "Note        %s\n", w)
 	}
@@ -329,6 +332,18 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// bottleneckLine names the busiest resource, how busy it was and where it
+// would saturate.
+func bottleneckLine(s *experiments.Summary) string {
+	bn := s.Bottleneck
+	offered := float64(s.Requests.Arrived) / s.MeasuredS
+	line := fmt.Sprintf("%s (%s), %s busy", bn.Name, bn.Kind, f(100*bn.Utilization, 0)+" %")
+	if bn.CapacityRPS > 0 {
+		line += fmt.Sprintf(": requests would saturate it near %s/s (%s× the %s/s offered)", num(bn.CapacityRPS), f(bn.CapacityRPS/offered, 1), num(offered))
+	}
+	return line
 }
 
 // timeSplit writes where the time of each component's calls went: the
