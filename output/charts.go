@@ -1,7 +1,10 @@
 package output
 
 import (
+	"cmp"
+	"fmt"
 	"math"
+	"slices"
 
 	"github.com/capsim/capsim/experiments"
 )
@@ -17,18 +20,27 @@ type Chart struct {
 	LogY   bool
 	Lines  []Level // horizontal reference lines (SLO limits)
 	Marks  []Mark  // points on the time axis (autoscaler decisions)
-	Nines  bool    // X is a percentile, drawn on a log(1/(1−q)) axis
-	Spans  []Span  // shaded intervals (warm-up, faults)
+	// MarkLegend names the marks in the legend ("scaling decision" when
+	// empty); LabelMarks writes each mark's label beside it.
+	MarkLegend string
+	LabelMarks bool
+	Nines      bool   // X is a percentile, drawn on a log(1/(1−q)) axis
+	Spans      []Span // shaded intervals (warm-up, faults)
 	// XMin, XMax fix the X axis when XMax > XMin: time charts span the
 	// whole run, even where a series has nothing to draw (no request
 	// completed in a window of a latency chart).
 	XMin, XMax float64
 }
 
-// Series is one line.
+// Series is one line, with an optional band (Lo and Hi, as long as X: a
+// confidence interval) drawn under it.
 type Series struct {
-	Name string
-	X, Y []float64
+	Name   string
+	X, Y   []float64
+	Lo, Hi []float64 `json:",omitempty"`
+	// Color is 1 + the palette index (0: by the series' place in the
+	// chart), so that a component keeps its colour on every chart.
+	Color int `json:",omitempty"`
 }
 
 // Level is a horizontal reference line.
@@ -67,10 +79,12 @@ func timeUnit(d float64) (float64, string) {
 func Charts(o *experiments.Outcome) []Chart {
 	r := o.Series
 	div, xlabel := timeUnit(r.DurationS)
+	// A window's values are plotted at its end: what was known then.
 	xs := make([]float64, len(r.Windows))
 	for i, w := range r.Windows {
-		xs[i] = w.StartS / div
+		xs[i] = (w.StartS + w.LengthS) / div
 	}
+	colors := componentColors(r)
 	col := func(f func(w *experiments.Window) float64) []float64 {
 		y := make([]float64, len(r.Windows))
 		for i := range r.Windows {
@@ -83,7 +97,12 @@ func Charts(o *experiments.Outcome) []Chart {
 		spans = []Span{{Label: "warm-up", From: 0, To: r.WarmupS / div}}
 	}
 	for _, f := range o.Summary.Faults {
-		spans = append(spans, Span{Label: f.Kind + " " + f.Target, From: f.AtS / div, To: math.Min(f.EndS, r.DurationS) / div})
+		sp := Span{Label: f.Kind + " " + f.Target, From: f.AtS / div, To: math.Min(f.EndS, r.DurationS) / div}
+		if n := len(spans); n > 0 && spans[n-1].From == sp.From && spans[n-1].To == sp.To {
+			spans[n-1].Label += ", " + f.Target // one fault on several components (a zone's outage)
+			continue
+		}
+		spans = append(spans, sp)
 	}
 	var charts []Chart
 
@@ -92,8 +111,9 @@ func Charts(o *experiments.Outcome) []Chart {
 			{Name: "arrivals", X: xs, Y: col(func(w *experiments.Window) float64 { return w.ArrivalsRPS })},
 			{Name: "completed", X: xs, Y: col(func(w *experiments.Window) float64 { return w.CompletedRPS })},
 		}}
-	if name, capacity := bottleneckCapacity(o); capacity != nil {
-		load.Series = append(load.Series, Series{Name: "capacity of " + name, X: xs, Y: capacity})
+	if name, capacity := pathCapacity(o); capacity != nil {
+		// Black, dashed: no component's colour.
+		load.Series = append(load.Series, Series{Name: "capacity (busiest: " + name + ")", X: xs, Y: capacity, Color: 2 * len(palette)})
 	}
 	charts = append(charts, load)
 
@@ -114,7 +134,7 @@ func Charts(o *experiments.Outcome) []Chart {
 				Series{Name: c.Name + " pending pods", X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Queue })})
 			continue
 		}
-		inst.Series = append(inst.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return float64(w.Components[i].Instances) })})
+		inst.Series = append(inst.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return float64(w.Components[i].Instances) }), Color: colors[c.Name]})
 		for _, d := range r.Decisions {
 			if d.Component == c.Name && d.From != d.To {
 				inst.Marks = append(inst.Marks, Mark{Label: d.Reason, X: d.AtS / div, Y: float64(d.To)})
@@ -133,7 +153,7 @@ func Charts(o *experiments.Outcome) []Chart {
 		}}
 	for _, c := range o.Summary.SLO.Checks {
 		if c.Unit == "ms" && c.Scope == "" {
-			lat.Lines = append(lat.Lines, Level{Label: "SLO " + c.Name + " ≤ " + num(c.Limit) + " ms", Y: c.Limit})
+			lat.Lines = append(lat.Lines, Level{Label: "SLO " + c.Name + " ≤ " + ftoa(c.Limit) + " ms", Y: c.Limit})
 		}
 	}
 	charts = append(charts, lat)
@@ -148,17 +168,15 @@ func Charts(o *experiments.Outcome) []Chart {
 		if c.Kind == "nodepool" { // allocation and pending pods are on the instances chart
 			continue
 		}
+		k := colors[c.Name]
 		if c.Broker {
-			lag.Series = append(lag.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Lag })})
-			age.Series = append(age.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].AgeP99MS })})
+			lag.Series = append(lag.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Lag }), Color: k})
+			age.Series = append(age.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].AgeP99MS }), Color: k})
 			continue
 		}
-		if c.Fleet {
-			util.Series = append(util.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].Utilization })})
-		}
-		queue.Series = append(queue.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Queue })})
+		queue.Series = append(queue.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return w.Components[i].Queue }), Color: k})
 		if c.Cache {
-			hits.Series = append(hits.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].HitRatio })})
+			hits.Series = append(hits.Series, Series{Name: c.Name, X: xs, Y: col(func(w *experiments.Window) float64 { return 100 * w.Components[i].HitRatio }), Color: k})
 		}
 		if c.Function {
 			envs.Series = append(envs.Series,
@@ -167,6 +185,10 @@ func Charts(o *experiments.Outcome) []Chart {
 					return float64(w.Components[i].ColdStarts) / w.LengthS
 				})})
 		}
+	}
+	util.Series = busiestSeries(r, xs, colors, 6)
+	if n := len(util.Series); n < countResources(r) {
+		util.Title = fmt.Sprintf("Utilisation of the %d busiest (busy cores / cores)", n)
 	}
 	charts = append(charts, util, queue)
 	errs := Chart{Name: "errors", Title: "Requests that failed (rejected, timed out, error)", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
@@ -250,30 +272,135 @@ func changed(o *experiments.Outcome, name string) bool {
 	return in != nil && in.Min != in.Max
 }
 
-// bottleneckCapacity estimates, for the busiest service, how many
-// end-to-end requests per second its ready instances could complete in
-// each window: instances × cores × (requests per busy core-second over the
-// run).
-func bottleneckCapacity(o *experiments.Outcome) (string, []float64) {
-	r := o.Series
-	best, bestU := -1, 0.0
+// componentColors gives each component (and each database node, after
+// them) its palette slot for every chart: 1 + its place in the run's
+// component list (Series.Color).
+func componentColors(r *experiments.Series) map[string]int {
+	m := map[string]int{}
 	for i, c := range r.Components {
-		if c.Kind == "service" && c.Utilization > bestU {
-			best, bestU = i, c.Utilization
+		m[c.Name] = i + 1
+	}
+	k := len(r.Components)
+	for _, c := range r.Components {
+		for _, n := range c.Nodes {
+			k++
+			m[c.Name+" "+n] = k
 		}
 	}
-	if best < 0 || r.Completed == 0 {
+	return m
+}
+
+// countResources counts what the utilisation chart can show: fleets
+// (node pools aside) and database nodes.
+func countResources(r *experiments.Series) int {
+	n := 0
+	for _, c := range r.Components {
+		switch {
+		case len(c.Nodes) > 0:
+			n += len(c.Nodes)
+		case c.Fleet && c.Kind != "nodepool":
+			n++
+		}
+	}
+	return n
+}
+
+// busiestSeries are the utilisation (%) of the top resources by peak
+// window — services, caches, functions and each database node, named
+// "db s0.replica1" — busiest first.
+func busiestSeries(r *experiments.Series, xs []float64, colors map[string]int, top int) []Series {
+	type cand struct {
+		s    Series
+		peak float64
+	}
+	var cs []cand
+	add := func(name string, get func(w *experiments.Window) float64) {
+		c := cand{s: Series{Name: name, X: xs, Y: make([]float64, len(r.Windows)), Color: colors[name]}}
+		for i := range r.Windows {
+			v := 100 * get(&r.Windows[i])
+			c.s.Y[i] = v
+			if !math.IsNaN(v) {
+				c.peak = math.Max(c.peak, v)
+			}
+		}
+		cs = append(cs, c)
+	}
+	for i, c := range r.Components {
+		switch {
+		case len(c.Nodes) > 0:
+			for k, n := range c.Nodes {
+				add(c.Name+" "+n, func(w *experiments.Window) float64 {
+					if k < len(w.Components[i].Nodes) {
+						return w.Components[i].Nodes[k]
+					}
+					return math.NaN()
+				})
+			}
+		case c.Fleet && c.Kind != "nodepool":
+			add(c.Name, func(w *experiments.Window) float64 { return w.Components[i].Utilization })
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(b.peak, a.peak) })
+	var out []Series
+	for i := 0; i < len(cs) && i < top; i++ {
+		out = append(out, cs[i].s)
+	}
+	return out
+}
+
+// pathCapacity is, in each window, the arrival rate at which the first of
+// the run's resources would saturate — the capacity of the busiest path:
+// each resource's saturation point (experiments.Loads: arrivals over its
+// utilisation, counting hit ratios, fan-out and hot shards) scaled by the
+// instances it had ready then against its average. It returns the
+// busiest resource's name.
+func pathCapacity(o *experiments.Outcome) (string, []float64) {
+	r := o.Series
+	loads := experiments.Loads(o.Summary)
+	if len(loads) == 0 || loads[0].Utilization <= 0 || len(r.Windows) == 0 {
 		return "", nil
 	}
-	c := r.Components[best]
-	busy := c.Utilization * c.InstancesMean * float64(c.Cores) * r.MeasuredS
-	if busy <= 0 {
-		return "", nil
+	index := map[string]int{}
+	for i, c := range r.Components {
+		index[c.Name] = i
 	}
-	perCore := float64(r.Arrived) / busy
 	y := make([]float64, len(r.Windows))
-	for i, w := range r.Windows {
-		y[i] = float64(w.Components[best].Ready*c.Cores) * perCore
+	for i := range y {
+		y[i] = math.Inf(1)
 	}
-	return c.Name, y
+	for _, l := range loads {
+		if l.CapacityRPS <= 0 {
+			continue
+		}
+		ci, ok := index[l.Component]
+		if !ok {
+			continue
+		}
+		meanReady := 0.0
+		if l.Kind != "database node" {
+			n := 0
+			for _, w := range r.Windows {
+				if w.StartS >= r.WarmupS {
+					meanReady += float64(w.Components[ci].Ready)
+					n++
+				}
+			}
+			if n > 0 {
+				meanReady /= float64(n)
+			}
+		}
+		for i, w := range r.Windows {
+			c := l.CapacityRPS
+			if meanReady > 0 {
+				c *= float64(w.Components[ci].Ready) / meanReady
+			}
+			y[i] = math.Min(y[i], c)
+		}
+	}
+	for i := range y {
+		if math.IsInf(y[i], 1) {
+			y[i] = math.NaN()
+		}
+	}
+	return loads[0].Name, y
 }

@@ -47,13 +47,20 @@ func SweepCharts(file *experiments.SweepFile) []Chart {
 	}
 	p99 := Chart{Name: "sweep_p99", Title: "p99 latency against " + path, XLabel: path, YLabel: "latency (ms)", LogY: true,
 		Series: []Series{series("p99", func(s *experiments.Summary) float64 { return s.Latency.P99 })}}
-	if file.Replications > 1 {
-		p99.Series = append(p99.Series,
-			series("95 % CI low", func(s *experiments.Summary) float64 { return s.CI95["latency_ms.p99"][0] }),
-			series("95 % CI high", func(s *experiments.Summary) float64 { return s.CI95["latency_ms.p99"][1] }))
+	if file.Replications > 1 { // the confidence interval as a band under the line
+		ci := func(k int) func(s *experiments.Summary) float64 {
+			return func(s *experiments.Summary) float64 {
+				if c, ok := s.CI95["latency_ms.p99"]; ok {
+					return c[k]
+				}
+				return s.Latency.P99 // the same in every replication
+			}
+		}
+		p99.Series[0].Lo, p99.Series[0].Hi = series("", ci(0)).Y, series("", ci(1)).Y
 	}
 	if knee >= 0 {
 		p99.Marks = []Mark{{Label: "knee", X: x[knee], Y: file.Results[knee].Summary.Latency.P99}}
+		p99.MarkLegend, p99.LabelMarks = "knee", true
 	}
 	for _, c := range file.Results[0].Summary.SLO.Checks {
 		if c.Name == "p99" {
