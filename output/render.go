@@ -234,7 +234,7 @@ func Render(c Chart, format string) ([]byte, error) {
 			continue
 		}
 		col, _ := s.style(i)
-		band := color.RGBA{col.R, col.G, col.B, 0x40}
+		band := color.NRGBA{col.R, col.G, col.B, 0x40} // not premultiplied
 		var pts []vg.Point
 		for k := range s.X {
 			pts = append(pts, vg.Point{X: x.pos(c.tx(s.X[k])), Y: y.pos(c.clampY(s.Lo[k]))})
@@ -346,6 +346,22 @@ func (c *Chart) tx(v float64) float64 {
 	return v
 }
 
+// integerX reports whether every X is a whole number (a count of
+// instances, say), outside time charts.
+func (c *Chart) integerX() bool {
+	if c.XMax > c.XMin || c.Nines {
+		return false
+	}
+	for _, s := range c.Series {
+		for _, x := range s.X {
+			if x != math.Trunc(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // clampY keeps a band's or mark's value drawable on a log axis.
 func (c *Chart) clampY(v float64) float64 {
 	if c.LogY && v <= 0 {
@@ -398,6 +414,12 @@ func (c *Chart) axes() (x, y axis) {
 		}
 	} else {
 		x.ticks = linearTicks(xmin, xmax, 8)
+		if c.integerX() && len(x.ticks) > 1 && x.ticks[1].v-x.ticks[0].v < 1 { // counts: whole ticks only
+			x.ticks = x.ticks[:0]
+			for v := math.Ceil(xmin); v <= xmax; v++ {
+				x.ticks = append(x.ticks, tick{v, formatTick(v, 1)})
+			}
+		}
 	}
 	y = axis{lo: plotBottom, hi: plotTop}
 	if c.LogY {

@@ -29,9 +29,13 @@ func CSVTable(doc []byte) ([]byte, error) {
 }
 
 // SweepCharts plots p99 (with its confidence band), throughput, error rate
-// and cost against the varied value, when a single numeric value is
-// varied; none otherwise.
+// and cost against the varied value when a single numeric value is
+// varied; against the first of two varied values, one line per value of
+// the second, when two are (the first numeric); none otherwise.
 func SweepCharts(file *experiments.SweepFile) []Chart {
+	if len(file.Varies) == 2 {
+		return sweepCharts2(file)
+	}
 	x, ok := file.NumericX()
 	if !ok {
 		return nil
@@ -62,11 +66,7 @@ func SweepCharts(file *experiments.SweepFile) []Chart {
 		p99.Marks = []Mark{{Label: "knee", X: x[knee], Y: file.Results[knee].Summary.Latency.P99}}
 		p99.MarkLegend, p99.LabelMarks = "knee", true
 	}
-	for _, c := range file.Results[0].Summary.SLO.Checks {
-		if c.Name == "p99" {
-			p99.Lines = []Level{{Label: "SLO p99 ≤ " + ftoa(c.Limit) + " ms", Y: c.Limit}}
-		}
-	}
+	p99.Lines = sloP99(file)
 	return []Chart{p99,
 		{Name: "sweep_throughput", Title: "Throughput against " + path, XLabel: path, YLabel: "requests/s",
 			Series: []Series{series("throughput", func(s *experiments.Summary) float64 { return s.Throughput })}},
@@ -75,6 +75,70 @@ func SweepCharts(file *experiments.SweepFile) []Chart {
 		{Name: "sweep_cost", Title: "Cost against " + path, XLabel: path, YLabel: "US dollars",
 			Series: []Series{series("cost", func(s *experiments.Summary) float64 { return s.Cost.TotalUSD })}},
 	}
+}
+
+// sloP99 is the p99 objective's line, if the scenario has one.
+func sloP99(file *experiments.SweepFile) []Level {
+	for _, c := range file.Results[0].Summary.SLO.Checks {
+		if c.Name == "p99" {
+			return []Level{{Label: "SLO p99 ≤ " + ftoa(c.Limit) + " ms", Y: c.Limit}}
+		}
+	}
+	return nil
+}
+
+// sweepCharts2 draws a sweep over two values as small multiples on one
+// chart: against the first (numeric) value, one line per value of the
+// second, with the SLO's limit drawn.
+func sweepCharts2(file *experiments.SweepFile) []Chart {
+	a, b := file.Varies[0], file.Varies[1]
+	xi, li := 0, 1
+	if !numeric(a.Values) && numeric(b.Values) {
+		a, b, xi, li = b, a, 1, 0
+	}
+	if !numeric(a.Values) {
+		return nil
+	}
+	// Group the points by the line's value, in the order given.
+	lines := map[string]*[]experiments.PointResult{}
+	var order []string
+	for _, r := range file.Results {
+		k := r.Point.Values[li]
+		if lines[k] == nil {
+			lines[k] = &[]experiments.PointResult{}
+			order = append(order, k)
+		}
+		*lines[k] = append(*lines[k], r)
+	}
+	chart := func(name, title, ylabel string, logY bool, get func(*experiments.Summary) float64) Chart {
+		c := Chart{Name: name, Title: title + " against " + a.Path + ", by " + b.Path, XLabel: a.Path, YLabel: ylabel, LogY: logY}
+		for _, k := range order {
+			s := Series{Name: b.Path + " = " + k}
+			for _, r := range *lines[k] {
+				x, _ := strconv.ParseFloat(r.Point.Values[xi], 64)
+				s.X = append(s.X, x)
+				s.Y = append(s.Y, get(r.Summary))
+			}
+			c.Series = append(c.Series, s)
+		}
+		return c
+	}
+	p99 := chart("sweep_p99", "p99 latency", "latency (ms)", true, func(s *experiments.Summary) float64 { return s.Latency.P99 })
+	p99.Lines = sloP99(file)
+	return []Chart{p99,
+		chart("sweep_throughput", "Throughput", "requests/s", false, func(s *experiments.Summary) float64 { return s.Throughput }),
+		chart("sweep_errors", "Error rate", "error rate", false, func(s *experiments.Summary) float64 { return s.ErrorRate }),
+		chart("sweep_cost", "Cost", "US dollars", false, func(s *experiments.Summary) float64 { return s.Cost.TotalUSD }),
+	}
+}
+
+func numeric(values []string) bool {
+	for _, v := range values {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return false
+		}
+	}
+	return len(values) > 0
 }
 
 // PlanText says what a plan found, for a person: every setting evaluated

@@ -237,6 +237,16 @@ func TestSweepShardsMerge(t *testing.T) {
 	if code, _, _ := capsim(t, "merge", shards[0], shards[1]); code != exitError {
 		t.Error("merging incomplete shards succeeded")
 	}
+	// A sweep over two values draws its plots (one line per value of the
+	// second), the merge too; a shard draws none, and has no plots folder.
+	for _, d := range []string{filepath.Join(dir, "all"), merged} {
+		if _, err := os.Stat(filepath.Join(d, "plots", "sweep_p99.svg")); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(shards[0], "plots")); !os.IsNotExist(err) {
+		t.Errorf("a shard wrote a plots folder (%v)", err)
+	}
 }
 
 // plan --json prints the chosen point keyed by path, with its evidence.

@@ -82,8 +82,15 @@ func finishSweep(file *experiments.SweepFile, outDir string, stdout, stderr io.W
 	csv := file.CSV()
 	if outDir != "" {
 		files := []bundleFile{{"sweep.json", js}, {"sweep.csv", csv}}
+		charts := output.SweepCharts(file)
+		switch {
+		case file.Shard != "":
+			fmt.Fprintf(stderr, "capsim: a shard draws no plots: capsim merge draws them from all the shards\n")
+		case len(charts) == 0:
+			fmt.Fprintf(stderr, "capsim: no plots: the varied values are not numbers (plots need a numeric value, and at most two varied)\n")
+		}
 		if file.Shard == "" {
-			for _, c := range output.SweepCharts(file) {
+			for _, c := range charts {
 				for _, format := range []string{"png", "svg"} {
 					img, err := output.Render(c, format)
 					if err != nil {
@@ -94,12 +101,17 @@ func finishSweep(file *experiments.SweepFile, outDir string, stdout, stderr io.W
 				}
 			}
 		}
-		if err := os.MkdirAll(filepath.Join(outDir, "plots"), 0o755); err != nil {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
 			fmt.Fprintf(stderr, "capsim: %v\n", err)
 			return exitError
 		}
 		for _, f := range files {
-			if err := writeFileAtomic(filepath.Join(outDir, f.name), f.data); err != nil {
+			path := filepath.Join(outDir, f.name)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				fmt.Fprintf(stderr, "capsim: %v\n", err)
+				return exitError
+			}
+			if err := writeFileAtomic(path, f.data); err != nil {
 				fmt.Fprintf(stderr, "capsim: %v\n", err)
 				return exitError
 			}
