@@ -41,6 +41,8 @@ type Series struct {
 	// Color is 1 + the palette index (0: by the series' place in the
 	// chart), so that a component keeps its colour on every chart.
 	Color int `json:",omitempty"`
+	// Scatter draws the points as dots, unjoined.
+	Scatter bool `json:",omitempty"`
 }
 
 // Level is a horizontal reference line.

@@ -258,6 +258,17 @@ func Render(c Chart, format string) ([]byte, error) {
 		for k := range s.X {
 			pts[k] = vg.Point{X: x.pos(c.tx(s.X[k])), Y: y.pos(s.Y[k])}
 		}
+		if s.Scatter {
+			g := draw.GlyphStyle{Color: col, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
+			for _, p := range pts {
+				if area.Contains(p) {
+					dc.DrawGlyph(g, p)
+				}
+				drawn = append(drawn, []vg.Point{p, p})
+			}
+			legend = append(legend, legendEntry{label: s.Name, glyph: &g})
+			continue
+		}
 		area.StrokeLines(ls, area.ClipLinesXY(pts)...)
 		drawn = append(drawn, pts)
 		legend = append(legend, legendEntry{label: s.Name, line: ls})
@@ -346,6 +357,15 @@ func (c *Chart) tx(v float64) float64 {
 	return v
 }
 
+func (c *Chart) scatter() bool {
+	for _, s := range c.Series {
+		if s.Scatter {
+			return true
+		}
+	}
+	return false
+}
+
 // integerX reports whether every X is a whole number (a count of
 // instances, say), outside time charts.
 func (c *Chart) integerX() bool {
@@ -399,6 +419,12 @@ func (c *Chart) axes() (x, y axis) {
 	}
 	if c.XMax > c.XMin {
 		xmin, xmax = c.XMin, c.XMax
+	} else if c.scatter() { // room around the dots
+		pad := math.Max((xmax-xmin)*0.05, math.Abs(xmax)*0.02)
+		if pad == 0 {
+			pad = 1
+		}
+		xmin, xmax = xmin-pad, xmax+pad
 	}
 	if xmax <= xmin {
 		xmax = xmin + 1

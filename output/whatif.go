@@ -141,6 +141,41 @@ func numeric(values []string) bool {
 	return len(values) > 0
 }
 
+// PlanCharts draws what a plan evaluated: each setting's cost against its
+// p99, those that meet every SLO apart from those that fail, the SLO's
+// limit, and the setting chosen — the cheapest below the line.
+func PlanCharts(res *experiments.PlanResult, varies []experiments.Vary) []Chart {
+	if len(res.Candidates) == 0 {
+		return nil
+	}
+	c := Chart{Name: "plan", Title: "Settings evaluated: cost against p99", XLabel: "cost (US dollars)", YLabel: "p99 latency (ms)", LogY: true}
+	pass := Series{Name: "meets every SLO", Scatter: true, Color: 3}
+	fail := Series{Name: "fails", Scatter: true, Color: 2}
+	for _, p := range res.Candidates {
+		s := &fail
+		if p.Summary.SLO.Met {
+			s = &pass
+		}
+		s.X = append(s.X, p.Summary.Cost.TotalUSD)
+		s.Y = append(s.Y, p.Summary.Latency.P99)
+	}
+	for _, s := range []Series{pass, fail} {
+		if len(s.X) > 0 {
+			c.Series = append(c.Series, s)
+		}
+	}
+	for _, k := range res.Candidates[0].Summary.SLO.Checks {
+		if k.Name == "p99" {
+			c.Lines = []Level{{Label: "SLO p99 ≤ " + ftoa(k.Limit) + " ms", Y: k.Limit}}
+		}
+	}
+	if b := res.Best; b != nil {
+		c.Marks = []Mark{{Label: "chosen: " + experiments.Describe(varies, b.Point), X: b.Summary.Cost.TotalUSD, Y: b.Summary.Latency.P99}}
+		c.MarkLegend, c.LabelMarks = "chosen", true
+	}
+	return []Chart{c}
+}
+
 // PlanText says what a plan found, for a person: every setting evaluated
 // with its verdict, cost and the utilisation of its busiest component (the
 // headroom left), then the choice and the evidence. prices says which

@@ -314,24 +314,42 @@ func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []by
 		return 0, err
 	}
 	files = append(files, bundleFile{"report.html", html})
+	plots, err := renderPlots(charts)
+	if err != nil {
+		return 0, err
+	}
+	files = append(files, plots...)
+	return len(files), writeFiles(dir, files)
+}
+
+// renderPlots renders charts as plots/NAME.png and plots/NAME.svg.
+func renderPlots(charts []output.Chart) ([]bundleFile, error) {
+	var files []bundleFile
 	for _, c := range charts {
 		for _, format := range []string{"png", "svg"} {
 			img, err := output.Render(c, format)
 			if err != nil {
-				return 0, fmt.Errorf("plot %s: %w", c.Name, err)
+				return nil, fmt.Errorf("plot %s: %w", c.Name, err)
 			}
 			files = append(files, bundleFile{filepath.Join("plots", c.Name+"."+format), img})
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
-		return 0, err
-	}
+	return files, nil
+}
+
+// writeFiles writes files under dir, each atomically, making the folders
+// they need.
+func writeFiles(dir string, files []bundleFile) error {
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
-			return 0, err
+		path := filepath.Join(dir, f.name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(path, f.data); err != nil {
+			return err
 		}
 	}
-	return len(files), nil
+	return nil
 }
 
 func hasAutoscaler(o *experiments.Outcome) bool {

@@ -268,6 +268,17 @@ func TestPlanJSON(t *testing.T) {
 	if n < 4 || res.Evidence.Point["service.web.instances"] != n-1 || res.Evaluated > 8 {
 		t.Errorf("plan: %+v", res)
 	}
+	// -o writes the same report and the plot of the settings evaluated.
+	dir := t.TempDir()
+	if code, _, errOut := capsim(t, "plan", file, "--vary", "service.web.instances=1..40", "--json", "-o", dir); code != exitOK {
+		t.Fatalf("plan -o: exit %d: %s", code, errOut)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "plan.json")); err != nil || string(b) != out {
+		t.Errorf("plan.json differs from --json (%v)", err)
+	}
+	if svg, err := os.ReadFile(filepath.Join(dir, "plots", "plan.svg")); err != nil || !strings.Contains(string(svg), "chosen: service.web.instances") {
+		t.Errorf("plots/plan.svg: %v, want the chosen setting labelled", err)
+	}
 }
 
 func TestCompareCommand(t *testing.T) {

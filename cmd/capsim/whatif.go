@@ -90,31 +90,16 @@ func finishSweep(file *experiments.SweepFile, outDir string, stdout, stderr io.W
 			fmt.Fprintf(stderr, "capsim: no plots: the varied values are not numbers (plots need a numeric value, and at most two varied)\n")
 		}
 		if file.Shard == "" {
-			for _, c := range charts {
-				for _, format := range []string{"png", "svg"} {
-					img, err := output.Render(c, format)
-					if err != nil {
-						fmt.Fprintf(stderr, "capsim: %v\n", err)
-						return exitError
-					}
-					files = append(files, bundleFile{filepath.Join("plots", c.Name+"."+format), img})
-				}
+			plots, err := renderPlots(charts)
+			if err != nil {
+				fmt.Fprintf(stderr, "capsim: %v\n", err)
+				return exitError
 			}
+			files = append(files, plots...)
 		}
-		if err := os.MkdirAll(outDir, 0o755); err != nil {
+		if err := writeFiles(outDir, files); err != nil {
 			fmt.Fprintf(stderr, "capsim: %v\n", err)
 			return exitError
-		}
-		for _, f := range files {
-			path := filepath.Join(outDir, f.name)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				fmt.Fprintf(stderr, "capsim: %v\n", err)
-				return exitError
-			}
-			if err := writeFileAtomic(path, f.data); err != nil {
-				fmt.Fprintf(stderr, "capsim: %v\n", err)
-				return exitError
-			}
 		}
 	}
 	table, err := output.CSVTable(csv)
@@ -171,6 +156,7 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		sets     = fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE`")
 		reps     = fs.Int("replications", 1, "replications per point (`N`); the SLOs are judged on the means")
 		jsonOut  = fs.Bool("json", false, "print the result as JSON")
+		outDir   = fs.StringP("out", "o", "", "write plan.json and plots/plan.{png,svg} (the settings evaluated) to `DIR`")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: capsim plan FILE|EXAMPLE --vary PATH=A..B [flags]\n\nFinds the cheapest setting that meets every SLO, by bisection (O(log n) runs).\n\nFlags:\n%s", fs.FlagUsages())
@@ -207,9 +193,20 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
 	}
+	report, _ := json.MarshalIndent(res.Report(vs), "", "  ")
+	report = append(report, '\n')
+	if *outDir != "" {
+		plots, err := renderPlots(output.PlanCharts(res, vs))
+		if err == nil {
+			err = writeFiles(*outDir, append([]bundleFile{{"plan.json", report}}, plots...))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "capsim: %v\n", err)
+			return exitError
+		}
+	}
 	if *jsonOut {
-		b, _ := json.MarshalIndent(res.Report(vs), "", "  ")
-		stdout.Write(append(b, '\n'))
+		stdout.Write(report)
 	} else {
 		io.WriteString(stdout, output.PlanText(res, vs, *minimize, base.Prices()))
 	}
