@@ -64,10 +64,18 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 	}
 	var b bytes.Buffer
 	err := reportTemplate.Execute(&b, map[string]any{
-		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Decisions": decisions, "MoreDecisions": more,
+		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Bottleneck": bottleneckText(s), "Decisions": decisions, "MoreDecisions": more,
 		"Text": text.String(), "Source": string(scenarioSource),
 	})
 	return b.Bytes(), err
+}
+
+// bottleneckText is the bottleneck line of the text summary, or "".
+func bottleneckText(s *experiments.Summary) string {
+	if s.Bottleneck == nil {
+		return ""
+	}
+	return bottleneckLine(s)
 }
 
 // splitPart is one segment of a "where the time goes" bar.
@@ -177,7 +185,8 @@ figure svg { width: 100%; height: auto; display: block; }
 .key span { width: 12px; height: 12px; margin: 0 4px 0 14px; vertical-align: -1px; }
 .slot { background: #E69F00; } .core { background: #D55E00; } .cpu { background: #0072B2; } .calls { background: #56B4E9; }
 .net { background: repeating-linear-gradient(45deg, #CC79A7 0 4px, #e8b9d3 4px 8px); }
-pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 12px; overflow-x: auto; font-size: 12.5px; }
+pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 12px; overflow-x: auto; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.bottleneck { font-size: 15px; margin: 10px 0 0; }
 @media print { body { max-width: none; padding: 0; font-size: 12px; } h2 { break-after: avoid; } pre { white-space: pre-wrap; } }
 </style>
 </head>
@@ -200,6 +209,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 <td class="{{if .Met}}ok{{else}}bad{{end}}">{{if .Met}}✔ met{{else}}✘ not met{{end}}</td></tr>
 {{end}}</table>
 {{else}}<p class="meta">The scenario sets no [slo].</p>{{end}}
+{{with .Bottleneck}}<p class="bottleneck"><b>Bottleneck:</b> {{.}}</p>{{end}}
 </section>
 
 <section>
