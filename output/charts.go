@@ -24,8 +24,13 @@ type Chart struct {
 	// empty); LabelMarks writes each mark's label beside it.
 	MarkLegend string
 	LabelMarks bool
-	Nines      bool   // X is a percentile, drawn on a log(1/(1−q)) axis
-	Spans      []Span // shaded intervals (warm-up, faults)
+	// Rows make a timeline: one lane per row (top first) instead of a
+	// value axis; a mark's Y is its row's index, and Bars are drawn in
+	// their Row's lane.
+	Rows  []string `json:",omitempty"`
+	Bars  []Span   `json:",omitempty"`
+	Nines bool     // X is a percentile, drawn on a log(1/(1−q)) axis
+	Spans []Span   // shaded intervals (warm-up, faults)
 	// XMin, XMax fix the X axis when XMax > XMin: time charts span the
 	// whole run, even where a series has nothing to draw (no request
 	// completed in a window of a latency chart).
@@ -51,16 +56,20 @@ type Level struct {
 	Y     float64
 }
 
-// Mark is a labelled point (drawn as a marker on its series' line).
+// Mark is a labelled point (drawn as a marker on its series' line), a
+// triangle pointing up, or down with Down (a scale-in).
 type Mark struct {
 	Label string
 	X, Y  float64
+	Down  bool `json:",omitempty"`
 }
 
-// Span is a shaded stretch of the X axis.
+// Span is a shaded stretch of the X axis (Row: a bar's lane on a
+// timeline).
 type Span struct {
 	Label    string
 	From, To float64
+	Row      int `json:",omitempty"`
 }
 
 // timeUnit picks the time axis unit for a run of length d seconds.
@@ -107,6 +116,9 @@ func Charts(o *experiments.Outcome) []Chart {
 		spans = append(spans, sp)
 	}
 	var charts []Chart
+	if tl, ok := timeline(r, spans, xlabel, div); ok {
+		charts = append(charts, tl)
+	}
 
 	load := Chart{Name: "load", Title: "Offered load, throughput and capacity", XLabel: xlabel, YLabel: "requests/s", Spans: spans,
 		Series: []Series{
@@ -231,7 +243,7 @@ func Charts(o *experiments.Outcome) []Chart {
 		}
 	}
 	for i := range charts {
-		if charts[i].Name != "latency_spectrum" {
+		if !charts[i].Nines {
 			charts[i].XMin, charts[i].XMax = 0, r.DurationS/div
 		}
 	}
@@ -272,6 +284,37 @@ func cleanSeries(s *Series, logY bool) {
 func changed(o *experiments.Outcome, name string) bool {
 	in := o.Summary.Components[name].Instances
 	return in != nil && in.Min != in.Max
+}
+
+// timeline is the run's events on the charts' time axis: one lane per
+// autoscaled component with a triangle at each decision that changed its
+// instances (up for a scale-out, down for a scale-in), under the faults'
+// spans. None without decisions or faults.
+func timeline(r *experiments.Series, spans []Span, xlabel string, div float64) (Chart, bool) {
+	c := Chart{Name: "timeline", Title: "Timeline: faults and autoscaler decisions", XLabel: xlabel, Spans: spans}
+	for _, sp := range spans { // a lane per fault
+		if sp.Label != "warm-up" {
+			c.Bars = append(c.Bars, Span{Label: sp.Label, From: sp.From, To: sp.To, Row: len(c.Rows)})
+			c.Rows = append(c.Rows, sp.Label)
+		}
+	}
+	row := map[string]int{}
+	for _, d := range r.Decisions {
+		if d.From == d.To {
+			continue
+		}
+		k, ok := row[d.Component]
+		if !ok {
+			k = len(c.Rows)
+			row[d.Component] = k
+			c.Rows = append(c.Rows, d.Component)
+		}
+		c.Marks = append(c.Marks, Mark{Label: fmt.Sprintf("%s %d→%d", d.Component, d.From, d.To), X: d.AtS / div, Y: float64(k), Down: d.To < d.From})
+	}
+	if len(c.Rows) == 0 {
+		return Chart{}, false
+	}
+	return c, true
 }
 
 // componentColors gives each component (and each database node, after

@@ -75,12 +75,13 @@ func TestChartsShareOneTimeAxis(t *testing.T) {
 				t.Fatal(err)
 			}
 			svg := string(b)
-			f := framePath.FindString(svg)
-			if f == "" {
+			fm := framePath.FindStringSubmatch(svg)
+			if fm == nil {
 				t.Fatalf("%s/%s: no plot frame in the SVG", name, c.Name)
 			}
+			f := "from x = " + fm[1] + " to x = " + fm[3] // the left and right edges (a timeline is shorter)
 			xt, yt := svgTicks(svg)
-			if len(xt) < 3 || len(yt) < 3 {
+			if len(xt) < 3 || len(yt) < 3 && len(c.Rows) == 0 { // a timeline has lanes, not values
 				t.Errorf("%s/%s: %d x and %d y tick labels (%v; %v), want at least 3 each", name, c.Name, len(xt), len(yt), xt, yt)
 			}
 			for _, l := range yt {

@@ -249,6 +249,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 
 {{if .Decisions}}<section>
 <h2>Autoscaler decisions</h2>
+<p class="meta">The timeline at the top of the charts marks each decision that changed a fleet on their time axis (▲ scale-out, ▼ scale-in).</p>
 <table>
 <tr><th>t (s)</th><th class="l">component</th><th class="l">policy</th><th>from</th><th>to</th><th class="l">reason</th></tr>
 {{range .Decisions}}<tr><td>{{seconds .AtS}}</td><td class="l">{{.Component}}</td><td class="l">{{.Policy}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="l">{{.Reason}}</td></tr>

@@ -29,8 +29,8 @@ var palette = []color.RGBA{
 	{0x00, 0x00, 0x00, 0xff}, // black
 }
 
-// The layout, in points. Every chart has the same size and the same plot
-// area — the same left edge and width whatever its tick labels — so a
+// The layout, in points. Every chart has the same width and the same plot
+// area left and right — whatever its tick labels — so a
 // vertical line at time t crosses every time chart of a report at the
 // same place. The legend has the column right of the plot, where it hides
 // no data.
@@ -41,7 +41,7 @@ const (
 	plotLeft    = vg.Length(66)
 	plotRight   = chartWidth - legendWidth - 10
 	plotBottom  = vg.Length(36)
-	plotTop     = chartHeight - 26
+	titleBand   = vg.Length(26) // above the plot area
 )
 
 // frameColor draws the plot area's frame, and nothing else (the tests find
@@ -196,13 +196,15 @@ func Render(c Chart, format string) ([]byte, error) {
 		cleanSeries(&series[i], c.LogY)
 	}
 	c.Series = series
-	cw, err := draw.NewFormattedCanvas(chartWidth, chartHeight, format)
+	height := c.height()
+	plotTop := height - titleBand
+	cw, err := draw.NewFormattedCanvas(chartWidth, height, format)
 	if err != nil {
 		return nil, err
 	}
 	dc := draw.New(cw)
-	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: chartWidth, Y: 0}, {X: chartWidth, Y: chartHeight}, {X: 0, Y: chartHeight}})
-	x, y := c.axes()
+	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: chartWidth, Y: 0}, {X: chartWidth, Y: height}, {X: 0, Y: height}})
+	x, y := c.axes(plotTop)
 	area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: plotLeft, Y: plotBottom}, Max: vg.Point{X: plotRight, Y: plotTop}}}
 	var legend []legendEntry
 
@@ -283,18 +285,43 @@ func Render(c Chart, format string) ([]byte, error) {
 		}
 		ly := y.pos(lv.Y)
 		dc.StrokeLine2(draw.LineStyle{Color: sloInk, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}, plotLeft, ly, plotRight, ly)
-		r := labelBox(label, lv.Label, ly, drawn, placed)
+		r := labelBox(label, lv.Label, ly, plotTop, drawn, placed)
 		placed = append(placed, r)
 		dc.FillText(label, r.Min, lv.Label)
 	}
 
+	// A timeline's lanes, and the bars in them.
+	for i, r := range c.Rows {
+		ly := y.pos(c.laneY(float64(i)))
+		dc.StrokeLine2(grid, plotLeft, ly, plotRight, ly)
+		st := textStyle(9, muted)
+		st.YAlign = draw.YBottom
+		dc.FillText(st, vg.Point{X: plotLeft + 4, Y: ly + 5}, r)
+	}
+	for _, b := range c.Bars {
+		from, to := math.Max(b.From, x.min), math.Min(b.To, x.max)
+		if to <= from {
+			continue
+		}
+		ly := y.pos(c.laneY(float64(b.Row)))
+		area.FillPolygon(sloInk, []vg.Point{{X: x.pos(from), Y: ly - 3}, {X: x.pos(to), Y: ly - 3}, {X: x.pos(to), Y: ly + 3}, {X: x.pos(from), Y: ly + 3}})
+	}
+
 	// Marks: autoscaler decisions, a sweep's knee.
 	if len(c.Marks) > 0 {
-		g := draw.GlyphStyle{Color: markInk, Radius: vg.Points(3.2), Shape: draw.TriangleGlyph{}}
+		g := draw.GlyphStyle{Color: markInk, Radius: vg.Points(3.2), Shape: upTriangle{}}
+		down := g
+		down.Shape = downTriangle{}
+		downs := false
 		for _, m := range c.Marks {
-			p := vg.Point{X: x.pos(c.tx(m.X)), Y: y.pos(c.clampY(m.Y))}
+			p := vg.Point{X: x.pos(c.tx(m.X)), Y: y.pos(c.laneY(c.clampY(m.Y)))}
 			if area.Contains(p) {
-				dc.DrawGlyph(g, p)
+				if m.Down {
+					dc.DrawGlyph(down, p)
+					downs = true
+				} else {
+					dc.DrawGlyph(g, p)
+				}
 				if c.LabelMarks {
 					st := textStyle(9, ink)
 					dc.FillText(st, vg.Point{X: p.X + 5, Y: p.Y + 4}, m.Label)
@@ -305,7 +332,13 @@ func Render(c Chart, format string) ([]byte, error) {
 		if name == "" {
 			name = "scaling decision"
 		}
+		if downs {
+			name = "scale-out"
+		}
 		legend = append(legend, legendEntry{label: name, glyph: &g})
+		if downs {
+			legend = append(legend, legendEntry{label: "scale-in", glyph: &down})
+		}
 	}
 
 	// The frame, axes' labels, title and legend.
@@ -330,8 +363,8 @@ func Render(c Chart, format string) ([]byte, error) {
 	dc.FillText(axisLabel, vg.Point{X: 4, Y: (plotBottom + plotTop) / 2}, c.YLabel)
 	title := textStyle(13, ink)
 	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
-	dc.FillText(title, vg.Point{X: (plotLeft + plotRight) / 2, Y: chartHeight - 5}, c.Title)
-	drawLegend(dc, legend)
+	dc.FillText(title, vg.Point{X: (plotLeft + plotRight) / 2, Y: height - 5}, c.Title)
+	drawLegend(dc, legend, plotTop)
 
 	var b bytes.Buffer
 	if _, err := cw.WriteTo(&b); err != nil {
@@ -347,6 +380,40 @@ func (s *Series) style(i int) (color.RGBA, bool) {
 		k = s.Color - 1
 	}
 	return palette[k%len(palette)], k >= len(palette)
+}
+
+// height is the chart's height: the common one, or a timeline's, which
+// grows with its rows.
+func (c *Chart) height() vg.Length {
+	if len(c.Rows) > 0 {
+		return plotBottom + titleBand + vg.Length(18*max(len(c.Rows), 2)+12)
+	}
+	return chartHeight
+}
+
+// laneY is row i's place on a timeline's axis (the first row at the top),
+// or v itself on other charts.
+func (c *Chart) laneY(v float64) float64 {
+	if n := len(c.Rows); n > 0 {
+		return float64(n-1) - v
+	}
+	return v
+}
+
+// upTriangle is a filled triangle pointing up: a scale-out, a knee.
+type upTriangle struct{}
+
+func (upTriangle) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius
+	c.FillPolygon(sty.Color, []vg.Point{{X: pt.X - r, Y: pt.Y - r*0.6}, {X: pt.X + r, Y: pt.Y - r*0.6}, {X: pt.X, Y: pt.Y + r}})
+}
+
+// downTriangle is a filled triangle pointing down: a scale-in.
+type downTriangle struct{}
+
+func (downTriangle) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius
+	c.FillPolygon(sty.Color, []vg.Point{{X: pt.X - r, Y: pt.Y + r*0.6}, {X: pt.X + r, Y: pt.Y + r*0.6}, {X: pt.X, Y: pt.Y - r}})
 }
 
 // tx maps a data X to the axis (percentiles to their nines).
@@ -394,7 +461,7 @@ func (c *Chart) clampY(v float64) float64 {
 // the value axis from 0 (linear) or from the decade below the smallest
 // value (log) up to a tick above the largest, so that every axis carries
 // at least three labelled ticks.
-func (c *Chart) axes() (x, y axis) {
+func (c *Chart) axes(plotTop vg.Length) (x, y axis) {
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range c.Series {
 		for i := range s.X {
@@ -448,6 +515,10 @@ func (c *Chart) axes() (x, y axis) {
 		}
 	}
 	y = axis{lo: plotBottom, hi: plotTop}
+	if n := len(c.Rows); n > 0 { // lanes, the first at the top; labelled inside
+		y.min, y.max = -0.5, float64(n)-0.5
+		return x, y
+	}
 	if c.LogY {
 		if !(ymin > 0) {
 			ymin = 1
@@ -480,7 +551,7 @@ func (c *Chart) axes() (x, y axis) {
 // crosses no curve and no label placed before: above the line at the
 // left, at the right, in the middle, then below; above at the left if
 // nowhere is clear.
-func labelBox(st text.Style, s string, ly vg.Length, lines [][]vg.Point, placed []vg.Rectangle) vg.Rectangle {
+func labelBox(st text.Style, s string, ly, plotTop vg.Length, lines [][]vg.Point, placed []vg.Rectangle) vg.Rectangle {
 	w, h := st.Width(s), st.Height(s)
 	var first vg.Rectangle
 	for k, c := range []struct {
@@ -555,7 +626,7 @@ type legendEntry struct {
 // drawLegend writes the entries down the column right of the plot, a
 // name too long for one line on two (then shortened), and says how many
 // did not fit.
-func drawLegend(dc draw.Canvas, entries []legendEntry) {
+func drawLegend(dc draw.Canvas, entries []legendEntry, plotTop vg.Length) {
 	st := textStyle(9, ink)
 	st.YAlign = draw.YCenter
 	x0 := plotRight + 10
