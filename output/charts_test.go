@@ -180,3 +180,26 @@ func TestTickFormatting(t *testing.T) {
 		t.Errorf("log ticks over 1..100: %v", got)
 	}
 }
+
+// The load chart's capacity line is the busiest path's: news-cache's
+// Redis (one core) saturates long before web's sixteen cores.
+func TestCapacityLineIsTheBusiestPaths(t *testing.T) {
+	o := example(t, "news-cache")
+	for _, c := range Charts(o) {
+		if c.Name != "load" {
+			continue
+		}
+		last := c.Series[len(c.Series)-1]
+		if last.Name != "capacity (busiest: redis)" {
+			t.Fatalf("load chart series %v, want the capacity of redis", names(c.Series))
+		}
+		b := o.Summary.Bottleneck
+		for i, y := range last.Y {
+			if y > b.CapacityRPS*1.0001 {
+				t.Fatalf("capacity %v req/s at %v s, above redis's %v", y, last.X[i], b.CapacityRPS)
+			}
+		}
+		return
+	}
+	t.Error("no load chart")
+}
