@@ -9,8 +9,8 @@ import (
 )
 
 // Markdown writes the summary as Markdown, to paste into a design document
-// or a pull request: SLO verdicts, headline numbers, and the component
-// table.
+// or a pull request: SLO verdicts, the bottleneck, headline numbers, the
+// component table and where the time goes.
 func Markdown(w io.Writer, o *experiments.Outcome) error {
 	s := o.Summary
 	var b strings.Builder
@@ -34,6 +34,9 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 		}
 		b.WriteString("\n")
 	}
+	if s.Bottleneck != nil {
+		fmt.Fprintf(&b, "**Bottleneck:** %s.\n\n", bottleneckLine(s))
+	}
 	r, l := s.Requests, s.Latency
 	fmt.Fprintf(&b, "| requests | completed | error rate | throughput | p50 | p95 | p99 | p99.9 | cost |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %s | %s | %s | %s/s | %s ms | %s ms | %s ms | %s ms | $%s |\n\n", thousands(r.Arrived), thousands(r.Completed),
@@ -45,6 +48,21 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 		inst, util := instancesCell(c), utilCell(c)
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", name, c.Kind, inst, util,
 			num(c.Queue.Mean), thousands(c.Queue.Max), num(c.ThroughputRPS), num(c.Latency.P50), num(c.Latency.P99), thousands(c.Rejected))
+	}
+	var split []string
+	for _, sc := range o.Series.Components {
+		if t := s.Components[sc.Name].TimeSplit; t != nil {
+			net := "–"
+			if t.Network != nil {
+				net = num(*t.Network)
+			}
+			split = append(split, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |", sc.Name, num(t.SlotWait+t.CoreWait+t.CPU+t.Waiting),
+				num(t.SlotWait), num(t.CoreWait), num(t.CPU), num(t.Waiting), net))
+		}
+	}
+	if len(split) > 0 {
+		b.WriteString("\nWhere the time goes, mean ms per call answered:\n\n| component | in component | slot wait | core wait | cpu | on calls | network in |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString(strings.Join(split, "\n") + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
