@@ -52,16 +52,23 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 	var split []string
 	for _, sc := range o.Series.Components {
 		if t := s.Components[sc.Name].TimeSplit; t != nil {
-			net := "–"
-			if t.Network != nil {
-				net = num(*t.Network)
+			row := fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", sc.Name, num(t.SlotWait+t.CoreWait+t.CPU+t.Waiting),
+				num(t.SlotWait), num(t.CoreWait), num(t.CPU), num(t.Waiting))
+			switch {
+			case t.Network != nil:
+				row += " " + num(*t.Network) + " |"
+			case s.Network != nil:
+				row += " – |"
 			}
-			split = append(split, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |", sc.Name, num(t.SlotWait+t.CoreWait+t.CPU+t.Waiting),
-				num(t.SlotWait), num(t.CoreWait), num(t.CPU), num(t.Waiting), net))
+			split = append(split, row)
 		}
 	}
 	if len(split) > 0 {
-		b.WriteString("\nWhere the time goes, mean ms per call answered:\n\n| component | in component | slot wait | core wait | cpu | on calls | network in |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		head, rule := "| component | in component | slot wait | core wait | cpu | on calls |", "|---|---:|---:|---:|---:|---:|"
+		if s.Network != nil {
+			head, rule = head+" network in |", rule+"---:|"
+		}
+		b.WriteString("\nWhere the time goes, mean ms per call answered:\n\n" + head + "\n" + rule + "\n")
 		b.WriteString(strings.Join(split, "\n") + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
