@@ -57,6 +57,16 @@ func TestMM1(t *testing.T) {
 	agreesOver(t, runs, "utilisation", func(o *experiments.Outcome) float64 { return *o.Summary.Components["s"].Utilization }, lambda/mu)
 	// The utilisation law puts the saturation point at μ.
 	agreesOver(t, runs, "capacity (req/s)", func(o *experiments.Outcome) float64 { return o.Summary.Bottleneck.CapacityRPS }, mu)
+	analyticIs(t, runs[0], "M/M/1", 1000/(mu-lambda))
+}
+
+// analyticIs checks the summary's analytic model of component s.
+func analyticIs(t *testing.T, o *experiments.Outcome, model string, meanMS float64) {
+	t.Helper()
+	a := o.Summary.Components["s"].Analytic
+	if a == nil || a.Model != model || !a.Exact || a.Latency == nil || math.Abs(a.Latency.Mean-meanMS) > 0.0005 {
+		t.Errorf("analytic %+v, want exact %s with mean %.3f ms", a, model, meanMS)
+	}
 }
 
 // mmcResponseCDF is P(T ≤ t) for M/M/c FCFS: T = W + S, where W = 0 with
@@ -81,6 +91,7 @@ func TestMMc(t *testing.T) {
 	const c, mu, lambda = 4, 100.0, 320.0
 	runs := seedRuns(t, oneStation(lambda, "1500s", "4", `"unlimited"`, `"unlimited"`, "exp(10ms)"), seeds)
 	agreesOver(t, runs, "M/M/4 mean (ms)", mean, 1000*(erlangC(c, lambda/mu)/(c*mu-lambda)+1/mu))
+	analyticIs(t, runs[0], "M/M/4", 1000*(erlangC(c, lambda/mu)/(c*mu-lambda)+1/mu))
 	// Where the time goes: waiting for a core is W, on a core is S.
 	split := func(o *experiments.Outcome) *experiments.TimeSplit { return o.Summary.Components["s"].TimeSplit }
 	agreesOver(t, runs, "M/M/4 wait for a core (ms)", func(o *experiments.Outcome) float64 { return split(o).CoreWait }, 1000*erlangC(c, lambda/mu)/(c*mu-lambda))

@@ -148,6 +148,9 @@ type ComponentSummary struct {
 	// TimeSplit is where the component's calls answered ok spent their
 	// time (services, caches, databases, functions).
 	TimeSplit *TimeSplit `json:"time_split_ms,omitempty"`
+	// Analytic is queueing theory's answer for the component, beside the
+	// simulation's (see docs/results.md).
+	Analytic *AnalyticSummary `json:"analytic,omitempty"`
 	// Caches and databases.
 	HitRatio   *float64 `json:"hit_ratio,omitempty"`
 	StaleReads *float64 `json:"stale_reads,omitempty"` // caches: stale hits / lookups; databases: stale reads / reads
@@ -183,6 +186,26 @@ type ComponentSummary struct {
 	InvocationMS *Latency               `json:"invocation_ms,omitempty"`
 	BilledGBs    *float64               `json:"billed_gb_s,omitempty"`
 	CostSplit    *FunctionCost          `json:"cost_split,omitempty"`
+}
+
+// AnalyticSummary is queueing theory's answer for a component: the model
+// it reduces to (or, with an empty model, why none), whether the model is
+// exact for it, the utilisation and mean time in it (percentiles where
+// exact), the fraction refused by a finite queue; Deviation compares the
+// simulated mean with it (a relative difference), and Notes qualify it.
+type AnalyticSummary struct {
+	Model       string   `json:"model,omitempty"`
+	Exact       bool     `json:"exact,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Utilization *float64 `json:"utilization,omitempty"`
+	Latency     *struct {
+		Mean float64  `json:"mean"`
+		P50  *float64 `json:"p50,omitempty"`
+		P99  *float64 `json:"p99,omitempty"`
+	} `json:"latency_ms,omitempty"`
+	Rejected  *float64 `json:"rejected,omitempty"`
+	Deviation *float64 `json:"deviation,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
 }
 
 // TimeSplit is where a component's calls answered ok spent their time, in
@@ -334,7 +357,8 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			Failed: a.Failed, InFlight: a.InFlight, Latency: latency(a.Latency)}
 	}
 	var total float64
-	for _, c := range r.Components {
+	analytic := analyze(cfg, r)
+	for ci, c := range r.Components {
 		cs := ComponentSummary{
 			Kind: c.Kind, Requests: c.Arrivals, ThroughputRPS: perSecond(c.Departures, r.Measured),
 			Latency: latency(c.Latency), Rejected: c.Rejected,
@@ -342,6 +366,9 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			InSystem:  round(c.InSystemMean, 4),
 			SojournMS: ms(c.MeanSojourn),
 			CostUSD:   round(c.CostUSD, 4),
+		}
+		if ci < len(analytic) {
+			cs.Analytic = analyticSummary(analytic[ci], cs.Latency.Mean)
 		}
 		if t := c.Split; t != nil {
 			cs.TimeSplit = &TimeSplit{Calls: t.Calls, SlotWait: ms(t.SlotWait), CoreWait: ms(t.CoreWait), CPU: ms(t.CPU), Waiting: ms(t.Waiting)}

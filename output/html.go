@@ -64,7 +64,7 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 	}
 	var b bytes.Buffer
 	err := reportTemplate.Execute(&b, map[string]any{
-		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Bottleneck": bottleneckText(s), "Decisions": decisions, "MoreDecisions": more,
+		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Theory": theoryRows(o), "Bottleneck": bottleneckText(s), "Decisions": decisions, "MoreDecisions": more,
 		"Text": text.String(), "Source": string(scenarioSource),
 	})
 	return b.Bytes(), err
@@ -244,6 +244,15 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 <table class="split">
 <tr><th class="l">component</th><th>ms in it</th><th class="l">split</th></tr>
 {{range .Splits}}<tr><td>{{.Name}}</td><td>{{num .InMS}}</td><td class="bar"><div>{{range .Parts}}{{if .Width}}<span class="{{.Class}}" style="width: {{printf "%.2f" .Width}}%" title="{{.Label}}: {{num .MS}} ms"></span>{{end}}{{end}}</div></td></tr>
+{{end}}</table>
+</section>{{end}}
+
+{{if .Theory}}<section>
+<h2>Theory beside the simulation</h2>
+<p class="meta">Each component whose work reduces to a queueing station, modelled at the mean arrival rates it saw (≈: an approximation); a difference flags a modelling question to look into.</p>
+<table>
+<tr><th class="l">component</th><th class="l">model</th><th>utilisation sim / theory</th><th>mean ms sim / theory</th><th class="l"></th></tr>
+{{range .Theory}}<tr><td>{{.Name}}</td><td class="l">{{.Model}}</td><td>{{.Util}}</td><td>{{.Mean}}</td><td class="l {{if .OK}}ok{{end}}">{{.Verdict}}</td></tr>
 {{end}}</table>
 </section>{{end}}
 

@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -176,6 +177,7 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	tw.Flush()
 	timeSplit(&b, o, left)
+	theory(&b, o, left)
 	if len(s.Traffic) > 1 {
 		b.WriteByte('\n')
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -344,6 +346,89 @@ func bottleneckLine(s *experiments.Summary) string {
 		line += fmt.Sprintf(": requests would saturate it near %s/s (%s× the %s/s offered)", num(bn.CapacityRPS), f(bn.CapacityRPS/offered, 1), num(offered))
 	}
 	return line
+}
+
+// theoryRow is one component's model beside the simulation.
+type theoryRow struct {
+	Name, Model, Util, Mean, Verdict string
+	OK                               bool
+}
+
+// theoryRows are queueing theory's answers beside the simulation's for
+// every component that is a station: the model, utilisation and mean time
+// in it, and whether they agree — within the replications' 95 %
+// confidence interval, or within 5 % for a single run — with the likely
+// reason when they do not; or why it has no model.
+func theoryRows(o *experiments.Outcome) []theoryRow {
+	s := o.Summary
+	var rows []theoryRow
+	for _, sc := range o.Series.Components {
+		c := s.Components[sc.Name]
+		a := c.Analytic
+		if a == nil || a.Reason == "not a queueing station" || a.Reason == "no instances" {
+			continue
+		}
+		if a.Model == "" || a.Model == "unstable" {
+			rows = append(rows, theoryRow{Name: sc.Name, Model: "–", Verdict: a.Reason})
+			continue
+		}
+		r := theoryRow{Name: sc.Name, Model: a.Model, Util: "–", Mean: "–"}
+		if !a.Exact {
+			r.Model += " ≈"
+		}
+		if c.Utilization != nil && a.Utilization != nil {
+			r.Util = pct(*c.Utilization) + " / " + pct(*a.Utilization)
+		}
+		if a.Latency != nil {
+			r.Mean = num(c.Latency.Mean) + " / " + num(a.Latency.Mean)
+			r.Verdict, r.OK = agreement(s, sc.Name, c.Latency.Mean, a)
+		} else if len(a.Notes) > 0 {
+			r.Verdict = a.Notes[len(a.Notes)-1]
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// theory writes the theory rows as a table.
+func theory(b *strings.Builder, o *experiments.Outcome, left func(string) string) {
+	rows := theoryRows(o)
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\nTheory beside the simulation (queueing models at the mean arrival rates; ≈ an approximation):\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tmodel\tutil sim / theory\tmean ms sim / theory\t\t\n", left("component"))
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", left(r.Name), r.Model, r.Util, r.Mean, r.Verdict)
+	}
+	tw.Flush()
+}
+
+// agreement says whether a component's simulated mean agrees with its
+// model's, and if not, by how much and the likely reason.
+func agreement(s *experiments.Summary, name string, simMean float64, a *experiments.AnalyticSummary) (string, bool) {
+	theoryMean := a.Latency.Mean
+	ok := a.Deviation != nil && math.Abs(*a.Deviation) <= 0.05
+	within := "within 5 %"
+	if ci, found := s.CI95["components."+name+".latency_ms.mean"]; found {
+		ok, within = ci[0] <= theoryMean && theoryMean <= ci[1], "within the 95 % CI"
+	}
+	if ok {
+		return "✔ agree (" + within + ")", true
+	}
+	dev := 0.0
+	if theoryMean > 0 {
+		dev = simMean/theoryMean - 1
+	}
+	why := "a difference to look into: the model or the scenario"
+	switch {
+	case len(a.Notes) > 0:
+		why = a.Notes[len(a.Notes)-1]
+	case !a.Exact:
+		why = "the model is an approximation"
+	}
+	return fmt.Sprintf("✘ differ by %+.1f %%: %s", 100*dev, why), false
 }
 
 // timeSplit writes where the time of each component's calls went: the
