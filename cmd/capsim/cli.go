@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -431,8 +432,9 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("validate", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sets := fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable)")
+	jsonOut := fs.Bool("json", false, "print the problems as JSON objects (file, line, key, message, severity) for editors and CI")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: capsim validate FILE|EXAMPLE [--set PATH=VALUE]\n\nReports every problem in a scenario as file:line: key: message, then plausibility warnings.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(fs.Output(), "Usage: capsim validate FILE|EXAMPLE [--set PATH=VALUE] [--json]\n\nReports every problem in a scenario as file:line: key: message, then plausibility warnings.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
@@ -442,6 +444,9 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	sc, err := load(fs.Arg(0), *sets)
+	if *jsonOut {
+		return validateJSON(fs.Arg(0), sc, err, stdout)
+	}
 	if err != nil {
 		printLoadError(stderr, err)
 		return exitError
@@ -450,6 +455,48 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
 	fmt.Fprintf(stdout, "%s: valid (%s)\n", fs.Arg(0), sc.Contents())
+	return exitOK
+}
+
+// problemJSON is one problem of validate --json.
+type problemJSON struct {
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Message  string `json:"message"`
+	Severity string `json:"severity"` // error or warning
+}
+
+// validateJSON prints the outcome of validating file as one JSON object —
+// {"file", "valid", "problems": [...]}, errors then warnings — and exits 0
+// when the scenario is valid, 1 when not.
+func validateJSON(file string, sc *scenario.Scenario, err error, stdout io.Writer) int {
+	out := struct {
+		File     string        `json:"file"`
+		Valid    bool          `json:"valid"`
+		Problems []problemJSON `json:"problems"`
+	}{File: file, Valid: err == nil, Problems: []problemJSON{}}
+	add := func(p scenario.Problem, severity string) {
+		out.Problems = append(out.Problems, problemJSON{File: p.File, Line: p.Line, Key: p.Key, Message: p.Msg, Severity: severity})
+	}
+	var se *scenario.Error
+	switch {
+	case errors.As(err, &se):
+		for _, p := range se.Problems {
+			add(p, "error")
+		}
+	case err != nil:
+		out.Problems = append(out.Problems, problemJSON{File: file, Message: err.Error(), Severity: "error"})
+	default:
+		for _, w := range sc.Warnings {
+			add(w, "warning")
+		}
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	stdout.Write(append(b, '\n'))
+	if err != nil {
+		return exitError
+	}
 	return exitOK
 }
 

@@ -351,3 +351,30 @@ func TestFlagConventions(t *testing.T) {
 		}
 	}
 }
+
+// validate --json gives editors and CI the problems as objects, exit 1
+// when the scenario is invalid, 0 (warnings included) when it is valid.
+func TestValidateJSON(t *testing.T) {
+	bad := writeScenario(t, "[traffic.in]\nto = \"web\"\nrate = -1\n")
+	code, out, _ := capsim(t, "validate", bad, "--json")
+	var res struct {
+		Valid    bool
+		Problems []struct {
+			File, Key, Message, Severity string
+			Line                         int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if code != exitError || res.Valid || len(res.Problems) == 0 || res.Problems[0].Line != 3 || res.Problems[0].Key != "traffic.in.rate" || res.Problems[0].Severity != "error" {
+		t.Errorf("exit %d, %+v", code, res)
+	}
+	code, out, _ = capsim(t, "validate", "news-cache", "--json")
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitOK || !res.Valid || len(res.Problems) != 1 || res.Problems[0].Severity != "warning" {
+		t.Errorf("news-cache: exit %d, %+v", code, res)
+	}
+}
