@@ -162,7 +162,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	var (
 		jsonOut  = fs.Bool("json", false, "print summary.json to stdout instead of the text summary (same as --format json)")
 		format   = fs.String("format", "text", "summary `format` on stdout: text, json or markdown")
-		outDir   = fs.StringP("out", "o", "", "write summary.json and timeseries.csv into `DIR` (created if needed)")
+		outDir   = fs.StringP("out", "o", "", "write the report bundle (summary.json, timeseries.csv, report.html, plots, metrics.om, …) into `DIR` (created if needed)")
 		sets     = fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable), e.g. service.web.instances=12")
 		seed     = fs.Uint64("seed", 0, "random seed (default: the scenario's run.seed)")
 		duration = fs.String("duration", "", "simulated `time` to run (default: the scenario's run.duration), e.g. 10m")
@@ -171,9 +171,15 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		reps     = fs.Int("replications", 1, "independent replications (`N`); numbers become means with 95 % confidence intervals")
 		prec     = fs.String("precision", "", "add replications until the p99's 95 % CI half-width is within this `fraction` of it (2% or 0.02; at most 100)")
 		workers  = fs.Int("workers", 0, "replications run in parallel on `N` goroutines (default: GOMAXPROCS); results do not depend on it")
+		mstart   = fs.String("metrics-start", output.DefaultMetricsStart.Format(time.RFC3339), "wall-clock `time` (RFC 3339) of simulated time 0 in metrics.om and grafana-dashboard.json")
 	)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
+	}
+	metricsStart, err := time.Parse(time.RFC3339, *mstart)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim run: --metrics-start: want a time such as 2026-11-28T09:00:00Z, got %q\n", *mstart)
+		return exitUsage
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(stderr, "capsim run: want at most one scenario, got %d: %s\n", fs.NArg(), strings.Join(fs.Args(), " "))
@@ -264,7 +270,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	files := 0
 	if *outDir != "" {
-		if files, err = writeBundle(*outDir, js, o, sc.Source); err != nil {
+		if files, err = writeBundle(*outDir, js, o, sc.Source, metricsStart); err != nil {
 			fmt.Fprintf(stderr, "capsim: %v\n", err)
 			return exitError
 		}
@@ -302,9 +308,10 @@ type bundleFile struct {
 
 // writeBundle renders every file of the report bundle first, then writes
 // each into dir atomically: summary.json, timeseries.csv, decisions.csv
-// (with autoscalers), report.html and plots/NAME.{png,svg}. It returns the
+// (with autoscalers), report.html, metrics.om and grafana-dashboard.json
+// (simulated time 0 at metricsStart), and plots/NAME.{png,svg}. It returns the
 // number of files written.
-func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []byte) (int, error) {
+func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []byte, metricsStart time.Time) (int, error) {
 	files := []bundleFile{{"summary.json", summary}, {"timeseries.csv", output.TimeseriesCSV(o)}}
 	if hasAutoscaler(o) {
 		files = append(files, bundleFile{"decisions.csv", output.DecisionsCSV(o)})
@@ -315,6 +322,11 @@ func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []by
 		return 0, err
 	}
 	files = append(files, bundleFile{"report.html", html})
+	om, err := output.OpenMetrics(o, metricsStart)
+	if err != nil {
+		return 0, err
+	}
+	files = append(files, bundleFile{"metrics.om", om}, bundleFile{"grafana-dashboard.json", output.GrafanaDashboard(o, metricsStart)})
 	plots, err := renderPlots(charts)
 	if err != nil {
 		return 0, err
