@@ -161,7 +161,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		jsonOut  = fs.Bool("json", false, "print summary.json to stdout instead of the text summary (same as --format json)")
-		format   = fs.String("format", "text", "summary `format` on stdout: text, json or markdown")
+		format   = fs.String("format", "text", "summary `format` on stdout: text, json, markdown, or openmetrics (the time series as metrics.om)")
 		outDir   = fs.StringP("out", "o", "", "write the report bundle (summary.json, timeseries.csv, report.html, plots, metrics.om, …) into `DIR` (created if needed)")
 		sets     = fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable), e.g. service.web.instances=12")
 		seed     = fs.Uint64("seed", 0, "random seed (default: the scenario's run.seed)")
@@ -188,8 +188,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if *jsonOut {
 		*format = "json"
 	}
-	if *format != "text" && *format != "json" && *format != "markdown" {
-		fmt.Fprintf(stderr, "capsim run: --format: want text, json or markdown, got %q\n", *format)
+	if *format != "text" && *format != "json" && *format != "markdown" && *format != "openmetrics" {
+		fmt.Fprintf(stderr, "capsim run: --format: want text, json, markdown or openmetrics, got %q\n", *format)
 		return exitUsage
 	}
 	sc, err := load(fs.Arg(0), *sets)
@@ -280,6 +280,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		_, err = stdout.Write(js)
 	case "markdown":
 		err = output.Markdown(stdout, o)
+	case "openmetrics":
+		var om []byte
+		if om, err = output.OpenMetrics(o, metricsStart); err == nil {
+			_, err = stdout.Write(om)
+		}
 	default:
 		if isTerminal(stdout) {
 			err = output.Text(stdout, o, output.WithColor())
