@@ -21,6 +21,7 @@ import (
 	"github.com/capsim/capsim/examples"
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/k6"
+	"github.com/capsim/capsim/experiments/kube"
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/output"
 )
@@ -561,10 +562,30 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 func importCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("import", pflag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: capsim import k6 OPTIONS.json\n\nPrints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.")
+		fmt.Fprintln(fs.Output(), "Usage: capsim import k6 OPTIONS.json\n       capsim import kubernetes FILE.yaml...\n\n"+
+			"k6: prints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.\n\n"+
+			"kubernetes: prints [service] tables for Deployments and StatefulSets (replicas,\ncpu requests), their autoscaling/v2 HorizontalPodAutoscalers (min, max,\nmetrics, behavior) and [balancer] tables for the Services in front of them,\nwith comments for what does not map (multi-document YAML, or kubectl's List).")
 	}
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
+	}
+	if fs.NArg() >= 2 && fs.Arg(0) == "kubernetes" {
+		var files []kube.File
+		for _, name := range fs.Args()[1:] {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				fmt.Fprintf(stderr, "capsim: %v\n", err)
+				return exitError
+			}
+			files = append(files, kube.File{Name: name, Data: data})
+		}
+		out, err := kube.Import(files)
+		if err != nil {
+			fmt.Fprintf(stderr, "capsim: %v\n", err)
+			return exitError
+		}
+		stdout.Write(out)
+		return exitOK
 	}
 	if fs.NArg() != 2 || fs.Arg(0) != "k6" {
 		fs.Usage()

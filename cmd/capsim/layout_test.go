@@ -21,12 +21,13 @@ var allowedImports = map[string][]string{
 	"policies":             {"sim", "model"},
 	"experiments/trace":    {"sim", "model"},
 	"experiments/k6":       {},
+	"experiments/kube":     {},
 	"experiments/scenario": {"sim", "model", "model/dist", "model/keycache", "policies", "experiments/trace"},
 	"experiments":          {"sim", "model", "experiments/scenario"},
 	"output":               {"experiments"},
 	"examples":             {},
 	"examples/gotest":      {},
-	"cmd/capsim":           {"examples", "experiments", "experiments/k6", "experiments/scenario", "output"},
+	"cmd/capsim":           {"examples", "experiments", "experiments/k6", "experiments/kube", "experiments/scenario", "output"},
 }
 
 // Libraries kept out of layers that have no business with them ("os" only
