@@ -15,14 +15,21 @@ type Options struct {
 	Seed *uint64
 	// Duration replaces the scenario's duration when > 0.
 	Duration sim.Time
-	// Progress, when set, is called about a hundred times during the run
-	// with the simulated time reached, the run's length, and the events
-	// delivered so far.
+	// Progress, when set, is called every tenth of a second of wall time
+	// during the run, and at its end, with the simulated time reached, the
+	// run's length, and the events delivered so far.
 	Progress func(done, total time.Duration, events uint64)
-	// Context, when set, stops the run early (between two of those
-	// hundred slices) with its error.
+	// Context, when set, stops the run early with its error: it is looked
+	// at every 131,072 events, a few milliseconds of wall time.
 	Context context.Context
 }
+
+// eventsPerCheck is how many events a run delivers between two looks at
+// its context and the wall clock: about 10–30 ms of work.
+const eventsPerCheck = 1 << 17
+
+// progressEvery is how often a run reports its progress.
+const progressEvery = 100 * time.Millisecond
 
 // Outcome is one run: the raw model result, its summary (summary.json)
 // and its time series (timeseries.csv, decisions.csv, the charts).
@@ -55,22 +62,25 @@ func Run(sc *scenario.Scenario, opts Options) (*Outcome, error) {
 	if opts.Progress == nil && opts.Context == nil {
 		r = s.Run()
 	} else {
+		// In installments of events, so that a cancellation is seen within
+		// a few milliseconds of wall time whatever the scenario, and the
+		// progress is reported every tenth of a second (the wall clock is
+		// read here, never in the engine: the run is the same).
 		s.Start()
-		const slices = 100
-		for i := 1; i <= slices; i++ {
+		last := time.Now()
+		for !s.RunFor(cfg.Duration, eventsPerCheck) {
 			if opts.Context != nil {
 				if err := opts.Context.Err(); err != nil {
 					return nil, err
 				}
 			}
-			t := cfg.Duration / slices * sim.Time(i)
-			if i == slices {
-				t = cfg.Duration
-			}
-			s.RunUntil(t)
-			if opts.Progress != nil {
+			if opts.Progress != nil && time.Since(last) >= progressEvery {
+				last = time.Now()
 				opts.Progress(time.Duration(s.Now()), time.Duration(cfg.Duration), s.Events())
 			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(time.Duration(s.Now()), time.Duration(cfg.Duration), s.Events())
 		}
 		r = s.Finish()
 	}

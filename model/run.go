@@ -297,6 +297,15 @@ func (s *Sim) RunUntil(t sim.Time) {
 	s.eng.RunUntil(t)
 }
 
+// RunFor runs at most n more events up to t (the run's end at most) and
+// reports whether it reached t; see sim.Engine.RunFor.
+func (s *Sim) RunFor(t sim.Time, n int) bool {
+	if t > s.cfg.Duration {
+		t = s.cfg.Duration
+	}
+	return s.eng.RunFor(t, n)
+}
+
 // Now is the simulated time reached.
 func (s *Sim) Now() sim.Time { return s.eng.Now() }
 

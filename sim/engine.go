@@ -143,6 +143,24 @@ func (e *Engine) RunUntil(end Time) {
 	}
 }
 
+// RunFor is RunUntil in installments: it delivers at most n events due at
+// or before end and reports whether it got to end (then the clock is set
+// to end, as RunUntil does). Stopping and going on gives the same run as
+// one RunUntil: the caller can look at the wall clock, or a cancellation,
+// between installments — the engine never does.
+func (e *Engine) RunFor(end Time, n int) bool {
+	for ; n > 0; n-- {
+		if e.stopped || !e.next(end) {
+			if end > e.now && !e.stopped {
+				e.now = end
+			}
+			return true
+		}
+		e.h.Handle(&e.cur)
+	}
+	return false
+}
+
 // Step delivers the next event, if any, and reports whether it did.
 func (e *Engine) Step() bool {
 	if !e.next(Never) {

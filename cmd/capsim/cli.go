@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -198,6 +197,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return exitError
 	}
+	if *outDir != "" { // a typo in -o must not cost a long run
+		if err := checkOutDir(*outDir); err != nil {
+			fmt.Fprintf(stderr, "capsim: -o: %v\n", err)
+			return exitError
+		}
+	}
 	var opts experiments.Options
 	if fs.Changed("seed") {
 		opts.Seed = seed
@@ -220,10 +225,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			opts.Progress = bar.update
 		}
 	}
-	// Ctrl-C stops the run between two slices; nothing is written.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	opts.Context = ctx
+	// Ctrl-C or SIGTERM stops the run within milliseconds; nothing is
+	// written. A second one ends capsim at once.
+	sig := newInterrupts()
+	defer sig.stop()
+	opts.Context = sig.ctx
 	var o *experiments.Outcome
 	switch {
 	case *prec != "":
@@ -258,7 +264,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	bar.finish()
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "capsim: interrupted; no files were written")
-		return exitInterrupted
+		return sig.code()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
@@ -299,6 +305,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if files > 0 && !*quiet { // last, where a reader's eye ends
 		fmt.Fprintf(stderr, "wrote %d files to %s: open %s\n", files, *outDir, filepath.Join(*outDir, "report.html"))
+	}
+	if sig.ctx.Err() != nil { // a signal after the run: the files are whole, and capsim ends as asked
+		return sig.code()
 	}
 	if *check && !o.Summary.SLO.Met {
 		return exitSLO
@@ -356,19 +365,66 @@ func renderPlots(charts []output.Chart) ([]bundleFile, error) {
 	return files, nil
 }
 
-// writeFiles writes files under dir, each atomically, making the folders
-// they need.
+// manifestName lists, in an output folder, the files capsim wrote there
+// last, so that the next run into it removes those it does not write again
+// (a decisions.csv, a plot) and leaves everything else alone.
+const manifestName = ".capsim-files"
+
+// writeFiles writes files under dir as one set: into a temporary folder in
+// dir first (a failure, or a signal, leaves dir as it was), then renamed
+// into place one by one (each rename atomic, the set in microseconds); the
+// files the previous run into dir wrote and this one does not are removed,
+// and the manifest updated.
 func writeFiles(dir string, files []bundleFile) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(dir, ".capsim-tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
 	for _, f := range files {
-		path := filepath.Join(dir, f.name)
+		path := filepath.Join(tmp, f.name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(path, f.data); err != nil {
+		if err := os.WriteFile(path, f.data, 0o644); err != nil {
 			return err
 		}
 	}
-	return nil
+	old, _ := os.ReadFile(filepath.Join(dir, manifestName))
+	written := map[string]bool{}
+	var list []string
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f.name)), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(filepath.Join(tmp, f.name), filepath.Join(dir, f.name)); err != nil {
+			return err
+		}
+		written[filepath.ToSlash(f.name)] = true
+		list = append(list, filepath.ToSlash(f.name))
+	}
+	for _, name := range strings.Split(string(old), "\n") {
+		if name == "" || written[name] || strings.Contains(name, "..") || filepath.IsAbs(name) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, filepath.FromSlash(name))) // stale: the previous run's
+	}
+	return writeFileAtomic(filepath.Join(dir, manifestName), []byte(strings.Join(list, "\n")+"\n"))
+}
+
+// checkOutDir makes sure dir can take the bundle before a run begins.
+func checkOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	probe, err := os.MkdirTemp(dir, ".capsim-tmp-")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %v", dir, err)
+	}
+	return os.Remove(probe)
 }
 
 func hasAutoscaler(o *experiments.Outcome) bool {

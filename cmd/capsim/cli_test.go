@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func capsim(t *testing.T, args ...string) (int, string, string) {
@@ -81,7 +83,7 @@ func TestRunJSONAndBundle(t *testing.T) {
 		if !d.IsDir() {
 			rel, _ := filepath.Rel(dir, p)
 			names = append(names, rel)
-			if strings.HasPrefix(d.Name(), ".") {
+			if strings.HasPrefix(d.Name(), ".") && d.Name() != manifestName {
 				t.Errorf("temporary file left behind: %s", rel)
 			}
 		}
@@ -376,5 +378,86 @@ func TestValidateJSON(t *testing.T) {
 	}
 	if code != exitOK || !res.Valid || len(res.Problems) != 1 || res.Problems[0].Severity != "warning" {
 		t.Errorf("news-cache: exit %d, %+v", code, res)
+	}
+}
+
+// A bundle replaces the previous run's as a set: files that run wrote and
+// this one does not (decisions.csv, plots) go; files capsim did not write
+// stay; nothing temporary is left. A bad -o fails before the run.
+func TestBundleReplacesPreviousRun(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := capsim(t, "run", "ticketing-onsale", "--duration", "20s", "-o", dir, "-q"); code != exitOK && code != exitSLO {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "decisions.csv")); err != nil {
+		t.Fatalf("the autoscaled run wrote no decisions.csv: %v", err)
+	}
+	mine := filepath.Join(dir, "notes.txt")
+	os.WriteFile(mine, []byte("mine"), 0o644)
+	file := writeScenario(t, small)
+	if code, _, errOut := capsim(t, "run", file, "-o", dir, "-q"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, gone := range []string{"decisions.csv", "plots/instances.png", "plots/timeline.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s of the previous run is still there (%v)", gone, err)
+		}
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a file capsim did not write was removed: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".capsim-tmp") {
+			t.Errorf("temporary folder left: %s", e.Name())
+		}
+	}
+	// -o names a file: refused before simulating.
+	code, _, errOut := capsim(t, "run", file, "-o", mine)
+	if code != exitError || !strings.Contains(errOut, "-o:") {
+		t.Errorf("-o on a file: exit %d, %q", code, errOut)
+	}
+}
+
+// SIGINT ends a long run (an hour at a million requests a second) within a
+// second, with exit status 130 and no files written; SIGTERM likewise with
+// 143.
+func TestSignalEndsRunPromptly(t *testing.T) {
+	file := writeScenario(t, `
+[run]
+duration = "1h"
+[traffic.in]
+to = "s"
+rate = 1000000
+[service.s]
+instances = 100
+cores = 16
+steps = [ { cpu = "exp(1ms)" } ]
+`)
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGTERM, exitTerminated}} {
+		dir := filepath.Join(t.TempDir(), "out")
+		done := make(chan int)
+		go func() {
+			code, _, _ := capsim(t, "run", file, "-o", dir, "-q")
+			done <- code
+		}()
+		time.Sleep(500 * time.Millisecond)
+		sent := time.Now()
+		syscall.Kill(os.Getpid(), c.sig)
+		select {
+		case code := <-done:
+			if took := time.Since(sent); took > time.Second || code != c.code {
+				t.Errorf("%v: exit %d after %v, want %d within a second", c.sig, code, took, c.code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: the run did not stop", c.sig)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 0 {
+			t.Errorf("%v: files written: %v", c.sig, entries)
+		}
 	}
 }
