@@ -66,23 +66,50 @@ type Point struct {
 	Values []string `json:"values"`
 }
 
-// Points is the cartesian product of the varies, the last varying fastest.
-func Points(varies []Vary) []Point {
+// MaxPoints bounds the settings a sweep or a plan can range over: beyond
+// it the count is an error, not an allocation.
+const MaxPoints = 1_000_000_000
+
+// PointCount is the number of combinations of the varies, or an error
+// when it exceeds MaxPoints (or a vary has no value).
+func PointCount(varies []Vary) (int, error) {
 	n := 1
 	for _, v := range varies {
-		n *= len(v.Values)
+		m := len(v.Values)
+		if m == 0 {
+			return 0, fmt.Errorf("--vary %s has no value", v.Path)
+		}
+		if n > MaxPoints/m {
+			return 0, fmt.Errorf("the --vary values combine into more than %d settings: narrow the ranges", MaxPoints)
+		}
+		n *= m
+	}
+	return n, nil
+}
+
+// PointAt is combination i of the varies (0 ≤ i < PointCount), the last
+// varying fastest.
+func PointAt(varies []Vary, i int) Point {
+	k := i
+	vals := make([]string, len(varies))
+	for j := len(varies) - 1; j >= 0; j-- {
+		m := len(varies[j].Values)
+		vals[j] = varies[j].Values[k%m]
+		k /= m
+	}
+	return Point{Index: i, Values: vals}
+}
+
+// Points is the cartesian product of the varies, the last varying fastest
+// (PointCount must have accepted them).
+func Points(varies []Vary) []Point {
+	n, err := PointCount(varies)
+	if err != nil {
+		return nil
 	}
 	pts := make([]Point, n)
 	for i := range pts {
-		pts[i].Index = i
-		k := i
-		vals := make([]string, len(varies))
-		for j := len(varies) - 1; j >= 0; j-- {
-			m := len(varies[j].Values)
-			vals[j] = varies[j].Values[k%m]
-			k /= m
-		}
-		pts[i].Values = vals
+		pts[i] = PointAt(varies, i)
 	}
 	return pts
 }
@@ -285,12 +312,22 @@ func Compare(a, b []*Outcome) []Diff {
 // it bisects the last (a frontier search: O(n₁⋯nₖ₋₁ · log nₖ) evaluations
 // instead of every point), then keeps the feasible point that minimises
 // objective. With one varied value it is Plan.
+//
+// The points of one line at a time are built as the search goes, so its
+// memory follows the points it evaluates, not the size of the space.
 func PlanFrontier(varies []Vary, eval func(Point) (*PointResult, error), objective func(*PointResult) float64) (*PlanResult, error) {
-	all := Points(varies)
+	total, err := PointCount(varies)
+	if err != nil {
+		return nil, err
+	}
 	last := len(varies[len(varies)-1].Values)
-	res := &PlanResult{Points: len(all)}
-	for start := 0; start < len(all); start += last {
-		line, err := Plan(all[start:start+last], eval)
+	res := &PlanResult{Points: total}
+	pts := make([]Point, last)
+	for start := 0; start < total; start += last {
+		for k := range pts {
+			pts[k] = PointAt(varies, start+k)
+		}
+		line, err := Plan(pts, eval)
 		if err != nil {
 			return nil, err
 		}

@@ -2,9 +2,12 @@ package experiments
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,12 +17,16 @@ import (
 // shard holds some of the points; merging the shards (MergeSweeps) gives
 // exactly the unsharded file.
 type SweepFile struct {
-	Scenario     string        `json:"scenario"`
-	Varies       []Vary        `json:"varies"`
-	Replications int           `json:"replications"`
-	Points       int           `json:"points"`
-	Shard        string        `json:"shard,omitempty"`
-	Results      []PointResult `json:"results"`
+	Scenario     string `json:"scenario"`
+	Varies       []Vary `json:"varies"`
+	Replications int    `json:"replications"`
+	Points       int    `json:"points"`
+	Shard        string `json:"shard,omitempty"`
+	// Fingerprint identifies the sweep: a hash of the scenario's bytes,
+	// every --set, the seed, the varies and the replications (see
+	// Fingerprint). Shards merge only with shards of the same.
+	Fingerprint string        `json:"fingerprint,omitempty"`
+	Results     []PointResult `json:"results"`
 }
 
 // ParseShard reads a shard "i/n", or "n" with the index i from a
@@ -55,34 +62,73 @@ func ShardPoints(points []Point, i, n int) []Point {
 	return mine
 }
 
+// Fingerprint identifies a sweep for MergeSweeps: the scenario's bytes,
+// the --set overrides, the seed, the varies and the replications.
+func Fingerprint(source []byte, sets []string, seed uint64, varies []Vary, reps int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d:%s|", len(source), source)
+	for _, s := range sets {
+		fmt.Fprintf(h, "%d:%s|", len(s), s)
+	}
+	v, _ := json.Marshal(varies)
+	fmt.Fprintf(h, "seed %d|reps %d|%s", seed, reps, v)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
 // MergeSweeps combines the shards of one sweep (names say where each came
 // from, for messages) into the whole sweep's file. It refuses shards of
-// different sweeps, points that appear twice, and missing points.
+// different sweeps (another scenario, --set, seed, varies or replication
+// count), points out of range or whose values are not the varies', points
+// that appear twice or are missing, and malformed files.
 func MergeSweeps(shards []*SweepFile, names []string) (*SweepFile, error) {
 	if len(shards) == 0 {
 		return nil, fmt.Errorf("no shards to merge")
 	}
+	first := shards[0]
+	total, err := PointCount(first.Varies)
+	switch {
+	case len(first.Varies) == 0:
+		return nil, fmt.Errorf("%s: no varies: not a sweep.json", names[0])
+	case err != nil:
+		return nil, fmt.Errorf("%s: %v", names[0], err)
+	case first.Points != total:
+		return nil, fmt.Errorf("%s: %d points, but its varies make %d", names[0], first.Points, total)
+	}
 	id := func(f *SweepFile) string {
 		b, _ := json.Marshal(f.Varies)
-		return fmt.Sprintf("%s|%d|%s", b, f.Replications, f.Scenario)
+		return fmt.Sprintf("%s|%d|%s|%d|%s", b, f.Replications, f.Scenario, f.Points, f.Fingerprint)
 	}
-	merged := *shards[0]
+	merged := *first
 	merged.Shard, merged.Results = "", nil
 	seen := map[int]bool{}
 	for k, f := range shards {
-		if id(f) != id(shards[0]) {
-			return nil, fmt.Errorf("%s is a shard of a different sweep", names[k])
+		if id(f) != id(first) {
+			return nil, fmt.Errorf("%s is a shard of a different sweep than %s (scenario, --set, seed, varies or replications differ)", names[k], names[0])
 		}
 		for _, r := range f.Results {
-			if seen[r.Point.Index] {
-				return nil, fmt.Errorf("point %d appears twice", r.Point.Index)
+			i := r.Point.Index
+			switch {
+			case i < 0 || i >= total:
+				return nil, fmt.Errorf("%s: point %d is out of range (the sweep has %d)", names[k], i, total)
+			case seen[i]:
+				return nil, fmt.Errorf("%s: point %d appears twice", names[k], i)
+			case r.Summary == nil:
+				return nil, fmt.Errorf("%s: point %d has no summary", names[k], i)
+			case !slices.Equal(r.Point.Values, PointAt(first.Varies, i).Values):
+				return nil, fmt.Errorf("%s: point %d has values %v, but the varies give %v", names[k], i, r.Point.Values, PointAt(first.Varies, i).Values)
 			}
-			seen[r.Point.Index] = true
+			seen[i] = true
 			merged.Results = append(merged.Results, r)
 		}
 	}
-	if len(merged.Results) != merged.Points {
-		return nil, fmt.Errorf("%d of %d points: a shard is missing", len(merged.Results), merged.Points)
+	if n := len(merged.Results); n != total {
+		var missing []string
+		for i := 0; i < total && len(missing) < 5; i++ {
+			if !seen[i] {
+				missing = append(missing, strconv.Itoa(i))
+			}
+		}
+		return nil, fmt.Errorf("%d of %d points: a shard is missing (points %s…)", n, total, strings.Join(missing, ", "))
 	}
 	sort.Slice(merged.Results, func(i, j int) bool { return merged.Results[i].Point.Index < merged.Results[j].Point.Index })
 	return &merged, nil

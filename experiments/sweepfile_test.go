@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -95,4 +96,24 @@ func TestForEach(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || ran.Load() != 0 {
 		t.Errorf("cancelled: %v after %d calls", err, ran.Load())
 	}
+}
+
+// MergeSweeps never panics on what a sweep.json may hold, and what it
+// accepts renders (the CSV and the knee).
+func FuzzMergeSweeps(f *testing.F) {
+	f.Add([]byte(`{"scenario":"s","varies":[{"path":"a","values":["1","2"]}],"replications":1,"points":2,"results":[{"point":{"index":0,"values":["1"]},"summary":{}},{"point":{"index":1,"values":["2"]},"summary":{}}]}`))
+	f.Add([]byte(`{"varies":[{"path":"a","values":[]}],"points":0,"results":[{"summary":null}]}`))
+	f.Add([]byte(`{"varies":[{"path":"a","values":["x"]}],"points":1,"results":[{"point":{"index":0,"values":[]},"summary":{}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var sf SweepFile
+		if json.Unmarshal(data, &sf) != nil {
+			return
+		}
+		m, err := MergeSweeps([]*SweepFile{&sf}, []string{"shard"})
+		if err != nil {
+			return
+		}
+		m.CSV()
+		m.Knee()
+	})
 }

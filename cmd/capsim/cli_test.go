@@ -461,3 +461,58 @@ steps = [ { cpu = "exp(1ms)" } ]
 		}
 	}
 }
+
+// merge refuses what is not one sweep, and malformed shards, with an
+// error rather than a panic or a nonsense table; sweep and plan refuse
+// spaces too large to count.
+func TestMergeAndSweepRefuseBadInput(t *testing.T) {
+	file := writeScenario(t, small)
+	dir := t.TempDir()
+	shard := func(name string, extra ...string) string {
+		out := filepath.Join(dir, name)
+		args := append([]string{"sweep", file, "--vary", "service.web.instances=1..4", "-o", out}, extra...)
+		if code, _, errOut := capsim(t, args...); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", name, code, errOut)
+		}
+		return out
+	}
+	a := shard("a", "--shard", "0/2")
+	b := shard("b", "--shard", "1/2", "--set", "service.web.cores=4")
+	if code, _, errOut := capsim(t, "merge", a, b); code != exitError || !strings.Contains(errOut, "different sweep") {
+		t.Errorf("shards with different --set: exit %d, %q", code, errOut)
+	}
+	good := shard("c", "--shard", "1/2")
+	edit := func(name, from, to string) string {
+		data, _ := os.ReadFile(filepath.Join(good, "sweep.json"))
+		d := filepath.Join(dir, name)
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "sweep.json"), []byte(strings.Replace(string(data), from, to, 1)), 0o644)
+		return d
+	}
+	for _, c := range []struct{ name, from, to, want string }{
+		{"range", `"index": 1`, `"index": 9`, "out of range"},
+		{"values", `"values": [
+          "2"
+        ]`, `"values": [
+          "3"
+        ]`, "but the varies give"},
+		{"null", `"summary": {`, `"summary": null, "x": {`, "no summary"},
+		{"zero", `"points": 4`, `"points": 0`, "but its varies make 4"},
+	} {
+		d := edit(c.name, c.from, c.to)
+		code, _, errOut := capsim(t, "merge", d, a, "-o", filepath.Join(dir, "m-"+c.name))
+		if code != exitError || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d, %q; want %q", c.name, code, errOut, c.want)
+		}
+	}
+	if code, _, errOut := capsim(t, "merge", a, good, good); code != exitError || !strings.Contains(errOut, "twice") {
+		t.Errorf("a shard given twice: exit %d, %q", code, errOut)
+	}
+	big := []string{"--vary", "service.web.instances=1..65536", "--vary", "service.web.cores=1..65536", "--vary", "traffic.in.rate=1..65536"}
+	if code, _, errOut := capsim(t, append([]string{"sweep", file}, big...)...); code != exitUsage || !strings.Contains(errOut, "more than") {
+		t.Errorf("sweep over 2.8e14 settings: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := capsim(t, append([]string{"plan", file}, big...)...); code != exitError || !strings.Contains(errOut, "more than") {
+		t.Errorf("plan over 2.8e14 settings: exit %d, %q", code, errOut)
+	}
+}

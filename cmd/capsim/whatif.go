@@ -52,15 +52,29 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return exitError
 	}
-	pts := experiments.Points(vs)
-	file := &experiments.SweepFile{Scenario: base.Config.Name, Varies: vs, Replications: *reps, Points: len(pts)}
+	total, err := experiments.PointCount(vs)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim sweep: %v\n", err)
+		return exitUsage
+	}
+	i, n := 0, 1
+	file := &experiments.SweepFile{Scenario: base.Config.Name, Varies: vs, Replications: *reps, Points: total,
+		Fingerprint: experiments.Fingerprint(base.Source, *sets, base.Config.Seed, vs, *reps)}
 	if *shard != "" {
-		i, n, err := experiments.ParseShard(*shard, os.Getenv)
-		if err != nil {
+		if i, n, err = experiments.ParseShard(*shard, os.Getenv); err != nil {
 			fmt.Fprintf(stderr, "capsim sweep: %v\n", err)
 			return exitUsage
 		}
-		pts, file.Shard = experiments.ShardPoints(pts, i, n), fmt.Sprintf("%d/%d", i, n)
+		file.Shard = fmt.Sprintf("%d/%d", i, n)
+	}
+	// Every point of this shard is run and kept: refuse what cannot be.
+	if mine := (total - i + n - 1) / n; mine > maxSweepPoints {
+		fmt.Fprintf(stderr, "capsim sweep: %d settings to run (%d in all): at most %d per sweep or shard; narrow the ranges, or --shard the sweep over machines\n", mine, total, maxSweepPoints)
+		return exitUsage
+	}
+	var pts []experiments.Point
+	for k := i; k < total; k += n {
+		pts = append(pts, experiments.PointAt(vs, k))
 	}
 	res, err := experiments.Sweep(loader(fs.Arg(0), *sets), vs, pts, *reps, *workers, experiments.Options{})
 	if err != nil {
@@ -70,6 +84,10 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	file.Results = res
 	return finishSweep(file, *outDir, stdout, stderr)
 }
+
+// maxSweepPoints bounds the settings one sweep (or shard) runs: each is a
+// whole simulation, and the table keeps them all.
+const maxSweepPoints = 100_000
 
 // finishSweep prints the table and writes the files (for sweep and merge).
 func finishSweep(file *experiments.SweepFile, outDir string, stdout, stderr io.Writer) int {
