@@ -1094,6 +1094,9 @@ func (s *Sim) overflow() {
 		if worst.cfg.Queue == Unlimited || worst.cfg.Concurrency == Unlimited {
 			msg += " in an unbounded queue"
 		}
+		if secs := s.eng.Now().Seconds(); secs > 0 {
+			msg += fmt.Sprintf(" (growing by about %.0f a second)", float64(worst.stats.waiting.Value())/secs)
+		}
 		msg += fmt.Sprintf(": give %s more capacity, or bound its queue (concurrency = N with queue = M) to reject the excess, or raise run.max_in_flight", label)
 	}
 	s.err = errors.New(msg)

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -514,5 +517,40 @@ func TestMergeAndSweepRefuseBadInput(t *testing.T) {
 	}
 	if code, _, errOut := capsim(t, append([]string{"plan", file}, big...)...); code != exitError || !strings.Contains(errOut, "more than") {
 		t.Errorf("plan over 2.8e14 settings: exit %d, %q", code, errOut)
+	}
+}
+
+// The memory guard stops an hour of 10× overload into an unbounded queue
+// with a message naming the queue, how fast it grew and what to change,
+// in well under 1 GB of memory (measured on a child process's peak
+// resident set).
+func TestMemoryGuardBoundsRSS(t *testing.T) {
+	src := "[run]\nduration = \"1h\"\n[traffic.in]\nto = \"s\"\nrate = 10000\n[service.s]\ncores = 1\nsteps = [ { cpu = \"exp(1ms)\" } ]\n"
+	if os.Getenv("CAPSIM_GUARD_CHILD") != "" {
+		file := filepath.Join(t.TempDir(), "over.toml")
+		os.WriteFile(file, []byte(src), 0o644)
+		code, _, errOut := capsim(t, "run", file)
+		fmt.Fprint(os.Stderr, errOut)
+		os.Exit(code)
+	}
+	if testing.Short() {
+		t.Skip("runs a child process with a million queued requests")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryGuardBoundsRSS$")
+	cmd.Env = append(os.Environ(), "CAPSIM_GUARD_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	for _, want := range []string{"run.max_in_flight", "service.s has 999999 waiting in an unbounded queue", "growing by about 9", "bound its queue"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("message lacks %q:\n%s", want, out)
+		}
+	}
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // KB on Linux
+	t.Logf("peak resident set: %.0f MB", float64(rss)/1e6)
+	if rss > 1e9 {
+		t.Errorf("peak resident set %.0f MB, want under 1 GB", float64(rss)/1e6)
 	}
 }

@@ -188,3 +188,29 @@ func (d *decoder) vuProcess(t *table) model.ArrivalProcess {
 	p.Pacing = t.duration("pacing", 0)
 	return p
 }
+
+// checkSizes refuses closed models that cannot fit: every virtual user
+// keeps a request in the system, so more of them than run.max_in_flight
+// would stop the run at its start.
+func (d *decoder) checkSizes(cfg *model.Config) {
+	limit := cfg.MaxInFlight
+	switch limit {
+	case model.Unlimited:
+		return
+	case 0:
+		limit = model.DefaultMaxInFlight
+	}
+	for _, tr := range cfg.Traffic {
+		p, ok := tr.Arrivals.(*model.VUProcess)
+		if !ok {
+			continue
+		}
+		most := float64(p.VUs)
+		for _, st := range p.Stages {
+			most = max(most, st.Target)
+		}
+		if most > float64(limit) {
+			d.errorf("traffic."+tr.Name+".vus", "%.0f virtual users each keep a request in the system: more than run.max_in_flight (%d); raise it (a request takes about 760 bytes) or use fewer VUs", most, limit)
+		}
+	}
+}

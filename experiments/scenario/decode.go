@@ -126,6 +126,7 @@ func (d *decoder) scenario(tree map[string]any) (*model.Config, SLO) {
 	d.faults(top, cfg)
 	d.checkPools(cfg)
 	d.checkZones(cfg)
+	d.checkSizes(cfg)
 	d.checkTrafficZones(cfg)
 	d.sloScopes(&slo, cfg)
 	top.done(planned)
