@@ -654,12 +654,36 @@ func importCommand(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	out, err := k6.Import(args[1], data)
+	if err == nil {
+		err = loadsOnceWired(out)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
 	}
 	stdout.Write(out)
 	return exitOK
+}
+
+// loadsOnceWired checks that imported [traffic] tables load once their
+// `to` points at a component: capsim never prints a scenario it would
+// refuse.
+func loadsOnceWired(traffic []byte) error {
+	var b strings.Builder
+	for _, line := range strings.Split(string(traffic), "\n") {
+		switch {
+		case strings.HasPrefix(line, "to = "):
+			line = `to = "check"`
+		case strings.HasPrefix(line, "endpoint = "):
+			line = "# " + line
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n[service.check]\nsteps = [ { cpu = \"1ms\" } ]\n")
+	if _, err := scenario.Parse("imported.toml", []byte(b.String()), nil, nil); err != nil {
+		return fmt.Errorf("the options map to traffic capsim cannot load:\n%v", err)
+	}
+	return nil
 }
 
 // parseFraction reads "2%" or "0.02".

@@ -6,6 +6,7 @@ package k6
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,7 +97,26 @@ func dur(s string) (time.Duration, error) {
 		}
 		return 0, fmt.Errorf("duration %q: %v", s, err)
 	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q is negative", s)
+	}
 	return d, nil
+}
+
+// rate checks a rate converted to per second: capsim takes 0 to 1e9.
+func rate(what string, x, perSecond float64) (float64, error) {
+	if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond < 0 || perSecond > 1e9 {
+		return 0, fmt.Errorf("%s %v: want 0 to 1e9 per second, got %v per second", what, x, perSecond)
+	}
+	return perSecond, nil
+}
+
+// count checks a number of VUs.
+func count(what string, n float64) error {
+	if math.IsNaN(n) || n < 0 || n > 10_000_000 || n != math.Trunc(n) {
+		return fmt.Errorf("%s %v: want a whole number from 0 to 10,000,000", what, n)
+	}
+	return nil
 }
 
 func fmtDur(d time.Duration) string { return strconv.Quote(d.String()) }
@@ -131,14 +151,24 @@ func writeScenario(b *strings.Builder, name string, s k6Scenario) error {
 			fmt.Fprintf(b, "stop = %s\n", fmtDur(start+length))
 		}
 	}
-	stages := func(key string, scale func(float64) float64) error {
+	stages := func(key string, scale func(float64) (float64, error)) error {
 		var parts []string
-		for _, st := range s.Stages {
+		for i, st := range s.Stages {
 			d, err := dur(st.Duration)
 			if err != nil {
-				return err
+				return fmt.Errorf("stages[%d]: %v", i, err)
 			}
-			parts = append(parts, fmt.Sprintf("{ duration = %s, target = %s }", fmtDur(d), num(scale(st.Target))))
+			if d <= 0 {
+				return fmt.Errorf("stages[%d]: duration %q: want more than 0", i, st.Duration)
+			}
+			t, err := scale(st.Target)
+			if err != nil {
+				return fmt.Errorf("stages[%d]: %v", i, err)
+			}
+			parts = append(parts, fmt.Sprintf("{ duration = %s, target = %s }", fmtDur(d), num(t)))
+		}
+		if len(parts) == 0 {
+			return fmt.Errorf("%s needs stages", s.Executor)
 		}
 		fmt.Fprintf(b, "%s = [ %s ]\n", key, strings.Join(parts, ",\n           "))
 		return nil
@@ -148,13 +178,21 @@ func writeScenario(b *strings.Builder, name string, s k6Scenario) error {
 		if s.Rate == nil {
 			return fmt.Errorf("constant-arrival-rate needs rate")
 		}
-		fmt.Fprintf(b, "rate = %s\narrivals = \"uniform\"\n", num(perSecond(*s.Rate)))
+		r, err := rate("rate", *s.Rate, perSecond(*s.Rate))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b, "rate = %s\narrivals = \"uniform\"\n", num(r))
 		stop()
 	case "ramping-arrival-rate":
 		if s.StartRate != nil {
-			fmt.Fprintf(b, "start_rate = %s\n", num(perSecond(*s.StartRate)))
+			r, err := rate("startRate", *s.StartRate, perSecond(*s.StartRate))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(b, "start_rate = %s\n", num(r))
 		}
-		if err := stages("stages", perSecond); err != nil {
+		if err := stages("stages", func(x float64) (float64, error) { return rate("target", x, perSecond(x)) }); err != nil {
 			return err
 		}
 		b.WriteString("arrivals = \"uniform\"\n")
@@ -163,6 +201,9 @@ func writeScenario(b *strings.Builder, name string, s k6Scenario) error {
 		if s.VUs != nil {
 			vus = *s.VUs
 		}
+		if err := count("vus", float64(vus)); err != nil || vus == 0 {
+			return fmt.Errorf("vus %d: want 1 to 10,000,000", vus)
+		}
 		fmt.Fprintf(b, "vus = %d\n", vus)
 		stop()
 	case "ramping-vus":
@@ -170,8 +211,11 @@ func writeScenario(b *strings.Builder, name string, s k6Scenario) error {
 		if s.StartVUs != nil {
 			vus = *s.StartVUs
 		}
+		if err := count("startVUs", float64(vus)); err != nil {
+			return err
+		}
 		fmt.Fprintf(b, "vus = %d\n", vus)
-		if err := stages("vu_stages", func(x float64) float64 { return x }); err != nil {
+		if err := stages("vu_stages", func(x float64) (float64, error) { return x, count("target", x) }); err != nil {
 			return err
 		}
 	default:

@@ -82,3 +82,21 @@ func TestImportShortcuts(t *testing.T) {
 		}
 	}
 }
+
+// What capsim cannot take is refused with the scenario and the field, not
+// copied through: an infinite rate, negative numbers, empty stages.
+func TestImportRefusesBadNumbers(t *testing.T) {
+	for _, c := range []struct{ json, want string }{
+		{`{"scenarios":{"a":{"executor":"constant-arrival-rate","rate":1e308,"timeUnit":"1ns","duration":"1m"}}}`, "want 0 to 1e9 per second"},
+		{`{"scenarios":{"a":{"executor":"constant-arrival-rate","rate":-5,"duration":"1m"}}}`, "rate -5"},
+		{`{"scenarios":{"a":{"executor":"constant-vus","vus":-3,"duration":"1m"}}}`, "vus -3"},
+		{`{"scenarios":{"a":{"executor":"ramping-vus","stages":[{"duration":"-1m","target":10}]}}}`, "negative"},
+		{`{"scenarios":{"a":{"executor":"ramping-vus","stages":[{"duration":"1m","target":-10}]}}}`, "target -10"},
+		{`{"scenarios":{"a":{"executor":"ramping-arrival-rate","stages":[]}}}`, "needs stages"},
+	} {
+		_, err := Import("o.json", []byte(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.json, err, c.want)
+		}
+	}
+}

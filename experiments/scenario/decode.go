@@ -443,6 +443,9 @@ func (d *decoder) traffic(t *table, runEnd sim.Time) model.TrafficConfig {
 	}
 	c.Start = t.duration("start", 0)
 	c.Stop = t.duration("stop", 0)
+	if t.has("stop") && c.Stop <= 0 {
+		d.errorf(t.key("stop"), "must be greater than 0: no arrivals at or after it (leave stop out to send until the end of the run)")
+	}
 	if c.Stop > 0 && c.Stop <= c.Start {
 		d.errorf(t.key("stop"), "stop (%v) must be after start (%v)", c.Stop, c.Start)
 	}

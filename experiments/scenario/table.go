@@ -197,6 +197,10 @@ func (t *table) integer(k string, def, lo, hi int64, allowUnlimited bool) int64 
 			t.d.errorf(t.key(k), "want a whole number, got %v", x)
 			return def
 		}
+		if x < float64(lo) || x > float64(hi) { // before converting: 1e308 is no int64
+			t.d.errorf(t.key(k), "must be from %d to %d%s, got %v", lo, hi, orUnlimited(allowUnlimited), x)
+			return def
+		}
 		n = int64(x)
 	case string:
 		if allowUnlimited && strings.EqualFold(x, "unlimited") {
