@@ -120,12 +120,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // load reads a scenario from a file or, failing that, an embedded example.
+// allowPaths are the folders besides a scenario's own whose files it may
+// read (--allow-path).
+var allowPaths []string
+
+// addAllowPath registers --allow-path on a command that loads scenarios.
+func addAllowPath(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&allowPaths, "allow-path", nil, "a `DIR` whose files (traces, samples) the scenario may read besides its own folder's (repeatable)")
+}
+
 func load(arg string, overrides []string) (*scenario.Scenario, error) {
 	if arg == "" {
 		arg = examples.Default
 	}
 	if _, err := os.Stat(arg); err == nil {
-		return scenario.Load(arg, overrides)
+		return scenario.Load(arg, overrides, allowPaths...)
 	}
 	if data, ok := examples.Get(arg); ok {
 		return scenario.Parse(arg+".toml", data, overrides, examples.Files())
@@ -155,6 +164,7 @@ func plural(n int) string {
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	addAllowPath(fs)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: capsim run [FILE|EXAMPLE] [flags]\n\nRuns a scenario file or an embedded example (default %s).\n\nFlags:\n%s", examples.Default, fs.FlagUsages())
@@ -504,6 +514,7 @@ func (p *progress) finish() {
 
 func validateCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("validate", pflag.ContinueOnError)
+	addAllowPath(fs)
 	fs.SetOutput(stderr)
 	sets := fs.StringArray("set", nil, "override a scenario value, `PATH=VALUE` (repeatable)")
 	jsonOut := fs.Bool("json", false, "print the problems as JSON objects (file, line, key, message, severity) for editors and CI")
@@ -518,6 +529,13 @@ func validateCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	sc, err := load(fs.Arg(0), *sets)
+	if err == nil { // read the traces through, as a run would
+		var warns []string
+		warns, err = sc.ScanTraces()
+		for _, w := range warns {
+			sc.Warnings = append(sc.Warnings, scenario.Problem{File: fs.Arg(0), Msg: w})
+		}
+	}
 	if *jsonOut {
 		return validateJSON(fs.Arg(0), sc, err, stdout)
 	}

@@ -554,3 +554,57 @@ func TestMemoryGuardBoundsRSS(t *testing.T) {
 		t.Errorf("peak resident set %.0f MB, want under 1 GB", float64(rss)/1e6)
 	}
 }
+
+// A scenario reads files only in its own folder (or one --allow-path
+// names): "../", absolute paths and symbolic links are refused, and no
+// message quotes more than a short excerpt of a file. Oversized files and
+// lines are errors; validate reads traces through as a run would.
+func TestFileAccessAndTraceChecks(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "scn")
+	os.MkdirAll(dir, 0o755)
+	secret := filepath.Join(root, "secret.csv")
+	os.WriteFile(secret, []byte("root:x:0:0:root:/root:/bin/bash\n"), 0o644)
+	os.Symlink(secret, filepath.Join(dir, "link.csv"))
+	scen := func(trace string) string {
+		p := filepath.Join(dir, "s.toml")
+		os.WriteFile(p, []byte(fmt.Sprintf("[traffic.tr]\nto = \"s\"\ntrace = %q\n[service.s]\nsteps = [ { cpu = \"exp(1ms)\" } ]\n", trace)), 0o644)
+		return p
+	}
+	for _, trace := range []string{"../secret.csv", secret, "link.csv"} {
+		code, _, errOut := capsim(t, "validate", scen(trace))
+		if code != exitError || !strings.Contains(errOut, "outside the scenario's folder") || strings.Contains(errOut, "root:x") {
+			t.Errorf("trace %s: exit %d, %q", trace, code, errOut)
+		}
+	}
+	// --allow-path lets it (the file is then read as a trace: a header
+	// and no rows).
+	code, out, errOut := capsim(t, "validate", scen("../secret.csv"), "--allow-path", root)
+	if code != exitOK || !strings.Contains(out, "no rows") {
+		t.Errorf("--allow-path: exit %d, %q %q", code, out, errOut)
+	}
+	write := func(name, data string) { os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644) }
+	write("long.csv", "t"+strings.Repeat("x", 2<<20)+"\n0\n")
+	write("huge.csv", "timestamp_s\n0\n1e300\n")
+	write("ragged.csv", "timestamp_s,key\n0,a\n1\n")
+	write("unsorted.csv", "timestamp_s\n5\n3\n")
+	write("empty.csv", "timestamp_s\n")
+	for _, c := range []struct{ trace, want string }{
+		{"long.csv", "a line longer than 1024 KB"},
+		{"huge.csv", "out of range"},
+		{"ragged.csv", "wrong number of fields"},
+		{"unsorted.csv", "goes back"},
+	} {
+		code, _, errOut := capsim(t, "validate", scen(c.trace))
+		if code != exitError || !strings.Contains(errOut, c.want) || len(errOut) > 600 {
+			t.Errorf("%s: exit %d, %.300q; want %q", c.trace, code, errOut, c.want)
+		}
+	}
+	if code, out, _ := capsim(t, "validate", scen("empty.csv")); code != exitOK || !strings.Contains(out, "no rows") {
+		t.Errorf("header-only trace: exit %d, %q; want a warning", code, out)
+	}
+	// A scenario that is not one: refused without reading gigabytes.
+	if code, _, errOut := capsim(t, "validate", "/dev/zero"); code != exitError || !strings.Contains(errOut, "larger than 16 MB") {
+		t.Errorf("/dev/zero: exit %d, %q", code, errOut)
+	}
+}

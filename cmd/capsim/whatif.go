@@ -24,6 +24,7 @@ func loader(arg string, base []string) func([]string) (*scenario.Scenario, error
 
 func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("sweep", pflag.ContinueOnError)
+	addAllowPath(fs)
 	fs.SetOutput(stderr)
 	var (
 		varies  = fs.StringArray("vary", nil, "a value to sweep, `PATH=LIST|A..B[:STEP]` (repeatable: the cartesian product)")
@@ -167,6 +168,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 
 func planCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
+	addAllowPath(fs)
 	fs.SetOutput(stderr)
 	var (
 		varies   = fs.StringArray("vary", nil, "a value to choose, `PATH=A..B[:STEP]|LIST` (larger settings must not hurt; repeatable)")
@@ -236,6 +238,7 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 
 func compareCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
+	addAllowPath(fs)
 	fs.SetOutput(stderr)
 	var (
 		sets    = fs.StringArray("set", nil, "override a value in both variants, `PATH=VALUE`")

@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -29,24 +30,79 @@ type Scenario struct {
 
 // Load reads and parses a scenario file; files it names (empirical
 // distributions, traces) are read relative to the file's directory.
-func Load(path string, overrides []string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+func Load(path string, overrides []string, allow ...string) (*Scenario, error) {
+	data, err := readLimited(path, MaxScenarioBytes)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, overrides, dirFS(filepath.Dir(path)))
+	return Parse(path, data, overrides, confinedFS{root: filepath.Dir(path), allow: allow})
 }
 
-// dirFS opens files relative to a directory, or by absolute path. Unlike
-// os.DirFS it lets a scenario name a file outside its directory
-// ("../traces/access.log").
-type dirFS string
+// maxSampleFile bounds a file of samples for empirical().
+const maxSampleFile = 64 << 20
 
-func (d dirFS) Open(name string) (fs.File, error) {
-	if !filepath.IsAbs(name) {
-		name = filepath.Join(string(d), name)
+// MaxScenarioBytes bounds a scenario file: a scenario is text a person
+// writes; /dev/zero is not one.
+const MaxScenarioBytes = 16 << 20
+
+// readLimited reads a file of at most limit bytes, or says it is larger.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	return os.Open(name)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d MB: not a scenario", path, limit>>20)
+	}
+	return data, nil
+}
+
+// confinedFS opens the files a scenario names (traces, empirical
+// distributions) relative to its folder, and only inside it or inside a
+// folder of allow (--allow-path): "../", absolute paths and symbolic links
+// may not lead elsewhere, so that running someone else's scenario reads
+// nothing else of the machine.
+type confinedFS struct {
+	root  string
+	allow []string
+}
+
+func (c confinedFS) Open(name string) (fs.File, error) {
+	p := name
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.root, p)
+	}
+	if f, err := os.Open(p); err != nil { // "open x: no such file or directory"
+		return nil, err
+	} else {
+		f.Close()
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range append([]string{c.root}, c.allow...) {
+		base, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			continue
+		}
+		if base, err = filepath.Abs(base); err != nil {
+			continue
+		}
+		abs, err := filepath.Abs(real)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(base, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return os.Open(real)
+		}
+	}
+	return nil, fmt.Errorf("%s is outside the scenario's folder: capsim reads only files under it (give --allow-path DIR to allow another folder)", name)
 }
 
 // Parse parses scenario data. name is used in messages; overrides are
@@ -55,7 +111,18 @@ func (d dirFS) Open(name string) (fs.File, error) {
 func Parse(name string, data []byte, overrides []string, files fs.FS) (*Scenario, error) {
 	var open dist.Opener
 	if files != nil {
-		open = func(n string) ([]byte, error) { return fs.ReadFile(files, n) }
+		open = func(n string) ([]byte, error) { // an empirical distribution's samples
+			f, err := files.Open(n)
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			data, err := io.ReadAll(io.LimitReader(f, maxSampleFile+1))
+			if err == nil && len(data) > maxSampleFile {
+				err = fmt.Errorf("%s: larger than %d MB", n, maxSampleFile>>20)
+			}
+			return data, err
+		}
 	}
 	tree := map[string]any{}
 	if _, err := toml.Decode(string(data), &tree); err != nil {
@@ -675,4 +742,34 @@ func (sc *Scenario) Prices() string {
 		return "no component has a price: cost is 0 for every setting"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ScanTraces reads every trace the scenario replays, to the end (streaming:
+// one row in memory at a time), so that validation fails exactly where a
+// run would: an unsorted, truncated or malformed trace is an error naming
+// its file and line. A trace without a row is a warning.
+func (sc *Scenario) ScanTraces() (warnings []string, err error) {
+	for _, tr := range sc.Config.Traffic {
+		p, ok := tr.Arrivals.(*model.TraceProcess)
+		if !ok || p.Open == nil {
+			continue
+		}
+		r, err := p.Open()
+		if err != nil {
+			return warnings, fmt.Errorf("traffic.%s: %v", tr.Name, err)
+		}
+		rows := 0
+		for _, ok := r.Next(); ok; _, ok = r.Next() {
+			rows++
+		}
+		err = r.Err()
+		r.Close()
+		if err != nil {
+			return warnings, fmt.Errorf("traffic.%s: %v", tr.Name, err)
+		}
+		if rows == 0 {
+			warnings = append(warnings, fmt.Sprintf("traffic.%s: the trace has no rows: this source sends no request", tr.Name))
+		}
+	}
+	return warnings, nil
 }

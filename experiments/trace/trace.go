@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/capsim/capsim/model"
 	"github.com/capsim/capsim/sim"
@@ -58,9 +59,11 @@ func Opener(files fs.FS, s Spec) func() (model.TraceReader, error) {
 			return nil, fmt.Errorf("%s: %w", s.File, err)
 		}
 		if s.Format == CLF {
-			return &clfReader{name: s.File, f: f, sc: bufio.NewScanner(r)}, nil
+			sc := bufio.NewScanner(r)
+			sc.Buffer(make([]byte, 64<<10), maxLine)
+			return &clfReader{name: s.File, f: f, sc: sc}, nil
 		}
-		return newCSVReader(s, f, r)
+		return newCSVReader(s, f, &lineLimit{r: r})
 	}
 }
 
@@ -100,7 +103,7 @@ type csvReader struct {
 func newCSVReader(s Spec, f io.Closer, r io.Reader) (*csvReader, error) {
 	c := &csvReader{spec: s, name: s.File, f: f, r: csv.NewReader(r), kcol: -1, ecol: -1, ccol: -1, last: math.MinInt64}
 	c.r.ReuseRecord = true
-	c.r.FieldsPerRecord = -1
+	c.r.FieldsPerRecord = 0 // every row as many columns as the header
 	header, err := c.r.Read()
 	if err != nil {
 		f.Close()
@@ -119,7 +122,7 @@ func newCSVReader(s Spec, f io.Closer, r io.Reader) (*csvReader, error) {
 		if !required && def >= 0 {
 			return def, nil
 		}
-		return -1, fmt.Errorf("%s: no %s column %q (columns: %s)", s.File, what, name, strings.Join(header, ", "))
+		return -1, fmt.Errorf("%s: no %s column %q (columns: %s)", s.File, what, name, excerpt(strings.Join(header, ", ")))
 	}
 	tname := s.TimeColumn
 	if tname == "" {
@@ -173,15 +176,19 @@ func (c *csvReader) Next() (model.TraceRow, bool) {
 	ts, ok := get(c.tcol)
 	t, err := strconv.ParseFloat(ts, 64)
 	if !ok || err != nil || math.IsNaN(t) || math.IsInf(t, 0) {
-		return c.fail("time %q is not a number", ts)
+		return c.fail("time %q is not a number", excerpt(ts))
 	}
 	unit := c.spec.TimeUnit
 	if unit <= 0 {
 		unit = sim.Second
 	}
-	row.At = sim.Time(math.Round(t * float64(unit)))
+	if at := math.Round(t * float64(unit)); at < 0 || at > float64(maxTraceTime) {
+		return c.fail("time %s is out of range (0 to %.0f s after the trace's origin)", excerpt(ts), maxTraceTime.Seconds())
+	} else {
+		row.At = sim.Time(at)
+	}
 	if row.At < c.last {
-		return c.fail("time %s goes back (rows must be in time order)", ts)
+		return c.fail("time %s goes back (rows must be in time order)", excerpt(ts))
 	}
 	c.last = row.At
 	if c.kcol >= 0 {
@@ -195,7 +202,7 @@ func (c *csvReader) Next() (model.TraceRow, bool) {
 		cs, _ := get(c.ccol)
 		n, err := strconv.ParseInt(cs, 10, 64)
 		if err != nil || n < 0 {
-			return c.fail("count %q is not a whole number ≥ 0", cs)
+			return c.fail("count %q is not a whole number ≥ 0", excerpt(cs))
 		}
 		row.Count = n
 	}
@@ -235,7 +242,7 @@ func (c *clfReader) Next() (model.TraceRow, bool) {
 		}
 		ts, err := time.Parse(clfTime, text[open+1:close])
 		if err != nil {
-			c.err = fmt.Errorf("%s:%d: timestamp %q: want 01/Aug/1995:00:00:01 -0400", c.name, c.line, text[open+1:close])
+			c.err = fmt.Errorf("%s:%d: timestamp %q: want 01/Aug/1995:00:00:01 -0400", c.name, c.line, excerpt(text[open+1:close]))
 			break
 		}
 		if c.t0.IsZero() {
@@ -269,3 +276,48 @@ func (c *clfReader) Next() (model.TraceRow, bool) {
 
 func (c *clfReader) Err() error   { return c.err }
 func (c *clfReader) Close() error { return c.f.Close() }
+
+// maxLine bounds a trace's line: a longer one is an error, not memory.
+const maxLine = 1 << 20
+
+// maxTraceTime bounds a trace's timestamps (ten years): beyond, a time is
+// out of range rather than an overflow.
+const maxTraceTime = 10 * 365 * 24 * sim.Hour
+
+// lineLimit fails a read once a line runs past maxLine bytes.
+type lineLimit struct {
+	r    io.Reader
+	line int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			l.line = 0
+		} else if l.line++; l.line > maxLine {
+			return 0, fmt.Errorf("a line longer than %d KB: not a trace", maxLine>>10)
+		}
+	}
+	return n, err
+}
+
+// excerpt is a short, printable piece of a file's text for a message: a
+// message never quotes more of a file than this.
+func excerpt(s string) string {
+	const most = 60
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == most {
+			b.WriteString("…")
+			break
+		}
+		if !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
