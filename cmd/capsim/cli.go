@@ -646,7 +646,7 @@ func importCommand(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() >= 2 && fs.Arg(0) == "kubernetes" {
 		var files []kube.File
 		for _, name := range fs.Args()[1:] {
-			data, err := os.ReadFile(name)
+			data, err := readInput(name)
 			if err != nil {
 				fmt.Fprintf(stderr, "capsim: %v\n", err)
 				return exitError
@@ -666,7 +666,7 @@ func importCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	args = fs.Args()
-	data, err := os.ReadFile(args[1])
+	data, err := readInput(args[1])
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return exitError
@@ -702,6 +702,22 @@ func loadsOnceWired(traffic []byte) error {
 		return fmt.Errorf("the options map to traffic capsim cannot load:\n%v", err)
 	}
 	return nil
+}
+
+// readInput reads a file to import, refusing one over 16 MB (an options
+// object or a set of manifests is far smaller; /dev/zero is endless).
+func readInput(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	const limit = 16 << 20
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && len(data) > limit {
+		err = fmt.Errorf("%s: larger than 16 MB: not a file to import", name)
+	}
+	return data, err
 }
 
 // parseFraction reads "2%" or "0.02".
