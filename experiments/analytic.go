@@ -11,10 +11,10 @@ import (
 // steady rate over the whole run (pure theory), otherwise (stages, users,
 // traces, closed models, a start or a stop) at the rates each component
 // saw in the run.
-func analyze(cfg *model.Config, r *model.Result) []model.Analytic {
+func analyze(cfg *model.Config, r *model.Result) (an []model.Analytic, e2e float64, e2eOK bool) {
 	g := model.NewGraph(cfg)
 	if len(g.Problems) > 0 {
-		return nil
+		return nil, 0, false
 	}
 	rates := make([][]float64, len(cfg.Traffic))
 	steady := true
@@ -41,7 +41,11 @@ func analyze(cfg *model.Config, r *model.Result) []model.Analytic {
 			measured[i] = float64(c.Arrivals-c.Rejected) / r.Measured.Seconds() // the calls it took in
 		}
 	}
-	return g.Analyze(rates, measured)
+	an = g.Analyze(rates, measured)
+	if measured == nil { // the end-to-end mean needs the configured rates
+		e2e, e2eOK = g.EndToEnd(rates, an)
+	}
+	return an, e2e, e2eOK
 }
 
 // analyticSummary puts a model's answer in summary.json's units, with the

@@ -213,6 +213,10 @@ steps = [ { cpu = "exp(5ms)" } ]
 	T := 1/(250.0-100) + 1/(1000.0/6-100) + 1/(200.0-100)
 	agreesOver(t, runs, "tandem mean (ms)", mean, 1000*T)
 	agreesOver(t, runs, "db alone (ms)", func(o *experiments.Outcome) float64 { return o.Summary.Components["db"].Latency.Mean }, 1000/(200.0-100))
+	// The analytic model along the call graph gives the same sum.
+	if a := runs[0].Summary.Analytic; a == nil || math.Abs(a.LatencyMeanMS-1000*T) > 0.0005 {
+		t.Errorf("end-to-end analytic %+v, want %.3f ms", a, 1000*T)
+	}
 }
 
 // balanced runs k single-core exponential instances behind a balancer.

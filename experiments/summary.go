@@ -27,6 +27,10 @@ type Summary struct {
 	Latency      Latency   `json:"latency_ms"`
 	Cost         Cost      `json:"cost"`
 	SLO          SLOResult `json:"slo"`
+	// Analytic is queueing theory's end-to-end mean latency, when every
+	// component on the requests' paths has a model and the traffic is
+	// steady: the open network of stations (Jackson) along the call graph.
+	Analytic *EndToEndAnalytic `json:"analytic,omitempty"`
 	// Bottleneck is the busiest resource — a service's or cache's cores,
 	// or a database node — and the arrival rate at which it
 	// would saturate (see Loads).
@@ -186,6 +190,13 @@ type ComponentSummary struct {
 	InvocationMS *Latency               `json:"invocation_ms,omitempty"`
 	BilledGBs    *float64               `json:"billed_gb_s,omitempty"`
 	CostSplit    *FunctionCost          `json:"cost_split,omitempty"`
+}
+
+// EndToEndAnalytic is the analytic mean latency of requests, and the
+// simulated mean's relative deviation from it.
+type EndToEndAnalytic struct {
+	LatencyMeanMS float64  `json:"latency_mean_ms"`
+	Deviation     *float64 `json:"deviation,omitempty"`
 }
 
 // AnalyticSummary is queueing theory's answer for a component: the model
@@ -357,7 +368,14 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 			Failed: a.Failed, InFlight: a.InFlight, Latency: latency(a.Latency)}
 	}
 	var total float64
-	analytic := analyze(cfg, r)
+	analytic, e2e, e2eOK := analyze(cfg, r)
+	if e2eOK {
+		s.Analytic = &EndToEndAnalytic{LatencyMeanMS: round(e2e/1e6, 3)}
+		if e2e > 0 && s.Latency.Mean > 0 {
+			d := round(s.Latency.Mean/(e2e/1e6)-1, 4)
+			s.Analytic.Deviation = &d
+		}
+	}
 	for ci, c := range r.Components {
 		cs := ComponentSummary{
 			Kind: c.Kind, Requests: c.Arrivals, ThroughputRPS: perSecond(c.Departures, r.Measured),

@@ -31,6 +31,12 @@ type Analytic struct {
 	// Notes qualify the comparison (time-varying arrivals: the model is
 	// at their mean rate).
 	Notes []string
+	// EndpointMeans is the mean time of a call to each endpoint (ns), for
+	// the means along the call graph; nil when Mean is unknown.
+	EndpointMeans []float64
+
+	wait float64   // in the queue, ns
+	cpu  []float64 // each endpoint's mean cpu step, ns
 }
 
 // Analyze computes the analytic model of every component (in Config
@@ -88,18 +94,42 @@ func (g *Graph) Analyze(rates [][]float64, measured []float64) []Analytic {
 			a.Notes = append(a.Notes, arrivalNotes...)
 		}
 		if a.Model != "" && !math.IsNaN(a.Mean) && !math.IsInf(a.Mean, 1) {
-			// Add the calls' and sleeps' means.
-			extra, ok, why := g.waitingMean(i, l, func(j int) float64 {
+			// Each endpoint: the queue's wait, its cpu step, and its calls'
+			// and sleeps' means; the component's mean weighs them by rate.
+			var es float64 // the station's mean cpu step, ns
+			var total float64
+			for e := range a.cpu {
+				es += l.Calls[i][e] * a.cpu[e]
+				total += l.Calls[i][e]
+			}
+			if total > 0 {
+				es /= total
+			}
+			a.wait = a.Mean - es
+			extra, ok, why := g.waitingMeans(i, func(j, ep int) float64 {
 				visit(j, depth+1)
-				return out[j].Mean
+				if ep < len(out[j].EndpointMeans) {
+					return out[j].EndpointMeans[ep]
+				}
+				return math.NaN()
 			})
-			switch {
-			case !ok:
+			if !ok {
 				a.Mean, a.P50, a.P99 = math.NaN(), math.NaN(), math.NaN()
 				a.Notes = append(a.Notes, why)
-			case extra > 0:
-				a.Mean += extra
-				a.P50, a.P99 = math.NaN(), math.NaN()
+			} else {
+				a.EndpointMeans = make([]float64, len(a.cpu))
+				var sum, more float64
+				for e := range a.cpu {
+					a.EndpointMeans[e] = a.wait + a.cpu[e] + extra[e]
+					sum += l.Calls[i][e] * a.EndpointMeans[e]
+					more += l.Calls[i][e] * extra[e]
+				}
+				if total > 0 {
+					a.Mean = sum / total
+				}
+				if more > 0 {
+					a.P50, a.P99 = math.NaN(), math.NaN()
+				}
 			}
 		}
 		out[i] = a
@@ -137,8 +167,8 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 		}
 	case *CacheConfig:
 		if !k.LookupOnCPU {
-			a.Model, a.Exact = "M/G/∞", true // lookups hold no core: no queue
-			a.Mean = meanNS(k.Lookup)
+			a.Model, a.Exact = "M/G/∞", true                  // lookups hold no core: no queue
+			a.Mean, a.cpu = 0, make([]float64, len(g.eps[i])) // the lookup is a sleep step: added below
 			return a
 		}
 	default:
@@ -172,6 +202,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 	// endpoints' rates.
 	var lambda, m1, m2 float64
 	timeoutNoted := false
+	cpuE := make([]float64, len(g.eps[i]))
 	for e, ep := range g.eps[i] {
 		r := l.Calls[i][e]
 		cpu := 0
@@ -182,6 +213,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 					return none("a conditional cpu step")
 				}
 				cpu++
+				cpuE[e] = s.Dist.Mean()
 				if r > 0 {
 					m1 += r * s.Dist.Mean()
 					m2 += r * s.Dist.SecondMoment()
@@ -208,6 +240,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 		return none("no calls reach it")
 	}
 	es, es2 := m1/lambda/1e9, m2/lambda/1e18 // seconds
+	a.cpu = cpuE
 	if measured >= 0 {
 		lambda = measured
 	}
@@ -292,48 +325,78 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 	return a
 }
 
-// waitingMean is the mean time component i's calls spend on their calls
-// and sleeps (ns), with mean(j) the analytic mean of component j; ok is
-// false, with a reason, when a callee has none.
-func (g *Graph) waitingMean(i int, l *Load, mean func(j int) float64) (float64, bool, string) {
-	var lambda, total float64
+// waitingMeans is, for each endpoint of component i, the mean time a call
+// to it spends on its calls and sleeps (ns), with mean(j, ep) the analytic
+// mean of a call to endpoint ep of station j; ok is false, with a reason,
+// when a callee has none.
+func (g *Graph) waitingMeans(i int, mean func(j, ep int) float64) ([]float64, bool, string) {
+	out := make([]float64, len(g.eps[i]))
 	for e, ep := range g.eps[i] {
-		r := l.Calls[i][e]
-		if r <= 0 {
-			continue
-		}
-		lambda += r
 		for k, s := range ep.Steps {
 			switch s.Kind {
 			case StepSleep:
-				total += r * s.P * meanNS(s.Dist)
+				out[e] += s.P * meanNS(s.Dist)
 			case StepCall:
 				res := g.res[i][e][k]
 				if !res.ok {
-					return 0, false, "a call the graph could not resolve"
+					return nil, false, "a call the graph could not resolve"
 				}
 				j := g.Station(int(res.tgt))
-				m := mean(j)
+				m := mean(j, int(res.ep))
+				if math.IsNaN(m) || math.IsInf(m, 0) {
+					return nil, false, "calls " + g.cfg.Components[j].ComponentName() + ", which has no analytic mean"
+				}
 				if b, ok := g.cfg.Components[res.tgt].(*BalancerConfig); ok {
 					m += meanNS(b.Latency) // the balancer's own time on the way in
 				}
-				if math.IsNaN(m) || math.IsInf(m, 0) {
-					return 0, false, "calls " + g.cfg.Components[j].ComponentName() + ", which has no analytic mean"
-				}
 				if n := g.cfg.Network; n != nil {
 					if len(n.Zones) > 0 {
-						return 0, false, "network zones: crossing depends on the routing"
+						return nil, false, "network zones: crossing depends on the routing"
 					}
 					m += 2 * meanNS(n.Latency)
 				}
-				total += r * s.P * m
+				out[e] += s.P * m
 			}
 		}
 	}
-	if lambda <= 0 {
-		return 0, true, ""
+	return out, true, ""
+}
+
+// EndToEnd is the analytic mean latency of the requests (ns) — the mean
+// over every traffic source's entry endpoints, weighted by rates, of the
+// time a request takes there (a balancer's own latency included): the
+// open network's answer for the whole path. ok is false when an entry has
+// no analytic mean, or the clients are in network zones.
+func (g *Graph) EndToEnd(rates [][]float64, an []Analytic) (mean float64, ok bool) {
+	var sum, total float64
+	for t, tr := range g.cfg.Traffic {
+		if t >= len(rates) || g.entries[t] == nil {
+			continue
+		}
+		if len(tr.Zones) > 0 {
+			return 0, false
+		}
+		to := int(g.index[tr.To])
+		st := g.Station(to)
+		extra := 0.0
+		if b, isBal := g.cfg.Components[to].(*BalancerConfig); isBal {
+			extra = meanNS(b.Latency)
+		}
+		for k, ep := range g.entries[t] {
+			if k >= len(rates[t]) || rates[t][k] <= 0 {
+				continue
+			}
+			if int(ep) >= len(an[st].EndpointMeans) {
+				return 0, false
+			}
+			sum += rates[t][k] * (an[st].EndpointMeans[ep] + extra)
+			total += rates[t][k]
+		}
 	}
-	return total / lambda, true, ""
+	if total <= 0 {
+		return 0, false
+	}
+	return sum / total, true
 }
 
 // erlangC is the probability of waiting in M/M/c with offered load a = λ/μ,

@@ -250,6 +250,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 {{if .Theory}}<section>
 <h2>Theory beside the simulation</h2>
 <p class="meta">Each component whose work reduces to a queueing station, modelled at the mean arrival rates it saw (≈: an approximation); a difference flags a modelling question to look into.</p>
+{{with .S.Analytic}}<p>Requests end to end: mean {{num $.S.Latency.Mean}} ms simulated, {{num .LatencyMeanMS}} ms in theory (an open network of the stations below).</p>{{end}}
 <table>
 <tr><th class="l">component</th><th class="l">model</th><th>utilisation sim / theory</th><th>mean ms sim / theory</th><th class="l"></th></tr>
 {{range .Theory}}<tr><td>{{.Name}}</td><td class="l">{{.Model}}</td><td>{{.Util}}</td><td>{{.Mean}}</td><td class="l {{if .OK}}ok{{end}}">{{.Verdict}}</td></tr>

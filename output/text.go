@@ -397,6 +397,9 @@ func theory(b *strings.Builder, o *experiments.Outcome, left func(string) string
 		return
 	}
 	b.WriteString("\nTheory beside the simulation (queueing models at the mean arrival rates; ≈ an approximation):\n")
+	if a := o.Summary.Analytic; a != nil {
+		fmt.Fprintf(b, "  requests end to end: mean %s ms simulated, %s ms in theory (an open network of the stations below)\n", num(o.Summary.Latency.Mean), num(a.LatencyMeanMS))
+	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s\tmodel\tutil sim / theory\tmean ms sim / theory\t\t\n", left("component"))
 	for _, r := range rows {
