@@ -127,3 +127,18 @@ func TestAnalyticCalls(t *testing.T) {
 		t.Errorf("web's notes %v: want the timeout noted", a[0].Notes)
 	}
 }
+
+// A cache whose lookups hold no core is M/G/∞: a call to it takes the
+// lookup's mean, once.
+func TestAnalyticCacheWithoutCores(t *testing.T) {
+	exp2, _ := dist.Parse("exp(2ms)", nil)
+	half, _ := dist.Parse("const(0.5ms)", nil)
+	web := station(1, model.Unlimited, model.Unlimited, 1, exp2)
+	web.Name = "web"
+	web.Endpoints[0].Steps = append(web.Endpoints[0].Steps, model.Step{Kind: model.StepCall, Target: "c", P: 1})
+	c := &model.CacheConfig{Name: "c", Fleet: model.Fleet{Instances: 1, Cores: 1, Concurrency: model.Unlimited, Queue: model.Unlimited}, Lookup: half, HitRatio: 0.9}
+	a := analyze(t, 100, web, c)
+	if a[1].Model != "M/G/∞" || math.Abs(a[1].Mean/1e6-0.5) > 1e-9 || math.Abs(a[0].Mean/1e6-(2/0.8+0.5)) > 1e-9 {
+		t.Errorf("cache %q %.6f ms, web %.6f ms; want M/G/∞ 0.5 ms and %.6f", a[1].Model, a[1].Mean/1e6, a[0].Mean/1e6, 2/0.8+0.5)
+	}
+}
