@@ -341,6 +341,14 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 func bottleneckLine(s *experiments.Summary) string {
 	bn := s.Bottleneck
 	offered := float64(s.Requests.Arrived) / s.MeasuredS
+	if bn.Saturated {
+		per := "per instance"
+		if bn.Kind == "database node" {
+			per = "at the node"
+		}
+		return fmt.Sprintf("%s (%s), saturated: %s calls waiting %s on average (its cores %s busy); %s req/s got through of the %s/s offered",
+			bn.Name, bn.Kind, num(bn.Waiting), per, f(100*bn.Utilization, 0)+" %", num(bn.CapacityRPS), num(offered))
+	}
 	line := fmt.Sprintf("%s (%s), %s busy", bn.Name, bn.Kind, f(100*bn.Utilization, 0)+" %")
 	if bn.CapacityRPS > 0 {
 		line += fmt.Sprintf(": requests would saturate it near %s/s (%s× the %s/s offered)", num(bn.CapacityRPS), f(bn.CapacityRPS/offered, 1), num(offered))
