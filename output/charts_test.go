@@ -203,3 +203,21 @@ func TestCapacityLineIsTheBusiestPaths(t *testing.T) {
 	}
 	t.Error("no load chart")
 }
+
+// Render never panics or hangs, whatever the numbers: NaN, infinities,
+// huge and tiny values, empty series, on linear and log axes.
+func FuzzRender(f *testing.F) {
+	f.Add(0.0, 1.0, 2.0, 1e308, false, false)
+	f.Add(-1e308, 1e308, 0.0, 5.0, true, false)
+	f.Add(1e-300, 3.0, -7.0, 0.5, true, true)
+	f.Fuzz(func(t *testing.T, a, b, c, level float64, logY, nines bool) {
+		ch := Chart{Name: "f", Title: "fuzz", LogY: logY, Nines: nines,
+			Series: []Series{{Name: "s", X: []float64{a, b, c}, Y: []float64{c, a, b}, Lo: []float64{a, a, a}, Hi: []float64{b, b, b}},
+				{Name: "dots", X: []float64{b}, Y: []float64{a}, Scatter: true}},
+			Lines: []Level{{Label: "limit", Y: level}}, Marks: []Mark{{Label: "m", X: a, Y: b}},
+			Spans: []Span{{Label: "warm-up", From: a, To: b}}}
+		if _, err := Render(ch, "svg"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

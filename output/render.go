@@ -507,7 +507,7 @@ func (c *Chart) axes(plotTop vg.Length) (x, y axis) {
 		}
 	} else {
 		x.ticks = linearTicks(xmin, xmax, 8)
-		if c.integerX() && len(x.ticks) > 1 && x.ticks[1].v-x.ticks[0].v < 1 { // counts: whole ticks only
+		if c.integerX() && len(x.ticks) > 1 && x.ticks[1].v-x.ticks[0].v < 1 && math.Abs(xmin) < 1e9 && math.Abs(xmax) < 1e9 { // counts: whole ticks only
 			x.ticks = x.ticks[:0]
 			for v := math.Ceil(xmin); v <= xmax; v++ {
 				x.ticks = append(x.ticks, tick{v, formatTick(v, 1)})
@@ -525,8 +525,9 @@ func (c *Chart) axes(plotTop vg.Length) (x, y axis) {
 		}
 		ymax = math.Max(ymax, ymin)
 		y.log = true
-		y.min = math.Pow(10, math.Floor(math.Log10(ymin)))
-		y.max = math.Pow(10, math.Ceil(math.Log10(ymax)+1e-9))
+		// Within 1e-300..1e300, so that the decades can be counted.
+		y.min = math.Pow(10, math.Floor(math.Log10(math.Max(ymin, 1e-300))))
+		y.max = math.Pow(10, math.Ceil(math.Log10(math.Min(ymax, 1e300))+1e-9))
 		if y.max <= y.min {
 			y.max = y.min * 10
 		}
@@ -595,7 +596,11 @@ func segmentHits(a, b vg.Point, r vg.Rectangle) bool {
 		math.Max(float64(a.Y), float64(b.Y)) < float64(r.Min.Y) || math.Min(float64(a.Y), float64(b.Y)) > float64(r.Max.Y) {
 		return false
 	}
-	n := int(math.Hypot(float64(b.X-a.X), float64(b.Y-a.Y))) + 1
+	d := math.Hypot(float64(b.X-a.X), float64(b.Y-a.Y))
+	if math.IsNaN(d) || math.IsInf(d, 0) {
+		return false
+	}
+	n := int(math.Min(d, 4096)) + 1 // a point a pixel or so apart, on the canvas
 	for k := 0; k <= n; k++ {
 		f := vg.Length(float64(k) / float64(n))
 		p := vg.Point{X: a.X + f*(b.X-a.X), Y: a.Y + f*(b.Y-a.Y)}
