@@ -79,6 +79,7 @@ func (g *Graph) Analyze(rates [][]float64, measured []float64) []Analytic {
 		}
 	}
 	callers := g.callersOf()
+	keys := g.keyMix(rates)
 	var visit func(i int, depth int)
 	visit = func(i int, depth int) {
 		if done[i] || depth > 64 {
@@ -89,7 +90,7 @@ func (g *Graph) Analyze(rates [][]float64, measured []float64) []Analytic {
 		if i < len(measured) {
 			lambda = measured[i]
 		}
-		a := g.station(i, l, callers, poisson, lambda)
+		a := g.station(i, l, callers, poisson, lambda, keys)
 		if a.Model != "" {
 			a.Notes = append(a.Notes, arrivalNotes...)
 		}
@@ -154,7 +155,7 @@ func (g *Graph) callersOf() map[int][]string {
 }
 
 // station is component i's model, its mean without its calls.
-func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, measured float64) Analytic {
+func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, measured float64, keys keyMix) Analytic {
 	a := Analytic{Utilization: math.NaN(), Mean: math.NaN(), P50: math.NaN(), P99: math.NaN()}
 	c := g.cfg.Components[i]
 	f := c.FleetConfig()
@@ -163,7 +164,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 	case *ServiceConfig:
 	case *DatabaseConfig:
 		if k.Shards*(1+k.Replicas) > 1 {
-			return none("several nodes: how they share the load depends on the keys")
+			return g.databaseNodes(i, k, l, keys, measured, poisson)
 		}
 	case *CacheConfig:
 		if !k.LookupOnCPU {
@@ -322,6 +323,88 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 		}
 		a.Mean = ((ca2+cs2)/2*wqMMc + es) * 1e9
 	}
+	return a
+}
+
+// databaseNodes models a database of several nodes as one station per
+// node: the load each takes as nodeLoads splits it (the keys' shares of
+// the shards, writes at the primaries, reads as read_from spreads them),
+// an M/G/c of min(cores, connections) servers each. The component's mean
+// weighs the nodes' by their calls.
+func (g *Graph) databaseNodes(i int, c *DatabaseConfig, l *Load, keys keyMix, measured float64, poisson bool) Analytic {
+	a := Analytic{Utilization: math.NaN(), Mean: math.NaN(), P50: math.NaN(), P99: math.NaN()}
+	none := func(why string) Analytic { a.Reason = why; return a }
+	f := &c.Fleet
+	switch {
+	case c.Read == nil || c.Write == nil || f.Cores < 1:
+		return none("no cores or no read/write work")
+	case f.RateLimit.Rate > 0 || f.MaxWait > 0 || f.USL.On() || f.Warmup > 0:
+		return none("a rate limit, max_wait, the Universal Scalability Law or warm-up")
+	case f.Concurrency != Unlimited && f.Queue != Unlimited:
+		return none("a finite queue at each node")
+	}
+	for _, fc := range g.cfg.Faults {
+		if fc.Target == c.Name {
+			return none("a fault hits it")
+		}
+	}
+	reads, writes := l.Calls[i][dbReadEP], l.Calls[i][1]
+	if reads+writes <= 0 {
+		return none("no calls reach it")
+	}
+	if measured >= 0 {
+		scale := measured / (reads + writes)
+		reads, writes = reads*scale, writes*scale
+	}
+	servers := f.Cores
+	if f.Concurrency != Unlimited && f.Concurrency < servers {
+		servers = f.Concurrency
+	}
+	er, ew := c.Read.Mean()/1e9, c.Write.Mean()/1e9
+	er2, ew2 := c.Read.SecondMoment()/1e18, c.Write.SecondMoment()/1e18
+	ca2 := 1.0
+	if !poisson {
+		ca2 = 0
+	}
+	nodes := c.nodeLoads(reads, writes, keys)
+	var readWait, writeWait, busy float64 // rate-weighted waits, s; busy cores
+	exp := true
+	for k, n := range nodes {
+		r, w := n[0], n[1]
+		lambda := r + w
+		if lambda <= 0 {
+			continue
+		}
+		es, es2 := (r*er+w*ew)/lambda, (r*er2+w*ew2)/lambda
+		busy += lambda * es
+		rho := lambda * es / float64(servers)
+		if rho >= 1 {
+			a.Model, a.Mean = "unstable", math.Inf(1)
+			a.Reason = fmt.Sprintf("node %s is offered %.2f× its capacity: its queue grows without bound", c.nodeName(k), rho)
+			return a
+		}
+		cs2 := es2/(es*es) - 1
+		exp = exp && math.Abs(cs2-1) < 1e-9
+		wq := (ca2 + cs2) / 2 * erlangC(servers, lambda*es) / (float64(servers)/es - lambda)
+		readWait += r * wq
+		writeWait += w * wq
+	}
+	a.Utilization = busy / float64(len(nodes)*f.Cores)
+	readMean, writeMean := er, ew
+	if reads > 0 {
+		readMean += readWait / reads
+	}
+	if writes > 0 {
+		writeMean += writeWait / writes
+	}
+	// The per-endpoint means carry each endpoint's own waits (wait 0).
+	a.cpu = []float64{readMean * 1e9, writeMean * 1e9}
+	a.Mean = (reads*readMean + writes*writeMean) / (reads + writes) * 1e9
+	a.Model = fmt.Sprintf("M/G/%d (Allen–Cunneen) at each of %d nodes", servers, len(nodes))
+	if exp && ca2 == 1 {
+		a.Model = fmt.Sprintf("M/M/%d at each of %d nodes", servers, len(nodes))
+	}
+	a.Notes = append(a.Notes, "the nodes' shares of the calls come from the keys (hashed or ranged) and read_from, estimated")
 	return a
 }
 

@@ -142,3 +142,34 @@ func TestAnalyticCacheWithoutCores(t *testing.T) {
 		t.Errorf("cache %q %.6f ms, web %.6f ms; want M/G/∞ 0.5 ms and %.6f", a[1].Model, a[1].Mean/1e6, a[0].Mean/1e6, 2/0.8+0.5)
 	}
 }
+
+// A database of 2 shards × (primary + replica), read from the replicas,
+// under uniform keys: each replica takes half the reads, each primary half
+// the writes — an M/M/4 each — and the component's mean weighs them. Here
+// 800 reads and 200 writes a second of 5 ms: replicas at λ = 400 (ρ = 0.5),
+// primaries at λ = 100.
+func TestAnalyticDatabaseNodes(t *testing.T) {
+	exp5, _ := dist.Parse("exp(5ms)", nil)
+	db := &model.DatabaseConfig{Name: "db", Fleet: model.Fleet{Cores: 4, Concurrency: model.Unlimited, Queue: model.Unlimited},
+		Read: exp5, Write: exp5, Shards: 2, Replicas: 1, ShardBy: "hash", ReadFrom: "replicas"}
+	keys, _ := dist.ParseKeys("uniform(n=100000)")
+	cfg := &model.Config{Duration: sim.Hour, Components: []model.ComponentConfig{db},
+		Traffic: []model.TrafficConfig{
+			{Name: "r", To: "db", Endpoint: "read", Keys: keys, Arrivals: &model.RateProcess{Rate: 800}},
+			{Name: "w", To: "db", Endpoint: "write", Keys: keys, Arrivals: &model.RateProcess{Rate: 200}}}}
+	g := model.NewGraph(cfg)
+	if len(g.Problems) > 0 {
+		t.Fatal(g.Problems)
+	}
+	a := g.Analyze([][]float64{{800}, {200}}, nil)[0]
+	mmc := func(lambda float64) float64 { return 1000 * (erlangCDirect(4, lambda*0.005)/(4/0.005-lambda) + 0.005) }
+	// Hashing 100,000 uniform keys over 2 shards splits them within a
+	// fraction of a percent of half and half.
+	want := (800*mmc(400) + 200*mmc(100)) / 1000
+	if !strings.Contains(a.Model, "at each of 4 nodes") || math.Abs(a.Mean/1e6-want) > 0.01*want {
+		t.Errorf("%s: mean %.4f ms, want %.4f", a.Model, a.Mean/1e6, want)
+	}
+	if math.Abs(a.Utilization-(1000*0.005)/16) > 1e-9 {
+		t.Errorf("utilisation %v, want %v", a.Utilization, 5.0/16)
+	}
+}

@@ -238,6 +238,29 @@ func estimateHitRatio(c *CacheConfig, lookups float64, keys keyMix) float64 {
 // or range, as the database routes them), writes to each shard's primary,
 // reads as ReadFrom says. It returns the node's name and its demand.
 func (c *DatabaseConfig) busiestNode(reads, writes float64, keys keyMix) (string, float64) {
+	best, name := -1.0, ""
+	for k, n := range c.nodeLoads(reads, writes, keys) {
+		if load := n[0] + n[1]; load > best { // reads and writes come as demands here
+			best, name = load, c.nodeName(k)
+		}
+	}
+	return name, best
+}
+
+// nodeName is node k's name (s0.primary, s0.replica1, …).
+func (c *DatabaseConfig) nodeName(k int) string {
+	per := 1 + c.Replicas
+	if k%per == 0 {
+		return fmt.Sprintf("s%d.primary", k/per)
+	}
+	return fmt.Sprintf("s%d.replica%d", k/per, k%per)
+}
+
+// nodeLoads splits reads and writes (rates, or demands) over the nodes
+// (node k = shard k/(1+replicas), primary first): the shards' shares of
+// the keys (hash or range), writes at the primary, reads as read_from
+// spreads them; [0] reads, [1] writes.
+func (c *DatabaseConfig) nodeLoads(reads, writes float64, keys keyMix) [][2]float64 {
 	shares := make([]float64, c.Shards)
 	switch {
 	case c.Shards == 1:
@@ -256,27 +279,25 @@ func (c *DatabaseConfig) busiestNode(reads, writes float64, keys keyMix) (string
 			shares[d.shard(k)] += keys.prob(k)
 		}
 	}
-	best, name := -1.0, ""
+	per := 1 + c.Replicas
+	out := make([][2]float64, c.Shards*per)
 	for sh, share := range shares {
-		primary := writes * share
-		replica := 0.0
+		p := &out[sh*per]
+		p[1] = writes * share
 		switch {
 		case c.Replicas == 0 || c.ReadFrom == "primary":
-			primary += reads * share
+			p[0] = reads * share
 		case c.ReadFrom == "any":
-			primary += reads * share / float64(1+c.Replicas)
-			replica = reads * share / float64(1+c.Replicas)
+			for k := 0; k < per; k++ {
+				out[sh*per+k][0] = reads * share / float64(per)
+			}
 		default:
-			replica = reads * share / float64(c.Replicas)
-		}
-		if primary > best {
-			best, name = primary, fmt.Sprintf("s%d.primary", sh)
-		}
-		if c.Replicas > 0 && replica > best {
-			best, name = replica, fmt.Sprintf("s%d.replica1", sh)
+			for k := 1; k < per; k++ {
+				out[sh*per+k][0] = reads * share / float64(c.Replicas)
+			}
 		}
 	}
-	return name, best
+	return out
 }
 
 // Capacity is a component's cpu capacity for the load estimate, at its
