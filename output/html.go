@@ -253,7 +253,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 {{with .S.Analytic}}<p>Requests end to end: mean {{num $.S.Latency.Mean}} ms simulated, {{num .LatencyMeanMS}} ms in theory (an open network of the stations below).</p>{{end}}
 <table>
 <tr><th class="l">component</th><th class="l">model</th><th>utilisation sim / theory</th><th>mean ms sim / theory</th><th class="l"></th></tr>
-{{range .Theory}}<tr><td>{{.Name}}</td><td class="l">{{.Model}}</td><td>{{.Util}}</td><td>{{.Mean}}</td><td class="l {{if .OK}}ok{{end}}">{{.Verdict}}</td></tr>
+{{range .Theory}}<tr><td>{{.Name}}</td><td class="l">{{.Model}}</td><td>{{.Util}}</td><td>{{.Mean}}</td><td class="l {{if .OK}}ok{{else if .Differ}}bad{{end}}">{{.Verdict}}</td></tr>
 {{end}}</table>
 </section>{{end}}
 

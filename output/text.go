@@ -359,7 +359,7 @@ func bottleneckLine(s *experiments.Summary) string {
 // theoryRow is one component's model beside the simulation.
 type theoryRow struct {
 	Name, Model, Util, Mean, Verdict string
-	OK                               bool
+	OK, Differ                       bool // agree; disagree (a model, and a difference)
 }
 
 // theoryRows are queueing theory's answers beside the simulation's for
@@ -390,6 +390,7 @@ func theoryRows(o *experiments.Outcome) []theoryRow {
 		if a.Latency != nil {
 			r.Mean = num(c.Latency.Mean) + " / " + num(a.Latency.Mean)
 			r.Verdict, r.OK = agreement(s, sc.Name, c.Latency.Mean, a)
+			r.Differ = !r.OK
 		} else if len(a.Notes) > 0 {
 			r.Verdict = a.Notes[len(a.Notes)-1]
 		}
