@@ -57,11 +57,7 @@ func analyticSummary(a model.Analytic, simMeanMS float64) *AnalyticSummary {
 		s.Utilization = &u
 	}
 	if !math.IsNaN(a.Mean) && !math.IsInf(a.Mean, 0) {
-		s.Latency = &struct {
-			Mean float64  `json:"mean"`
-			P50  *float64 `json:"p50,omitempty"`
-			P99  *float64 `json:"p99,omitempty"`
-		}{Mean: round(a.Mean/1e6, 3)}
+		s.Latency = &AnalyticLatency{Mean: round(a.Mean/1e6, 3)}
 		if !math.IsNaN(a.P50) {
 			p50, p99 := round(a.P50/1e6, 3), round(a.P99/1e6, 3)
 			s.Latency.P50, s.Latency.P99 = &p50, &p99

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 )
 
@@ -69,7 +70,7 @@ func Loads(s *Summary) []Load {
 		return l
 	}
 	var out []Load
-	for _, name := range sortedKeys(s.Components) {
+	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
 		c := s.Components[name]
 		switch {
 		case len(c.Nodes) > 0:
@@ -108,13 +109,4 @@ func bottleneck(s *Summary) *Load {
 		return &l[0]
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

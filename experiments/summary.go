@@ -205,18 +205,22 @@ type EndToEndAnalytic struct {
 // exact), the fraction refused by a finite queue; Deviation compares the
 // simulated mean with it (a relative difference), and Notes qualify it.
 type AnalyticSummary struct {
-	Model       string   `json:"model,omitempty"`
-	Exact       bool     `json:"exact,omitempty"`
-	Reason      string   `json:"reason,omitempty"`
-	Utilization *float64 `json:"utilization,omitempty"`
-	Latency     *struct {
-		Mean float64  `json:"mean"`
-		P50  *float64 `json:"p50,omitempty"`
-		P99  *float64 `json:"p99,omitempty"`
-	} `json:"latency_ms,omitempty"`
-	Rejected  *float64 `json:"rejected,omitempty"`
-	Deviation *float64 `json:"deviation,omitempty"`
-	Notes     []string `json:"notes,omitempty"`
+	Model       string           `json:"model,omitempty"`
+	Exact       bool             `json:"exact,omitempty"`
+	Reason      string           `json:"reason,omitempty"`
+	Utilization *float64         `json:"utilization,omitempty"`
+	Latency     *AnalyticLatency `json:"latency_ms,omitempty"`
+	Rejected    *float64         `json:"rejected,omitempty"`
+	Deviation   *float64         `json:"deviation,omitempty"`
+	Notes       []string         `json:"notes,omitempty"`
+}
+
+// AnalyticLatency is a model's mean time in a component, with its
+// percentiles where they are exact.
+type AnalyticLatency struct {
+	Mean float64  `json:"mean"`
+	P50  *float64 `json:"p50,omitempty"`
+	P99  *float64 `json:"p99,omitempty"`
 }
 
 // TimeSplit is where a component's calls answered ok spent their time, in

@@ -35,8 +35,9 @@ type Analytic struct {
 	// the means along the call graph; nil when Mean is unknown.
 	EndpointMeans []float64
 
-	wait float64   // in the queue, ns
-	cpu  []float64 // each endpoint's mean cpu step, ns
+	// own is each endpoint's mean time at the station itself — its wait
+	// in the queue and its cpu step — ns, before its calls and sleeps.
+	own []float64
 }
 
 // Analyze computes the analytic model of every component (in Config
@@ -95,18 +96,12 @@ func (g *Graph) Analyze(rates [][]float64, measured []float64) []Analytic {
 			a.Notes = append(a.Notes, arrivalNotes...)
 		}
 		if a.Model != "" && !math.IsNaN(a.Mean) && !math.IsInf(a.Mean, 1) {
-			// Each endpoint: the queue's wait, its cpu step, and its calls'
+			// Each endpoint: its own time at the station, and its calls'
 			// and sleeps' means; the component's mean weighs them by rate.
-			var es float64 // the station's mean cpu step, ns
 			var total float64
-			for e := range a.cpu {
-				es += l.Calls[i][e] * a.cpu[e]
+			for e := range a.own {
 				total += l.Calls[i][e]
 			}
-			if total > 0 {
-				es /= total
-			}
-			a.wait = a.Mean - es
 			extra, ok, why := g.waitingMeans(i, func(j, ep int) float64 {
 				visit(j, depth+1)
 				if ep < len(out[j].EndpointMeans) {
@@ -118,10 +113,10 @@ func (g *Graph) Analyze(rates [][]float64, measured []float64) []Analytic {
 				a.Mean, a.P50, a.P99 = math.NaN(), math.NaN(), math.NaN()
 				a.Notes = append(a.Notes, why)
 			} else {
-				a.EndpointMeans = make([]float64, len(a.cpu))
+				a.EndpointMeans = make([]float64, len(a.own))
 				var sum, more float64
-				for e := range a.cpu {
-					a.EndpointMeans[e] = a.wait + a.cpu[e] + extra[e]
+				for e := range a.own {
+					a.EndpointMeans[e] = a.own[e] + extra[e]
 					sum += l.Calls[i][e] * a.EndpointMeans[e]
 					more += l.Calls[i][e] * extra[e]
 				}
@@ -169,7 +164,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 	case *CacheConfig:
 		if !k.LookupOnCPU {
 			a.Model, a.Exact = "M/G/∞", true                  // lookups hold no core: no queue
-			a.Mean, a.cpu = 0, make([]float64, len(g.eps[i])) // the lookup is a sleep step: added below
+			a.Mean, a.own = 0, make([]float64, len(g.eps[i])) // the lookup is a sleep step: added below
 			return a
 		}
 	default:
@@ -241,7 +236,16 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 		return none("no calls reach it")
 	}
 	es, es2 := m1/lambda/1e9, m2/lambda/1e18 // seconds
-	a.cpu = cpuE
+	// own is each endpoint's queue wait (the station's mean less its mean
+	// cpu step: the same for every endpoint) plus its own cpu step.
+	withOwn := func(a Analytic) Analytic {
+		wq := a.Mean - es*1e9
+		a.own = make([]float64, len(cpuE))
+		for e, c := range cpuE {
+			a.own[e] = wq + c
+		}
+		return a
+	}
 	if measured >= 0 {
 		lambda = measured
 	}
@@ -293,7 +297,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 		a.Mean, a.Rejected = mmck(c2, k, perInstance, 1/es)
 		a.Mean *= 1e9
 		a.Utilization *= 1 - a.Rejected
-		return a
+		return withOwn(a)
 	}
 	rho := perInstance * es / float64(c2)
 	if rho >= 1 {
@@ -323,7 +327,7 @@ func (g *Graph) station(i int, l *Load, callers map[int][]string, poisson bool, 
 		}
 		a.Mean = ((ca2+cs2)/2*wqMMc + es) * 1e9
 	}
-	return a
+	return withOwn(a)
 }
 
 // databaseNodes models a database of several nodes as one station per
@@ -397,8 +401,7 @@ func (g *Graph) databaseNodes(i int, c *DatabaseConfig, l *Load, keys keyMix, me
 	if writes > 0 {
 		writeMean += writeWait / writes
 	}
-	// The per-endpoint means carry each endpoint's own waits (wait 0).
-	a.cpu = []float64{readMean * 1e9, writeMean * 1e9}
+	a.own = []float64{readMean * 1e9, writeMean * 1e9} // dbReadEP, then write
 	a.Mean = (reads*readMean + writes*writeMean) / (reads + writes) * 1e9
 	a.Model = fmt.Sprintf("M/G/%d (Allen–Cunneen) at each of %d nodes", servers, len(nodes))
 	if exp && ca2 == 1 {

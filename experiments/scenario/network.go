@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -114,14 +116,9 @@ func (d *decoder) regions(t *table, n *model.NetworkConfig) {
 			rt.done(nil)
 			continue
 		}
-		others := make([]string, 0, len(lt.m))
-		for other := range lt.m {
-			others = append(others, other)
-		}
-		sort.Strings(others)
-		for _, other := range others {
+		for _, other := range slices.Sorted(maps.Keys(lt.m)) {
 			lt.known = append(lt.known, other)
-			j := indexOf(names, other)
+			j := slices.Index(names, other)
 			switch {
 			case j < 0:
 				msg := fmt.Sprintf("region %q is not one of the network's regions (%s)", other, strings.Join(names, ", "))
@@ -157,15 +154,6 @@ func (d *decoder) regions(t *table, n *model.NetworkConfig) {
 	if len(n.Zones) > 100 {
 		d.errorf(t.key("regions"), "at most 100 zones, got %d", len(n.Zones))
 	}
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // checkZones checks that the components' zones (a function's region) are
