@@ -603,6 +603,13 @@ func TestFileAccessAndTraceChecks(t *testing.T) {
 	if code, out, _ := capsim(t, "validate", scen("empty.csv")); code != exitOK || !strings.Contains(out, "no rows") {
 		t.Errorf("header-only trace: exit %d, %q; want a warning", code, out)
 	}
+	// A FIFO (or a device) is no trace: refused without opening it, which
+	// would block.
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644); err == nil {
+		if code, _, errOut := capsim(t, "validate", scen("pipe.csv")); code != exitError || !strings.Contains(errOut, "not a regular file") {
+			t.Errorf("FIFO trace: exit %d, %q", code, errOut)
+		}
+	}
 	// A scenario that is not one: refused without reading gigabytes.
 	if code, _, errOut := capsim(t, "validate", "/dev/zero"); code != exitError || !strings.Contains(errOut, "larger than 16 MB") {
 		t.Errorf("/dev/zero: exit %d, %q", code, errOut)

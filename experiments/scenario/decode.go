@@ -77,13 +77,14 @@ func (c confinedFS) Open(name string) (fs.File, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.root, p)
 	}
-	if f, err := os.Open(p); err != nil { // "open x: no such file or directory"
-		return nil, err
-	} else {
-		f.Close()
-	}
+	// Resolve without opening: opening a FIFO or a device outside the
+	// folder could block or read the machine before the check below.
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, &fs.PathError{Op: "open", Path: p, Err: pe.Err}
+		}
 		return nil, err
 	}
 	for _, dir := range append([]string{c.root}, c.allow...) {
@@ -99,6 +100,9 @@ func (c confinedFS) Open(name string) (fs.File, error) {
 			continue
 		}
 		if rel, err := filepath.Rel(base, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			if fi, err := os.Stat(real); err == nil && !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s is not a regular file", name)
+			}
 			return os.Open(real)
 		}
 	}
