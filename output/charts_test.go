@@ -221,3 +221,47 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// The timeline has a lane per autoscaled fleet with a mark at each
+// decision that changed it (down for a scale-in), and a lane per fault
+// with its bar; a run with neither has none.
+func TestTimeline(t *testing.T) {
+	find := func(o *experiments.Outcome) *Chart {
+		for _, c := range Charts(o) {
+			if c.Name == "timeline" {
+				return &c
+			}
+		}
+		return nil
+	}
+	o := example(t, "cpu-threshold-scaling")
+	tl := find(o)
+	if tl == nil {
+		t.Fatal("cpu-threshold-scaling has autoscaler decisions, and no timeline")
+	}
+	changes, downs := 0, 0
+	for _, d := range o.Series.Decisions {
+		if d.From != d.To {
+			changes++
+			if d.To < d.From {
+				downs++
+			}
+		}
+	}
+	gotDowns := 0
+	for _, m := range tl.Marks {
+		if m.Down {
+			gotDowns++
+		}
+	}
+	if len(tl.Rows) != 1 || tl.Rows[0] != "web" || len(tl.Marks) != changes || gotDowns != downs || downs == 0 {
+		t.Fatalf("timeline %+v: want web's %d changes, %d of them down", tl, changes, downs)
+	}
+	g := find(example(t, "global-api", "run.duration=7m"))
+	if g == nil || len(g.Bars) != 1 || g.Bars[0].From != 300 || g.Bars[0].To != 420 || g.Rows[g.Bars[0].Row] != "outage api, catalog" {
+		t.Errorf("global-api timeline %+v: want the eu-west outage's bar from 300 to 420 s", g)
+	}
+	if find(example(t, "news-cache")) != nil {
+		t.Error("news-cache has no fault and no autoscaler, yet a timeline")
+	}
+}

@@ -282,3 +282,46 @@ func TestCalendarQueueOrder(t *testing.T) {
 		}
 	}
 }
+
+// RunFor in installments delivers exactly what one RunUntil does, in the
+// same order and at the same times, and reports reaching the end only
+// when it has (the clock then set to the end, as RunUntil does).
+func TestRunForEqualsRunUntil(t *testing.T) {
+	run := func(installment int) *recorder {
+		var e Engine
+		r := &recorder{e: &e}
+		e.SetHandler(r)
+		s := NewStream(3, "runfor", "test")
+		for i := 0; i < 2000; i++ {
+			e.At(Time(s.IntN(1000)), 1, int32(i), 0)
+		}
+		if installment == 0 {
+			e.RunUntil(500)
+		} else {
+			calls := 0
+			for !e.RunFor(500, installment) {
+				calls++
+			}
+			// Every call but the last delivers a full installment.
+			if want := len(r.got) / installment; calls != want {
+				t.Errorf("installments of %d: %d full installments for %d events, want %d", installment, calls, len(r.got), want)
+			}
+		}
+		if e.Now() != 500 {
+			t.Errorf("installments of %d: clock %v, want 500", installment, e.Now())
+		}
+		return r
+	}
+	want := run(0)
+	for _, n := range []int{1, 7, 1 << 17} {
+		got := run(n)
+		if len(got.got) != len(want.got) {
+			t.Fatalf("installments of %d: %d events, want %d", n, len(got.got), len(want.got))
+		}
+		for i := range want.got {
+			if got.got[i] != want.got[i] || got.at[i] != want.at[i] {
+				t.Fatalf("installments of %d: event %d is %d at %v, want %d at %v", n, i, got.got[i], got.at[i], want.got[i], want.at[i])
+			}
+		}
+	}
+}
