@@ -14,6 +14,7 @@ import (
 
 	"github.com/capsim/capsim/experiments"
 	"github.com/capsim/capsim/experiments/scenario"
+	"github.com/capsim/capsim/sim"
 )
 
 // The yardstick: a minimal hand-written M/M/1 event loop with a value-struct
@@ -115,6 +116,124 @@ func yardstickMM1(n int) (float64, int) {
 	return sum / float64(n), events
 }
 
+// yardstickWithStats is the yardstick plus the least bookkeeping that
+// capsim's results contract asks of every request, done with capsim's own
+// primitives: integer nanosecond time, a latency histogram for the
+// end-to-end percentiles and one for the station's, and time-weighted
+// levels for requests in flight, busy cores and queue length (utilisation,
+// queue and concurrency columns). No engine, no components, no pools: it is
+// a floor under what any implementation of the contract can cost, against
+// which the speed targets of issue 10 can be judged (docs/performance.md).
+func yardstickWithStats(n int) (float64, int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ms := func(mean float64) sim.Time { return sim.FromSeconds(rng.ExpFloat64() * mean) }
+	type ev struct {
+		t    sim.Time
+		kind int8
+	}
+	h := make([]ev, 0, 16)
+	push := func(e ev) {
+		h = append(h, e)
+		i := len(h) - 1
+		for i > 0 {
+			p := (i - 1) / 4
+			if h[p].t <= e.t {
+				break
+			}
+			h[i] = h[p]
+			i = p
+		}
+		h[i] = e
+	}
+	pop := func() ev {
+		top, last := h[0], h[len(h)-1]
+		h = h[:len(h)-1]
+		n := len(h)
+		if n == 0 {
+			return top
+		}
+		i := 0
+		for {
+			c := 4*i + 1
+			if c >= n {
+				break
+			}
+			m := c
+			for k := c + 1; k < c+4 && k < n; k++ {
+				if h[k].t < h[m].t {
+					m = k
+				}
+			}
+			if h[m].t >= last.t {
+				break
+			}
+			h[i] = h[m]
+			i = m
+		}
+		h[i] = last
+		return top
+	}
+	e2e, station := sim.NewHistogram(), sim.NewHistogram()
+	var inFlight, busy, queued sim.Level
+	push(ev{ms(1.25), 0})
+	queue := make([]sim.Time, 0, 1024)
+	head := 0
+	served, arrived, events := 0, 0, 0
+	for served < n {
+		e := pop()
+		events++
+		switch e.kind {
+		case 0:
+			arrived++
+			inFlight.Add(e.t, 1)
+			if head > 0 && len(queue) == cap(queue) {
+				queue = append(queue[:0], queue[head:]...)
+				head = 0
+			}
+			queue = append(queue, e.t)
+			if len(queue)-head == 1 {
+				busy.Add(e.t, 1)
+				push(ev{e.t + ms(1), 1})
+			} else {
+				queued.Add(e.t, 1)
+			}
+			if arrived < n {
+				push(ev{e.t + ms(1.25), 0})
+			}
+		case 1:
+			lat := e.t - queue[head]
+			station.Record(lat)
+			e2e.Record(lat)
+			inFlight.Add(e.t, -1)
+			head++
+			served++
+			if len(queue)-head > 0 {
+				queued.Add(e.t, -1)
+				push(ev{e.t + ms(1), 1})
+			} else {
+				busy.Add(e.t, -1)
+			}
+		}
+	}
+	return e2e.Mean().Seconds(), events
+}
+
+// BenchmarkYardstickWithStats times the floor above; its ratio to the bare
+// yardstick (stats_x, paired as BenchmarkVsYardstick pairs) is the part of
+// the speed targets that bookkeeping alone uses up.
+func BenchmarkYardstickWithStats(b *testing.B) {
+	const n = 1_000_000
+	var r []float64
+	for b.Loop() {
+		t0 := time.Now()
+		yardstickMM1(n)
+		t1 := time.Now()
+		yardstickWithStats(n)
+		r = append(r, time.Since(t1).Seconds()/t1.Sub(t0).Seconds())
+	}
+	b.ReportMetric(median(r), "stats_x")
+}
+
 func BenchmarkYardstickMM1(b *testing.B) {
 	const n = 1_000_000
 	var events int
@@ -193,6 +312,8 @@ func BenchmarkDefaultExample(b *testing.B) {
 func TestYardstickIsMM1(t *testing.T) {
 	mean, _ := yardstickMM1(200_000)
 	within(t, "yardstick M/M/1 mean", mean, 5, 0.05)
+	mean, _ = yardstickWithStats(200_000)
+	within(t, "yardstick with statistics M/M/1 mean", mean, 5, 0.05)
 }
 
 // BenchmarkVsYardstick times capsim's full path against the yardstick in
@@ -228,6 +349,7 @@ func BenchmarkVsYardstick(b *testing.B) {
 		y = timeIt(func() { yardstickMM1(1_000_000) })
 		three = append(three, timeIt(full(benchThreeTier))/y)
 	}
+	b.Logf("median of %d pairs: M/M/1 %.2f×, three-tier %.2f×", len(mm1), median(mm1), median(three))
 	b.ReportMetric(median(mm1), "mm1_x")
 	b.ReportMetric(median(three), "three_tier_x")
 	for _, c := range []struct {

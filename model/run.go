@@ -421,7 +421,11 @@ func (s *Sim) newCall(req, parent int32, ptoken uint32, at, ep int32) int32 {
 	}
 	c := &s.calls[ci]
 	tok := c.token + 1 // keep counting across reuse, so old events stay stale
-	*c = call{req: req, parent: parent, ptoken: ptoken, token: tok, serial: tok, at: at, ep: ep, inst: -1, step: -1, arrived: s.eng.Now()}
+	// Cleared, then set field by field: a composite literal of this size
+	// is built on the stack and copied (a third of newCall's time).
+	*c = call{}
+	c.req, c.parent, c.ptoken, c.token, c.serial = req, parent, ptoken, tok, tok
+	c.at, c.ep, c.inst, c.step, c.arrived = at, ep, -1, -1, s.eng.Now()
 	s.reqs[req].calls++
 	return ci
 }
@@ -825,7 +829,9 @@ func (s *Sim) recordWrite(req int32) {
 func (s *Sim) newRequest(src *source, ep, session int32, intended sim.Time) int32 {
 	ri := s.requestSlot()
 	r := &s.reqs[ri]
-	*r = request{src: src.idx, ep: ep, session: session, intended: intended, token: r.token + 1, zone: src.zone()}
+	tok := r.token + 1
+	*r = request{} // then field by field, as in newCall
+	r.src, r.ep, r.session, r.intended, r.token, r.zone = src.idx, ep, session, intended, tok, src.zone()
 	if src.keys != nil {
 		r.key = src.keys.Key(src.rngKeys)
 	}
