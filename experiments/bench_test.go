@@ -218,20 +218,80 @@ func yardstickWithStats(n int) (float64, int) {
 	return e2e.Mean().Seconds(), events
 }
 
-// BenchmarkYardstickWithStats times the floor above; its ratio to the bare
-// yardstick (stats_x, paired as BenchmarkVsYardstick pairs) is the part of
-// the speed targets that bookkeeping alone uses up.
+// engineMM1 is the yardstick's M/M/1 on capsim's engine (its calendar
+// queue, arrival timer and one handler switching on ops) with no model:
+// what the engine itself costs, apart from components and statistics.
+type engineMM1 struct {
+	eng            sim.Engine
+	rng            *rand.Rand
+	timer          int
+	queue          []sim.Time
+	head           int
+	arrived, n     int
+	served         int
+	sum            sim.Time
+	arrive, depart sim.Time // means
+}
+
+func (m *engineMM1) exp(mean sim.Time) sim.Time {
+	return sim.Time(m.rng.ExpFloat64() * float64(mean))
+}
+
+func (m *engineMM1) Handle(ev *sim.Event) {
+	now := m.eng.Now()
+	switch ev.Op() {
+	case 0:
+		m.arrived++
+		if m.head > 0 && len(m.queue) == cap(m.queue) {
+			m.queue = append(m.queue[:0], m.queue[m.head:]...)
+			m.head = 0
+		}
+		m.queue = append(m.queue, now)
+		if len(m.queue)-m.head == 1 {
+			m.eng.After(m.exp(m.depart), 1, 0, 0)
+		}
+		if m.arrived < m.n {
+			m.eng.SetTimer(m.timer, now+m.exp(m.arrive), 0, 0, 0)
+		}
+	case 1:
+		m.sum += now - m.queue[m.head]
+		m.head++
+		m.served++
+		if len(m.queue)-m.head > 0 {
+			m.eng.After(m.exp(m.depart), 1, 0, 0)
+		}
+	}
+}
+
+func runEngineMM1(n int) (float64, uint64) {
+	m := &engineMM1{rng: rand.New(rand.NewPCG(1, 2)), n: n, arrive: 12500 * sim.Microsecond, depart: 10 * sim.Millisecond, queue: make([]sim.Time, 0, 1024)}
+	m.eng.SetHandler(m)
+	m.timer = m.eng.NewTimer()
+	m.eng.SetTimer(m.timer, m.exp(m.arrive), 0, 0, 0)
+	m.eng.RunUntil(sim.Never - 1)
+	return m.sum.Seconds() / float64(m.served), m.eng.Events()
+}
+
+// BenchmarkYardstickWithStats times the floor above (stats_x) and the bare
+// engine (engine_x) against the yardstick, paired as BenchmarkVsYardstick
+// pairs: the part of the speed targets that bookkeeping alone, and the
+// engine alone, use up.
 func BenchmarkYardstickWithStats(b *testing.B) {
 	const n = 1_000_000
-	var r []float64
+	var st, en []float64
 	for b.Loop() {
 		t0 := time.Now()
 		yardstickMM1(n)
 		t1 := time.Now()
 		yardstickWithStats(n)
-		r = append(r, time.Since(t1).Seconds()/t1.Sub(t0).Seconds())
+		t2 := time.Now()
+		runEngineMM1(n)
+		y := t1.Sub(t0).Seconds()
+		st = append(st, t2.Sub(t1).Seconds()/y)
+		en = append(en, time.Since(t2).Seconds()/y)
 	}
-	b.ReportMetric(median(r), "stats_x")
+	b.ReportMetric(median(st), "stats_x")
+	b.ReportMetric(median(en), "engine_x")
 }
 
 func BenchmarkYardstickMM1(b *testing.B) {
@@ -314,6 +374,8 @@ func TestYardstickIsMM1(t *testing.T) {
 	within(t, "yardstick M/M/1 mean", mean, 5, 0.05)
 	mean, _ = yardstickWithStats(200_000)
 	within(t, "yardstick with statistics M/M/1 mean", mean, 5, 0.05)
+	mean, _ = runEngineMM1(200_000)
+	within(t, "engine M/M/1 mean (ms)", mean*1000, 50, 0.05)
 }
 
 // BenchmarkVsYardstick times capsim's full path against the yardstick in

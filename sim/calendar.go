@@ -33,6 +33,7 @@ type calendarQueue struct {
 	// the zero value is an empty queue.
 	head  [calSlots]int32
 	used  [calSlots / 64]uint64
+	words uint64 // bit w set when used[w] != 0: finds the next slot in O(1)
 	nodes []calNode
 	free  int32 // free list of nodes
 }
@@ -62,6 +63,7 @@ func (q *calendarQueue) push(ev Event) {
 		q.nodes[k-1] = calNode{ev: ev, next: q.head[i]}
 		q.head[i] = k
 		q.used[i>>6] |= 1 << (i & 63)
+		q.words |= 1 << (i >> 6)
 	default:
 		q.far.push(ev)
 	}
@@ -115,6 +117,9 @@ func (q *calendarQueue) advance() bool {
 		}
 		q.head[i] = 0
 		q.used[i>>6] &^= 1 << (i & 63)
+		if q.used[i>>6] == 0 {
+			q.words &^= 1 << (i >> 6)
+		}
 	}
 	for q.far.Len() > 0 && int64(q.far.items[0].At)>>calShift == next {
 		var ev Event
@@ -125,18 +130,26 @@ func (q *calendarQueue) advance() bool {
 }
 
 // nextUsed is the distance (1 … calSlots−1) from base to the nearest
-// non-empty ring slot after it, or 0 when the ring is empty.
+// non-empty ring slot after it, or 0 when the ring is empty. A sparse ring
+// (a few events spread over thousands of slots, as a lightly loaded run
+// has) costs no scan: words says which bitmap words hold a slot, so the
+// answer is in the start's word, in a later word, or (wrapping round) in
+// an earlier word or the start's word before start.
 func (q *calendarQueue) nextUsed() int64 {
 	start := (q.base + 1) & calMask
 	w := start >> 6
-	word := q.used[w] &^ (1<<(start&63) - 1) // slots at or after start
-	for n := 0; n <= len(q.used); n++ {
-		if word != 0 {
-			i := w<<6 | int64(bits.TrailingZeros64(word))
-			return (i - q.base) & calMask
-		}
-		w = (w + 1) % int64(len(q.used))
-		word = q.used[w]
+	var i int64
+	switch later := q.words &^ (2<<w - 1); { // words after w
+	case q.used[w]&^(1<<(start&63)-1) != 0: // at or after start, in its word
+		i = w<<6 | int64(bits.TrailingZeros64(q.used[w]&^(1<<(start&63)-1)))
+	case later != 0:
+		k := int64(bits.TrailingZeros64(later))
+		i = k<<6 | int64(bits.TrailingZeros64(q.used[k]))
+	case q.words != 0: // wrapped round: the earliest word holding a slot
+		k := int64(bits.TrailingZeros64(q.words))
+		i = k<<6 | int64(bits.TrailingZeros64(q.used[k]))
+	default:
+		return 0
 	}
-	return 0
+	return (i - q.base) & calMask
 }

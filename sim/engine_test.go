@@ -283,6 +283,37 @@ func TestCalendarQueueOrder(t *testing.T) {
 	}
 }
 
+// nextUsed finds the same slot as a scan of the ring from base+1 round to
+// base, for sparse and dense rings and every position of base in its word.
+func TestCalendarNextUsed(t *testing.T) {
+	s := NewStream(3, "calendar", "nextUsed")
+	for round := 0; round < 20000; round++ {
+		var q calendarQueue
+		q.base = int64(s.IntN(1 << 20))
+		for n := s.IntN(4) * s.IntN(40); n > 0; n-- {
+			i := (q.base + 1 + int64(s.IntN(calSlots-1))) & calMask // never base's own slot
+			if s.IntN(3) == 0 {                                     // near the start's word, on either side of start
+				i = (q.base + int64(s.IntN(130)) - 64) & calMask
+				if i == q.base&calMask {
+					continue
+				}
+			}
+			q.used[i>>6] |= 1 << (i & 63)
+			q.words |= 1 << (i >> 6)
+		}
+		want := int64(0)
+		for d := int64(1); d < calSlots; d++ {
+			if i := (q.base + d) & calMask; q.used[i>>6]&(1<<(i&63)) != 0 {
+				want = d
+				break
+			}
+		}
+		if got := q.nextUsed(); got != want {
+			t.Fatalf("round %d, base %d: nextUsed %d, want %d", round, q.base, got, want)
+		}
+	}
+}
+
 // RunFor in installments delivers exactly what one RunUntil does, in the
 // same order and at the same times, and reports reaching the end only
 // when it has (the clock then set to the end, as RunUntil does).
