@@ -291,8 +291,10 @@ func TestCalendarNextUsed(t *testing.T) {
 		var q calendarQueue
 		q.base = int64(s.IntN(1 << 20))
 		for n := s.IntN(4) * s.IntN(40); n > 0; n-- {
-			i := (q.base + 1 + int64(s.IntN(calSlots-1))) & calMask // never base's own slot
-			if s.IntN(3) == 0 {                                     // near the start's word, on either side of start
+			// Anywhere but base's own slot; a third of them near the
+			// start's word, on either side of start.
+			i := (q.base + 1 + int64(s.IntN(calSlots-1))) & calMask
+			if s.IntN(3) == 0 {
 				i = (q.base + int64(s.IntN(130)) - 64) & calMask
 				if i == q.base&calMask {
 					continue
