@@ -438,13 +438,25 @@ cores = 16
 steps = [ { cpu = "exp(1ms)" } ]
 `)
 	for _, c := range []struct {
+		args []string // the output folder is appended
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGTERM, exitTerminated}} {
+	}{
+		{[]string{"run", file, "-q", "-o"}, syscall.SIGINT, exitInterrupted},
+		{[]string{"run", file, "-q", "-o"}, syscall.SIGTERM, exitTerminated},
+		{[]string{"sweep", file, "--vary", "service.s.cores=16,32", "-o"}, syscall.SIGINT, exitInterrupted},
+		{[]string{"plan", file, "--vary", "service.s.instances=50..100", "-o"}, syscall.SIGTERM, exitTerminated},
+		{[]string{"compare", file, "--vs-set", "service.s.cores=32", "--replications", "2", "-o"}, syscall.SIGINT, exitInterrupted},
+	} {
+		name := c.args[0] + " " + c.sig.String()
 		dir := filepath.Join(t.TempDir(), "out")
+		args := append(c.args, dir)
+		if c.args[0] == "compare" {
+			args = c.args[:len(c.args)-1] // writes no files
+		}
 		done := make(chan int)
 		go func() {
-			code, _, _ := capsim(t, "run", file, "-o", dir, "-q")
+			code, _, _ := capsim(t, args...)
 			done <- code
 		}()
 		time.Sleep(500 * time.Millisecond)
@@ -453,14 +465,14 @@ steps = [ { cpu = "exp(1ms)" } ]
 		select {
 		case code := <-done:
 			if took := time.Since(sent); took > time.Second || code != c.code {
-				t.Errorf("%v: exit %d after %v, want %d within a second", c.sig, code, took, c.code)
+				t.Errorf("%s: exit %d after %v, want %d within a second", name, code, took, c.code)
 			}
 		case <-time.After(10 * time.Second):
-			t.Fatalf("%v: the run did not stop", c.sig)
+			t.Fatalf("%s: did not stop", name)
 		}
 		entries, _ := os.ReadDir(dir)
 		if len(entries) != 0 {
-			t.Errorf("%v: files written: %v", c.sig, entries)
+			t.Errorf("%s: files written: %v", name, entries)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,17 +75,58 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "capsim sweep: %d settings to run (%d in all): at most %d per sweep or shard; narrow the ranges, or --shard the sweep over machines\n", mine, total, maxSweepPoints)
 		return exitUsage
 	}
+	if code := checkOut(*outDir, stderr); code != exitOK {
+		return code
+	}
 	var pts []experiments.Point
 	for k := i; k < total; k += n {
 		pts = append(pts, experiments.PointAt(vs, k))
 	}
-	res, err := experiments.Sweep(loader(fs.Arg(0), *sets), vs, pts, *reps, *workers, experiments.Options{})
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim: %v\n", err)
-		return exitError
+	sig := newInterrupts()
+	defer sig.stop()
+	res, err := experiments.Sweep(loader(fs.Arg(0), *sets), vs, pts, *reps, *workers, experiments.Options{Context: sig.ctx})
+	if code, stop := runFailed(err, sig, stderr); stop {
+		return code
 	}
 	file.Results = res
-	return finishSweep(file, *outDir, stdout, stderr)
+	return afterSignal(sig, finishSweep(file, *outDir, stdout, stderr))
+}
+
+// checkOut checks an -o folder before anything is simulated, so that a
+// long sweep or plan does not end in an error about its output.
+func checkOut(dir string, stderr io.Writer) int {
+	if dir == "" {
+		return exitOK
+	}
+	if err := checkOutDir(dir); err != nil {
+		fmt.Fprintf(stderr, "capsim: -o %s: %v\n", dir, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// runFailed reports what a command ends with when its runs returned err:
+// an interruption (nothing written, the signal's exit status) or an error.
+func runFailed(err error, sig *interrupts, stderr io.Writer) (code int, stop bool) {
+	switch {
+	case err == nil:
+		return exitOK, false
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "capsim: interrupted; no files were written")
+		return sig.code(), true
+	default:
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError, true
+	}
+}
+
+// afterSignal is code, unless a signal came while the results were being
+// written: the files are whole, and capsim ends as it was asked to.
+func afterSignal(sig *interrupts, code int) int {
+	if code != exitError && sig.ctx.Err() != nil {
+		return sig.code()
+	}
+	return code
 }
 
 // maxSweepPoints bounds the settings one sweep (or shard) runs: each is a
@@ -202,16 +245,20 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return exitError
 	}
+	if code := checkOut(*outDir, stderr); code != exitOK {
+		return code
+	}
+	sig := newInterrupts()
+	defer sig.stop()
 	res, err := experiments.PlanFrontier(vs, func(p experiments.Point) (*experiments.PointResult, error) {
-		r, err := experiments.Sweep(loader(fs.Arg(0), *sets), vs, []experiments.Point{p}, *reps, 0, experiments.Options{})
+		r, err := experiments.Sweep(loader(fs.Arg(0), *sets), vs, []experiments.Point{p}, *reps, 0, experiments.Options{Context: sig.ctx})
 		if err != nil {
 			return nil, err
 		}
 		return &r[0], nil
 	}, objective)
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim: %v\n", err)
-		return exitError
+	if code, stop := runFailed(err, sig, stderr); stop {
+		return code
 	}
 	report, _ := json.MarshalIndent(res.Report(vs), "", "  ")
 	report = append(report, '\n')
@@ -231,9 +278,9 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		io.WriteString(stdout, output.PlanText(res, vs, *minimize, base.Prices()))
 	}
 	if res.Best == nil {
-		return exitSLO
+		return afterSignal(sig, exitSLO)
 	}
-	return exitOK
+	return afterSignal(sig, exitOK)
 }
 
 func compareCommand(args []string, stdout, stderr io.Writer) int {
@@ -276,23 +323,23 @@ func compareCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "capsim compare: --replications must be at least 2")
 		return exitUsage
 	}
-	ra, err := experiments.Replicate(a, *reps, *workers, experiments.Options{})
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim: %v\n", err)
-		return exitError
+	sig := newInterrupts()
+	defer sig.stop()
+	ra, err := experiments.Replicate(a, *reps, *workers, experiments.Options{Context: sig.ctx})
+	if code, stop := runFailed(err, sig, stderr); stop {
+		return code
 	}
 	seed := a.Config.Seed // the same seeds for B: common random numbers
-	rb, err := experiments.Replicate(b, *reps, *workers, experiments.Options{Seed: &seed})
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim: %v\n", err)
-		return exitError
+	rb, err := experiments.Replicate(b, *reps, *workers, experiments.Options{Seed: &seed, Context: sig.ctx})
+	if code, stop := runFailed(err, sig, stderr); stop {
+		return code
 	}
 	diffs := experiments.Compare(ra.Runs, rb.Runs)
 	if *jsonOut {
 		out, _ := json.MarshalIndent(diffs, "", "  ")
 		stdout.Write(append(out, '\n'))
-		return exitOK
+	} else {
+		io.WriteString(stdout, output.CompareText(diffs, *reps))
 	}
-	io.WriteString(stdout, output.CompareText(diffs, *reps))
-	return exitOK
+	return afterSignal(sig, exitOK)
 }
