@@ -71,9 +71,11 @@ func (c *FunctionConfig) newComponent(b *builder) component {
 		}
 	}
 	f.departed = f
+	f.avail.f = f
 	for i := range f.insts {
 		f.env = append(f.env, envState{provisioned: true, live: true})
 		f.provIdle = append(f.provIdle, int32(i))
+		f.refresh(int32(i))
 	}
 	return f
 }
@@ -90,6 +92,8 @@ type function struct {
 	// longest idle, reclaimed first).
 	provIdle []int32
 	idle     ring
+	// avail are the environments with a free slot (concurrency > 1).
+	avail warmEnvs
 	// waiting are asynchronous invocations waiting for a free slot.
 	waiting ring
 
@@ -142,9 +146,11 @@ func (f *function) assign(s *Sim, ci, e int32, now sim.Time) {
 	f.invocations++
 	f.costInvocations++
 	f.use(e, now)
+	f.refresh(e) // its rank changed; its load changes below
 	in := &f.insts[e]
 	if in.state == instReady {
 		f.arrive(s, ci, e)
+		f.refresh(e)
 		return
 	}
 	c := &s.calls[ci]
@@ -153,6 +159,7 @@ func (f *function) assign(s *Sim, ci, e int32, now sim.Time) {
 	in.load++
 	in.admitQ.push(ci)
 	f.wait(in, now, 1)
+	f.refresh(e)
 }
 
 // warm returns a ready environment with a free slot, most recently used
@@ -169,20 +176,109 @@ func (f *function) warm() int32 {
 		}
 		return -1
 	}
-	best := int32(-1)
-	for i := range f.insts {
-		in, st := &f.insts[i], &f.env[i]
-		if !st.live && !st.provisioned || in.state != instReady && in.state != instStarting {
-			continue
-		}
-		if f.cfg.Concurrency != Unlimited && in.load >= f.cfg.Concurrency {
-			continue
-		}
-		if best < 0 || st.provisioned && !f.env[best].provisioned || st.provisioned == f.env[best].provisioned && st.lastUsed > f.env[best].lastUsed {
-			best = int32(i)
+	return f.avail.best()
+}
+
+// refresh puts environment e in avail or takes it out, after anything
+// that decides whether it has a free slot, or its rank, changed (its
+// load, state or last use).
+func (f *function) refresh(e int32) {
+	if f.cfg.Concurrency == 1 {
+		return
+	}
+	in, st := &f.insts[e], &f.env[e]
+	free := (st.live || st.provisioned) && (in.state == instReady || in.state == instStarting) &&
+		(f.cfg.Concurrency == Unlimited || in.load < f.cfg.Concurrency)
+	f.avail.set(e, free)
+}
+
+// warmEnvs holds environments best first — provisioned before on-demand,
+// then the most recently used, then the lowest slot — in a binary heap
+// indexed by slot: a pick is O(1) and a change O(log n), where scanning
+// every environment made a call cost grow with the fleet.
+type warmEnvs struct {
+	f    *function
+	heap []int32
+	pos  []int32 // per slot: its index in heap, or −1
+}
+
+func (w *warmEnvs) best() int32 {
+	if len(w.heap) == 0 {
+		return -1
+	}
+	return w.heap[0]
+}
+
+// before reports whether environment a ranks before b.
+func (w *warmEnvs) before(a, b int32) bool {
+	ea, eb := &w.f.env[a], &w.f.env[b]
+	if ea.provisioned != eb.provisioned {
+		return ea.provisioned
+	}
+	if ea.lastUsed != eb.lastUsed {
+		return ea.lastUsed > eb.lastUsed
+	}
+	return a < b
+}
+
+// set makes e a member (at its current rank) or not.
+func (w *warmEnvs) set(e int32, member bool) {
+	for int(e) >= len(w.pos) {
+		w.pos = append(w.pos, -1)
+	}
+	i := w.pos[e]
+	switch {
+	case member && i < 0:
+		w.heap = append(w.heap, e)
+		w.pos[e] = int32(len(w.heap) - 1)
+		w.up(len(w.heap) - 1)
+	case member:
+		w.down(w.up(int(i)))
+	case i >= 0:
+		last := len(w.heap) - 1
+		w.swap(int(i), last)
+		w.heap = w.heap[:last]
+		w.pos[e] = -1
+		if int(i) < last {
+			w.down(w.up(int(i)))
 		}
 	}
-	return best
+}
+
+func (w *warmEnvs) swap(i, j int) {
+	w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
+	w.pos[w.heap[i]], w.pos[w.heap[j]] = int32(i), int32(j)
+}
+
+// up moves heap[i] towards the root while it ranks before its parent, and
+// returns where it stopped.
+func (w *warmEnvs) up(i int) int {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !w.before(w.heap[i], w.heap[p]) {
+			break
+		}
+		w.swap(i, p)
+		i = p
+	}
+	return i
+}
+
+func (w *warmEnvs) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(w.heap) {
+			return
+		}
+		if c+1 < len(w.heap) && w.before(w.heap[c+1], w.heap[c]) {
+			c++
+		}
+		if !w.before(w.heap[c], w.heap[i]) {
+			return
+		}
+		w.swap(i, c)
+		i = c
+	}
 }
 
 // use marks environment e busy from now (a new busy period if it was idle).
@@ -208,6 +304,7 @@ func (f *function) newEnv(s *Sim, now sim.Time) int32 {
 	}
 	f.insts[e].state, f.insts[e].created, f.insts[e].pos = instStarting, now, -1
 	f.env[e] = envState{live: true, busyFrom: now, lastUsed: now}
+	f.refresh(e)
 	f.coldStarts++
 	f.winCold++
 	f.starting++
@@ -254,6 +351,7 @@ func (f *function) answered(s *Sim, ci int32) {
 // departedFrom ends a busy period when environment e has nothing left,
 // hands its slot to a waiting asynchronous invocation, or lets it idle.
 func (f *function) departedFrom(s *Sim, e int32, now sim.Time) {
+	f.refresh(e)
 	in, st := &f.insts[e], &f.env[e]
 	if in.load > 0 || in.state != instReady {
 		return
@@ -290,6 +388,7 @@ func (f *function) reclaim(s *Sim, e int32) {
 	}
 	st.live = false
 	in.state = instGone
+	f.refresh(e)
 	f.free = append(f.free, e)
 	fl := &f.fleet
 	fl.replicas--
