@@ -500,15 +500,17 @@ func BenchmarkFleetSize(b *testing.B) {
 	})
 }
 
-// BenchmarkFunctionFleetSize is BenchmarkFleetSize for a serverless
-// function whose environments take 4 invocations each (Cloud Run style):
-// 10 … 10,000 provisioned environments at 50 % busy. Picking the most
-// recently used environment with a free slot scanned every environment
-// (a request cost 40× as much at 10,000 as at 10); a heap indexed by
-// environment keeps it O(log n). Fails above 2×.
+// BenchmarkFunctionFleetSize is BenchmarkFleetSize with a serverless
+// function in place of the balancer and service: 10 … 10,000 provisioned
+// single-core environments that take up to 4 invocations each (Cloud Run
+// style), the same load per environment (50/s of exp(10 ms): 50 % busy).
+// Picking the most recently used environment with a free slot scanned
+// every environment (1M invocations over 10,000 took 29.5 s against 0.26 s
+// over 10); a heap indexed by environment keeps it O(log n). Fails above
+// 2×.
 func BenchmarkFunctionFleetSize(b *testing.B) {
 	fleetSize(b, []int{10, 100, 1000, 10_000}, func(n, rate int, duration float64) string {
-		return fmt.Sprintf("[run]\nduration = \"%gs\"\nwindow = \"%gs\"\n[traffic.in]\nto = \"fn\"\nrate = %d\n[function.fn]\ncores = 4\nconcurrency = 4\nprovisioned = %d\nmax_instances = %d\nmemory_mb = 512\nsteps = [ { cpu = \"exp(40ms)\" } ]\n",
+		return fmt.Sprintf("[run]\nduration = \"%gs\"\nwindow = \"%gs\"\n[traffic.in]\nto = \"fn\"\nrate = %d\n[function.fn]\nconcurrency = 4\nprovisioned = %d\nmax_instances = %d\nmemory_mb = 512\nsteps = [ { cpu = \"exp(10ms)\" } ]\n",
 			duration, duration/50, rate, n, n)
 	})
 }

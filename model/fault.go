@@ -282,16 +282,16 @@ func (s *Sim) releaseInstance(st *station, id int32) []int32 {
 	in := &st.insts[id]
 	for in.admitQ.len() > 0 {
 		in.admitQ.pop()
-		st.wait(in, now, -1)
+		st.wait(id, now, -1)
 	}
 	for in.cpuQ.len() > 0 {
 		in.cpuQ.pop()
-		st.wait(in, now, -1)
+		st.wait(id, now, -1)
 	}
 	if in.busy > 0 {
 		st.busy.Add(now, -int64(in.busy))
 		if st.perInstance {
-			in.metrics.busy.Add(now, -int64(in.busy))
+			st.metricsOf(id).busy.Add(now, -int64(in.busy))
 		}
 		if st.zoneBusy != nil {
 			st.zoneBusy[st.zoneOf(id)].Add(now, -int64(in.busy))

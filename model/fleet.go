@@ -146,7 +146,7 @@ func (f *fleet) scrape(sm *Sim, s *station) {
 		if in.state != instReady {
 			continue
 		}
-		m := &in.metrics
+		m := s.metricsOf(int32(i))
 		busy, load := m.busy.Area(now), m.load.Area(now)
 		if from := max(m.lastAt, in.readyAt); now > from {
 			span := float64(now - from)
@@ -176,10 +176,11 @@ func (f *fleet) sync(sm *Sim, s *station) {
 		if in.state != instStarting && in.state != instReady {
 			continue
 		}
+		m := s.metricsOf(int32(i))
 		v.Pods = append(v.Pods, PodState{
 			Ready: in.state == instReady, Started: in.readyAt,
-			HasSample: in.metrics.hasSample, Value: in.metrics.samples[f.as.Metric], Values: in.metrics.samples,
-			SampledAt: in.metrics.sampledAt, Window: f.as.Scrape, CoresMilli: int64(s.cores) * 1000,
+			HasSample: m.hasSample, Value: m.samples[f.as.Metric], Values: m.samples,
+			SampledAt: m.sampledAt, Window: f.as.Scrape, CoresMilli: int64(s.cores) * 1000,
 		})
 	}
 	desired, reason := f.scaler.Decide(now, v)
@@ -296,8 +297,10 @@ func (f *fleet) makeReady(sm *Sim, s *station, id int32, now sim.Time) {
 		q.membersChanged(sm)
 	}
 	s.readyCoresChange(id, now, 1)
-	m := &in.metrics
-	m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, m.busy.Area(now), m.load.Area(now), m.arrivals
+	if s.perInstance { // its first scrape covers the time since now
+		m := s.metricsOf(id)
+		m.lastAt, m.lastBusy, m.lastLoad, m.lastArrivals = now, m.busy.Area(now), m.load.Area(now), m.arrivals
+	}
 }
 
 // retire ends an instance's life (and its bill).

@@ -158,7 +158,7 @@ func (f *function) assign(s *Sim, ci, e int32, now sim.Time) {
 	f.stats.arrive(now)
 	in.load++
 	in.admitQ.push(ci)
-	f.wait(in, now, 1)
+	f.wait(e, now, 1)
 	f.refresh(e)
 }
 
@@ -195,30 +195,36 @@ func (f *function) refresh(e int32) {
 // warmEnvs holds environments best first — provisioned before on-demand,
 // then the most recently used, then the lowest slot — in a binary heap
 // indexed by slot: a pick is O(1) and a change O(log n), where scanning
-// every environment made a call cost grow with the fleet.
+// every environment made a call cost grow with the fleet. Entries carry
+// their rank, so that sifting reads only the heap.
 type warmEnvs struct {
 	f    *function
-	heap []int32
+	heap []warmEntry
 	pos  []int32 // per slot: its index in heap, or −1
+}
+
+type warmEntry struct {
+	lastUsed    sim.Time
+	e           int32
+	provisioned bool
+}
+
+// before reports whether a ranks before b.
+func (a *warmEntry) before(b *warmEntry) bool {
+	if a.provisioned != b.provisioned {
+		return a.provisioned
+	}
+	if a.lastUsed != b.lastUsed {
+		return a.lastUsed > b.lastUsed
+	}
+	return a.e < b.e
 }
 
 func (w *warmEnvs) best() int32 {
 	if len(w.heap) == 0 {
 		return -1
 	}
-	return w.heap[0]
-}
-
-// before reports whether environment a ranks before b.
-func (w *warmEnvs) before(a, b int32) bool {
-	ea, eb := &w.f.env[a], &w.f.env[b]
-	if ea.provisioned != eb.provisioned {
-		return ea.provisioned
-	}
-	if ea.lastUsed != eb.lastUsed {
-		return ea.lastUsed > eb.lastUsed
-	}
-	return a < b
+	return w.heap[0].e
 }
 
 // set makes e a member (at its current rank) or not.
@@ -228,57 +234,56 @@ func (w *warmEnvs) set(e int32, member bool) {
 	}
 	i := w.pos[e]
 	switch {
-	case member && i < 0:
-		w.heap = append(w.heap, e)
-		w.pos[e] = int32(len(w.heap) - 1)
-		w.up(len(w.heap) - 1)
 	case member:
-		w.down(w.up(int(i)))
+		st := &w.f.env[e]
+		entry := warmEntry{lastUsed: st.lastUsed, e: e, provisioned: st.provisioned}
+		if i < 0 {
+			w.heap = append(w.heap, entry)
+			w.place(len(w.heap)-1, entry)
+			return
+		}
+		w.place(int(i), entry)
 	case i >= 0:
-		last := len(w.heap) - 1
-		w.swap(int(i), last)
-		w.heap = w.heap[:last]
 		w.pos[e] = -1
+		last := len(w.heap) - 1
+		moved := w.heap[last]
+		w.heap = w.heap[:last]
 		if int(i) < last {
-			w.down(w.up(int(i)))
+			w.place(int(i), moved)
 		}
 	}
 }
 
-func (w *warmEnvs) swap(i, j int) {
-	w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
-	w.pos[w.heap[i]], w.pos[w.heap[j]] = int32(i), int32(j)
-}
-
-// up moves heap[i] towards the root while it ranks before its parent, and
-// returns where it stopped.
-func (w *warmEnvs) up(i int) int {
+// place puts entry at index i of the heap, then moves it up or down to
+// where it belongs.
+func (w *warmEnvs) place(i int, entry warmEntry) {
+	h := w.heap
 	for i > 0 {
 		p := (i - 1) / 2
-		if !w.before(w.heap[i], w.heap[p]) {
+		if !entry.before(&h[p]) {
 			break
 		}
-		w.swap(i, p)
+		h[i] = h[p]
+		w.pos[h[i].e] = int32(i)
 		i = p
 	}
-	return i
-}
-
-func (w *warmEnvs) down(i int) {
 	for {
 		c := 2*i + 1
-		if c >= len(w.heap) {
-			return
+		if c >= len(h) {
+			break
 		}
-		if c+1 < len(w.heap) && w.before(w.heap[c+1], w.heap[c]) {
+		if c+1 < len(h) && h[c+1].before(&h[c]) {
 			c++
 		}
-		if !w.before(w.heap[c], w.heap[i]) {
-			return
+		if !h[c].before(&entry) {
+			break
 		}
-		w.swap(i, c)
+		h[i] = h[c]
+		w.pos[h[i].e] = int32(i)
 		i = c
 	}
+	h[i] = entry
+	w.pos[entry.e] = int32(i)
 }
 
 // use marks environment e busy from now (a new busy period if it was idle).
@@ -332,7 +337,7 @@ func (f *function) initDone(s *Sim, e int32) {
 	f.starting--
 	f.fleet.readyCores.Add(now, int64(f.cores))
 	for in.admitQ.len() > 0 && (f.cfg.Concurrency == Unlimited || in.active < f.cfg.Concurrency) {
-		f.wait(in, now, -1)
+		f.wait(e, now, -1)
 		s.admit(in.admitQ.pop())
 		in = &f.insts[e]
 	}

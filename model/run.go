@@ -458,7 +458,7 @@ func (s *Sim) admit(ci int32) {
 		// of the queue, and the slot goes to the next.
 		in := c.inst
 		s.finishCall(ci, outRejected)
-		st.admitNext(s, &st.insts[in], s.eng.Now())
+		st.admitNext(s, in, s.eng.Now())
 		return
 	}
 	st.insts[c.inst].active++

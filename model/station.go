@@ -32,6 +32,10 @@ type station struct {
 	// perInstance keeps per-instance levels (for autoscaling metrics and
 	// node statistics); other stations skip that cost.
 	perInstance bool
+	// metrics are those per-instance levels, by instance; kept apart so
+	// that an instance stays small (a big fleet's instances are read on
+	// every call, and most fleets keep no metrics).
+	metrics []instanceMetrics
 	// hook, if set, is told of every call the station answers ok, before
 	// its statistics are updated (a cache's lookup, a database's write).
 	hook answerHook
@@ -107,11 +111,10 @@ type instance struct {
 	pos     int32    // position in the ready list, or −1
 	created sim.Time // asked for (billed from here)
 	readyAt sim.Time
-	metrics instanceMetrics // kept only for autoscaled services and nodes
-	parked  ring            // calls held by a hang
-	tokens  float64         // rate limit: tokens in the bucket
-	filled  sim.Time        // when they were last counted
-	lat     latEWMA         // response time average for latency-aware pickers
+	parked  ring     // calls held by a hang
+	tokens  float64  // rate limit: tokens in the bucket
+	filled  sim.Time // when they were last counted
+	lat     latEWMA  // response time average for latency-aware pickers
 }
 
 // latEWMA is a peak EWMA of response times (ns).
@@ -444,7 +447,7 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 		// connections then piled calls onto the restarted instance).
 		in.load++
 		if s.perInstance {
-			in.metrics.arrive(now, 1)
+			s.metricsOf(c.inst).arrive(now, 1)
 		}
 		sm.finishCall(ci, outError)
 		return
@@ -452,7 +455,7 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 	in.load++
 	s.loadChanged(in)
 	if s.perInstance {
-		in.metrics.arrive(now, 1)
+		s.metricsOf(c.inst).arrive(now, 1)
 	}
 	if in.fault.hung { // accepted, never answered
 		in.parked.push(ci)
@@ -468,7 +471,7 @@ func (s *station) arrive(sm *Sim, ci, inst int32) {
 	}
 	if s.cfg.Queue == Unlimited || in.admitQ.len() < s.cfg.Queue {
 		in.admitQ.push(ci)
-		s.wait(in, now, 1)
+		s.wait(c.inst, now, 1)
 		return
 	}
 	sm.finishCall(ci, outRejected)
@@ -493,7 +496,7 @@ func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
 		}
 		s.busy.Add(now, 1)
 		if s.perInstance {
-			in.metrics.busy.Add(now, 1)
+			s.metricsOf(c.inst).busy.Add(now, 1)
 		}
 		if s.zoneBusy != nil {
 			s.zoneBusy[s.zoneOf(c.inst)].Add(now, 1)
@@ -505,15 +508,23 @@ func (s *station) requestCore(sm *Sim, ci int32, d sim.Time) {
 	c.demand = d
 	c.cpuFrom = now // the wait for a core starts
 	in.cpuQ.push(ci)
-	s.wait(in, now, 1)
+	s.wait(c.inst, now, 1)
 }
 
-// wait changes the number of calls waiting at instance in.
-func (s *station) wait(in *instance, now sim.Time, d int64) {
+// wait changes the number of calls waiting at instance id.
+func (s *station) wait(id int32, now sim.Time, d int64) {
 	s.stats.waiting.Add(now, d)
 	if s.perInstance {
-		in.metrics.waiting.Add(now, d)
+		s.metricsOf(id).waiting.Add(now, d)
 	}
+}
+
+// metricsOf is instance id's metrics (when perInstance), made on first use.
+func (s *station) metricsOf(id int32) *instanceMetrics {
+	for int(id) >= len(s.metrics) {
+		s.metrics = append(s.metrics, instanceMetrics{})
+	}
+	return &s.metrics[id]
 }
 
 // releaseCore frees a core of instance i, handing it straight to the next
@@ -523,7 +534,7 @@ func (s *station) releaseCore(sm *Sim, i int32) {
 	now := sm.eng.Now()
 	if in.cpuQ.len() > 0 {
 		next := in.cpuQ.pop()
-		s.wait(in, now, -1)
+		s.wait(i, now, -1)
 		c := &sm.calls[next]
 		c.coreWait += now - c.cpuFrom
 		c.cpuFrom = now
@@ -537,7 +548,7 @@ func (s *station) releaseCore(sm *Sim, i int32) {
 	in.busy--
 	s.busy.Add(now, -1)
 	if s.perInstance {
-		in.metrics.busy.Add(now, -1)
+		s.metricsOf(i).busy.Add(now, -1)
 	}
 	if s.zoneBusy != nil {
 		s.zoneBusy[s.zoneOf(i)].Add(now, -1)
@@ -581,13 +592,13 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	in.load--
 	s.loadChanged(in)
 	if s.perInstance {
-		in.metrics.arrive(now, -1)
+		s.metricsOf(c.inst).arrive(now, -1)
 	}
 	if c.active {
 		c.active = false
 		in.active--
 		if in.admitQ.len() > 0 {
-			s.admitNext(sm, in, now)
+			s.admitNext(sm, c.inst, now)
 		}
 	}
 	if in.state == instDraining && in.load == 0 {
@@ -598,11 +609,11 @@ func (s *station) depart(sm *Sim, ci int32, o outcome, now sim.Time) {
 	}
 }
 
-// admitNext gives a free slot of instance in to the next waiting call.
-func (s *station) admitNext(sm *Sim, in *instance, now sim.Time) {
-	if in.admitQ.len() > 0 && (s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency) {
+// admitNext gives a free slot of instance id to the next waiting call.
+func (s *station) admitNext(sm *Sim, id int32, now sim.Time) {
+	if in := &s.insts[id]; in.admitQ.len() > 0 && (s.cfg.Concurrency == Unlimited || in.active < s.cfg.Concurrency) {
 		next := in.admitQ.pop()
-		s.wait(in, now, -1)
+		s.wait(id, now, -1)
 		// Admit through an event at the same instant: a chain of calls
 		// that fail at once would otherwise recurse once per queued call.
 		sm.eng.At(now, opAdmit, next, 0)
@@ -618,8 +629,9 @@ func (s *station) resetStats(now sim.Time) {
 	}
 	if s.perInstance {
 		for i := range s.insts {
-			s.insts[i].metrics.busy.ResetRun(now)
-			s.insts[i].metrics.waiting.ResetRun(now)
+			m := s.metricsOf(int32(i))
+			m.busy.ResetRun(now)
+			m.waiting.ResetRun(now)
 		}
 	}
 	s.busy.ResetRun(now)
@@ -641,7 +653,7 @@ func (s *station) closeWindow(now sim.Time) ComponentWindow {
 	}
 	if s.nodes != nil {
 		for i := range s.insts {
-			b, _ := s.insts[i].metrics.busy.CloseWindow(now)
+			b, _ := s.metricsOf(int32(i)).busy.CloseWindow(now)
 			cw.Nodes = append(cw.Nodes, b/float64(s.cores))
 		}
 	}
@@ -674,7 +686,7 @@ func (s *station) result(now, _ sim.Time) ComponentResult {
 func (s *station) nodeResults(now sim.Time, role func(i int) (name, role string, shard int)) []NodeResult {
 	var out []NodeResult
 	for i := range s.insts {
-		m := &s.insts[i].metrics
+		m := s.metricsOf(int32(i))
 		name, r, shard := role(i)
 		out = append(out, NodeResult{
 			Name: name, Role: r, Shard: shard,
