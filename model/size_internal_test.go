@@ -1,0 +1,25 @@
+package model
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// The records every call touches stay small: a big fleet's instances and a
+// busy run's calls and requests are read on every event, and what does not
+// fit in cache costs a miss each time (docs/performance.md).
+func TestHotRecordsStaySmall(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		size, most uintptr
+	}{
+		{"instance", unsafe.Sizeof(instance{}), 256},
+		{"call", unsafe.Sizeof(call{}), 160},
+		{"request", unsafe.Sizeof(request{}), 72},
+	} {
+		if c.size > c.most {
+			t.Errorf("%s is %d bytes, more than %d", c.name, c.size, c.most)
+		}
+		t.Logf("%s: %d bytes", c.name, c.size)
+	}
+}
