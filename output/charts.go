@@ -27,10 +27,13 @@ type Chart struct {
 	// Rows make a timeline: one lane per row (top first) instead of a
 	// value axis; a mark's Y is its row's index, and Bars are drawn in
 	// their Row's lane.
-	Rows  []string `json:",omitempty"`
-	Bars  []Span   `json:",omitempty"`
-	Nines bool     // X is a percentile, drawn on a log(1/(1−q)) axis
-	Spans []Span   // shaded intervals (warm-up, faults)
+	Rows []string `json:",omitempty"`
+	Bars []Span   `json:",omitempty"`
+	// Grid, if set, makes the chart a heatmap (and the fields above
+	// about lines, marks and lanes do not apply).
+	Grid  *Grid  `json:",omitempty"`
+	Nines bool   // X is a percentile, drawn on a log(1/(1−q)) axis
+	Spans []Span // shaded intervals (warm-up, faults)
 	// XMin, XMax fix the X axis when XMax > XMin: time charts span the
 	// whole run, even where a series has nothing to draw (no request
 	// completed in a window of a latency chart).

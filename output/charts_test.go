@@ -219,6 +219,11 @@ func FuzzRender(f *testing.F) {
 		if _, err := Render(ch, "svg"); err != nil {
 			t.Fatal(err)
 		}
+		heat := Chart{Name: "h", Title: "fuzz", Grid: &Grid{Columns: []string{"a", "b"}, Rows: []string{"r"}, Log: logY,
+			Values: [][]float64{{a, level}, {b, c}}, Missed: [][]bool{{nines}}}} // a row beyond Rows: ignored
+		if _, err := Render(heat, "svg"); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

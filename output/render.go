@@ -189,6 +189,9 @@ var ninesTicks = []tick{{0, "0"}, {0.5, "50%"}, {0.9, "90%"}, {0.99, "99%"}, {0.
 // Render draws a chart as "png" or "svg". Points that cannot be drawn
 // (NaN, or ≤ 0 on a log axis) are left out.
 func Render(c Chart, format string) ([]byte, error) {
+	if c.Grid != nil {
+		return renderGrid(c, format)
+	}
 	series := make([]Series, len(c.Series))
 	for i, s := range c.Series {
 		series[i] = s
@@ -342,8 +345,7 @@ func Render(c Chart, format string) ([]byte, error) {
 	}
 
 	// The frame, axes' labels, title and legend.
-	dc.StrokeLines(draw.LineStyle{Color: frameColor, Width: vg.Points(0.8)},
-		[]vg.Point{{X: plotLeft, Y: plotBottom}, {X: plotRight, Y: plotBottom}, {X: plotRight, Y: plotTop}, {X: plotLeft, Y: plotTop}, {X: plotLeft, Y: plotBottom}})
+	drawFrame(dc, c, height, plotLeft, plotTop)
 	tickStyle := textStyle(9, muted)
 	for _, t := range x.ticks {
 		st := tickStyle
@@ -355,15 +357,6 @@ func Render(c Chart, format string) ([]byte, error) {
 		st.XAlign, st.YAlign = draw.XRight, draw.YCenter
 		dc.FillText(st, vg.Point{X: plotLeft - 4, Y: y.pos(t.v)}, t.label)
 	}
-	axisLabel := textStyle(10, ink)
-	axisLabel.XAlign, axisLabel.YAlign = draw.XCenter, draw.YBottom
-	dc.FillText(axisLabel, vg.Point{X: (plotLeft + plotRight) / 2, Y: 4}, c.XLabel)
-	axisLabel.Rotation = math.Pi / 2
-	axisLabel.YAlign = draw.YTop
-	dc.FillText(axisLabel, vg.Point{X: 4, Y: (plotBottom + plotTop) / 2}, c.YLabel)
-	title := textStyle(13, ink)
-	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
-	dc.FillText(title, vg.Point{X: (plotLeft + plotRight) / 2, Y: height - 5}, c.Title)
 	drawLegend(dc, legend, plotTop)
 
 	var b bytes.Buffer
@@ -371,6 +364,22 @@ func Render(c Chart, format string) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// drawFrame draws the plot area's frame (from left), the axes' labels and
+// the title.
+func drawFrame(dc draw.Canvas, c Chart, height, left, plotTop vg.Length) {
+	dc.StrokeLines(draw.LineStyle{Color: frameColor, Width: vg.Points(0.8)},
+		[]vg.Point{{X: left, Y: plotBottom}, {X: plotRight, Y: plotBottom}, {X: plotRight, Y: plotTop}, {X: left, Y: plotTop}, {X: left, Y: plotBottom}})
+	axisLabel := textStyle(10, ink)
+	axisLabel.XAlign, axisLabel.YAlign = draw.XCenter, draw.YBottom
+	dc.FillText(axisLabel, vg.Point{X: (left + plotRight) / 2, Y: 4}, c.XLabel)
+	axisLabel.Rotation = math.Pi / 2
+	axisLabel.YAlign = draw.YTop
+	dc.FillText(axisLabel, vg.Point{X: 4, Y: (plotBottom + plotTop) / 2}, c.YLabel)
+	title := textStyle(13, ink)
+	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
+	dc.FillText(title, vg.Point{X: (plotLeft + plotRight) / 2, Y: height - 5}, c.Title)
 }
 
 // style is series i's colour and whether it is dashed.
@@ -622,22 +631,27 @@ func overlapsAny(r vg.Rectangle, others []vg.Rectangle) bool {
 
 // legendEntry is one row of a legend: a line, a filled box or a glyph.
 type legendEntry struct {
-	label string
-	line  draw.LineStyle
-	fill  color.Color
-	glyph *draw.GlyphStyle
+	label   string
+	line    draw.LineStyle
+	outline bool // line drawn as a box's outline (a heatmap's missed cell)
+	fill    color.Color
+	glyph   *draw.GlyphStyle
 }
 
 // drawLegend writes the entries down the column right of the plot, a
 // name too long for one line on two (then shortened), and says how many
 // did not fit.
 func drawLegend(dc draw.Canvas, entries []legendEntry, plotTop vg.Length) {
+	drawLegendFrom(dc, entries, plotTop-6)
+}
+
+// drawLegendFrom writes the legend's entries from height y down.
+func drawLegendFrom(dc draw.Canvas, entries []legendEntry, y vg.Length) {
 	st := textStyle(9, ink)
 	st.YAlign = draw.YCenter
 	x0 := plotRight + 10
 	const row = vg.Length(12)
 	maxText := chartWidth - x0 - 24
-	y := plotTop - 6
 	for i, e := range entries {
 		lines := wrapLabel(st, e.label, maxText)
 		if y-vg.Length(len(lines))*row < plotBottom-row && i < len(entries)-1 || y < plotBottom {
@@ -647,6 +661,8 @@ func drawLegend(dc draw.Canvas, entries []legendEntry, plotTop vg.Length) {
 		switch {
 		case e.glyph != nil:
 			dc.DrawGlyph(*e.glyph, vg.Point{X: x0 + 8, Y: y})
+		case e.outline:
+			dc.StrokeLines(e.line, []vg.Point{{X: x0 + 1, Y: y - 5}, {X: x0 + 15, Y: y - 5}, {X: x0 + 15, Y: y + 5}, {X: x0 + 1, Y: y + 5}, {X: x0 + 1, Y: y - 5}})
 		case e.fill != nil:
 			dc.FillPolygon(e.fill, []vg.Point{{X: x0, Y: y - 4}, {X: x0 + 16, Y: y - 4}, {X: x0 + 16, Y: y + 4}, {X: x0, Y: y + 4}})
 		default:

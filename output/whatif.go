@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -31,14 +33,16 @@ func CSVTable(doc []byte) ([]byte, error) {
 // SweepCharts plots p99 (with its confidence band), throughput, error rate
 // and cost against the varied value when a single numeric value is
 // varied; against the first of two varied values, one line per value of
-// the second, when two are (the first numeric); none otherwise.
+// the second, when two are (the first numeric). Two varied values, or one
+// that is not a number, also get heatmaps of p99 and cost: a cell per
+// setting, outlined where it misses an SLO.
 func SweepCharts(file *experiments.SweepFile) []Chart {
 	if len(file.Varies) == 2 {
-		return sweepCharts2(file)
+		return append(sweepCharts2(file), sweepGrids(file)...)
 	}
 	x, ok := file.NumericX()
 	if !ok {
-		return nil
+		return sweepGrids(file)
 	}
 	knee := file.Knee()
 	path := file.Varies[0].Path
@@ -129,6 +133,52 @@ func sweepCharts2(file *experiments.SweepFile) []Chart {
 		chart("sweep_throughput", "Throughput", "requests/s", false, func(s *experiments.Summary) float64 { return s.Throughput }),
 		chart("sweep_errors", "Error rate", "error rate", false, func(s *experiments.Summary) float64 { return s.ErrorRate }),
 		chart("sweep_cost", "Cost", "US dollars", false, func(s *experiments.Summary) float64 { return s.Cost.TotalUSD }),
+	}
+}
+
+// sweepGrids are the heatmaps of p99 and cost over one or two varied
+// values: the first across, the second up (one row without a second).
+func sweepGrids(file *experiments.SweepFile) []Chart {
+	if len(file.Varies) < 1 || len(file.Varies) > 2 || len(file.Results) == 0 {
+		return nil
+	}
+	cols := file.Varies[0].Values
+	rows, ylabel := []string{""}, ""
+	if len(file.Varies) == 2 {
+		rows, ylabel = file.Varies[1].Values, file.Varies[1].Path
+	}
+	grid := func(log bool, get func(*experiments.Summary) float64) *Grid {
+		g := &Grid{Columns: cols, Rows: rows, Log: log}
+		for range rows {
+			row := make([]float64, len(cols))
+			for k := range row {
+				row[k] = math.NaN() // a setting a shard did not run
+			}
+			g.Values = append(g.Values, row)
+			g.Missed = append(g.Missed, make([]bool, len(cols)))
+		}
+		for _, r := range file.Results {
+			k, j := slices.Index(cols, r.Point.Values[0]), 0
+			if len(rows) > 1 {
+				j = slices.Index(rows, r.Point.Values[1])
+			}
+			if k < 0 || j < 0 || r.Summary == nil {
+				continue
+			}
+			g.Values[j][k] = get(r.Summary)
+			g.Missed[j][k] = !r.Summary.SLO.Met
+		}
+		return g
+	}
+	by := file.Varies[0].Path
+	if len(file.Varies) == 2 {
+		by += " and " + file.Varies[1].Path
+	}
+	return []Chart{
+		{Name: "sweep_p99_map", Title: "p99 latency (ms) by " + by, XLabel: file.Varies[0].Path, YLabel: ylabel,
+			Grid: grid(true, func(s *experiments.Summary) float64 { return s.Latency.P99 })},
+		{Name: "sweep_cost_map", Title: "Cost (US dollars) by " + by, XLabel: file.Varies[0].Path, YLabel: ylabel,
+			Grid: grid(false, func(s *experiments.Summary) float64 { return s.Cost.TotalUSD })},
 	}
 }
 

@@ -245,8 +245,10 @@ func TestSweepShardsMerge(t *testing.T) {
 	// A sweep over two values draws its plots (one line per value of the
 	// second), the merge too; a shard draws none, and has no plots folder.
 	for _, d := range []string{filepath.Join(dir, "all"), merged} {
-		if _, err := os.Stat(filepath.Join(d, "plots", "sweep_p99.svg")); err != nil {
-			t.Errorf("%s: %v", d, err)
+		for _, plot := range []string{"sweep_p99.svg", "sweep_p99_map.svg", "sweep_cost_map.png"} {
+			if _, err := os.Stat(filepath.Join(d, "plots", plot)); err != nil {
+				t.Errorf("%s: %v", d, err)
+			}
 		}
 	}
 	if _, err := os.Stat(filepath.Join(shards[0], "plots")); !os.IsNotExist(err) {

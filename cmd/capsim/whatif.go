@@ -149,7 +149,7 @@ func finishSweep(file *experiments.SweepFile, outDir string, stdout, stderr io.W
 		case file.Shard != "":
 			fmt.Fprintf(stderr, "capsim: a shard draws no plots: capsim merge draws them from all the shards\n")
 		case len(charts) == 0:
-			fmt.Fprintf(stderr, "capsim: no plots: the varied values are not numbers (plots need a numeric value, and at most two varied)\n")
+			fmt.Fprintf(stderr, "capsim: no plots: plots show one or two varied values, and this sweep varies %d\n", len(file.Varies))
 		}
 		if file.Shard == "" {
 			plots, err := renderPlots(charts)
