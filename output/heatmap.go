@@ -72,15 +72,30 @@ func (g *Grid) fraction(v, lo, hi float64) float64 {
 	return (v - lo) / (hi - lo)
 }
 
-// cellText writes a value with three significant digits, thousands
-// separated.
+// cellText writes a value short: three significant digits (all of a
+// value's integer digits up to 9,999, thousands separated), then "12.7k",
+// "2.5M", "3.2B", "1.8e+308".
 func cellText(v float64) string {
-	if v == 0 {
+	switch {
+	case v == 0:
 		return "0"
+	case math.IsNaN(v):
+		return "–"
+	case math.IsInf(v, 1):
+		return "∞"
+	case math.IsInf(v, -1):
+		return "−∞"
 	}
 	a := math.Abs(v)
-	if a >= 1e6 {
-		return formatTick(v, 1)
+	switch { // from what rounds to the unit
+	case a >= 999.5e9:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	case a >= 999.5e6:
+		return cellText(v/1e9) + "B"
+	case a >= 999.5e3:
+		return cellText(v/1e6) + "M"
+	case a >= 9999.5:
+		return cellText(v/1e3) + "k"
 	}
 	dec := max(0, 2-int(math.Floor(math.Log10(a))))
 	return separate(trimZeros(strconv.FormatFloat(v, 'f', min(dec, 6), 64)))
@@ -151,14 +166,18 @@ func renderGrid(c Chart, format string) ([]byte, error) {
 				dc.StrokeLines(missed, []vg.Point{{X: x0 + in, Y: y0 + in}, {X: x0 + cellW - in, Y: y0 + in}, {X: x0 + cellW - in, Y: y0 + cellH - in},
 					{X: x0 + in, Y: y0 + cellH - in}, {X: x0 + in, Y: y0 + in}})
 			}
-			if !g.drawable(v) && !math.IsInf(v, 0) {
+			if math.IsNaN(v) || math.IsInf(v, 0) { // no value to write
 				continue
 			}
 			s := cellText(v)
-			if valueStyle.Width(s) > cellW-8 || cellH < 13 {
+			st := valueStyle
+			if st.Width(s) > cellW-6 { // a smaller size before none
+				st = textStyle(7, ink)
+				st.XAlign, st.YAlign = draw.XCenter, draw.YCenter
+			}
+			if st.Width(s) > cellW-4 || cellH < 11 {
 				continue
 			}
-			st := valueStyle
 			if g.drawable(v) && dark(fill) {
 				st.Color = color.White
 			}
@@ -207,9 +226,9 @@ func renderGrid(c Chart, format string) ([]byte, error) {
 		}
 		st := textStyle(9, ink)
 		st.YAlign = draw.YCenter
-		mid := (lo + hi) / 2
+		mid := lo/2 + hi/2 // without overflowing
 		if g.Log {
-			mid = math.Sqrt(lo * hi)
+			mid = math.Sqrt(lo) * math.Sqrt(hi)
 		}
 		marks := []struct {
 			v float64
