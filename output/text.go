@@ -410,9 +410,11 @@ func theory(b *strings.Builder, o *experiments.Outcome, left func(string) string
 		fmt.Fprintf(b, "  requests end to end: mean %s ms simulated, %s ms in theory (an open network of the stations below)\n", num(o.Summary.Latency.Mean), num(a.LatencyMeanMS))
 	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\tmodel\tutil sim / theory\tmean ms sim / theory\t\t\n", left("component"))
+	// Indented as the other tables, and the verdict last and unpadded (no
+	// trailing spaces).
+	fmt.Fprintf(tw, "  %s\tmodel\tutil sim / theory\tmean ms sim / theory\n", left("component"))
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", left(r.Name), r.Model, r.Util, r.Mean, r.Verdict)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", left(r.Name), r.Model, r.Util, r.Mean, r.Verdict)
 	}
 	tw.Flush()
 }
