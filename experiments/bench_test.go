@@ -118,15 +118,17 @@ func yardstickMM1(n int) (float64, int) {
 
 // yardstickWithStats is the yardstick plus the least bookkeeping that
 // capsim's results contract asks of every request, done with capsim's own
-// primitives: integer nanosecond time, a latency histogram for the
-// end-to-end percentiles and one for the station's, and time-weighted
-// levels for requests in flight, busy cores and queue length (utilisation,
-// queue and concurrency columns). No engine, no components, no pools: it is
-// a floor under what any implementation of the contract can cost, against
-// which the speed targets of issue 10 can be judged (docs/performance.md).
+// primitives: integer nanosecond time (truncated, the cheapest conversion;
+// capsim rounds, which costs another 0.15× of the yardstick), a latency
+// histogram for the end-to-end percentiles and one for the station's, and
+// time-weighted levels for requests in flight, busy cores and queue length
+// (utilisation, queue and concurrency columns). No engine, no components,
+// no pools: it is a floor under what any implementation of the contract
+// can cost, against which the speed targets of issue 10 can be judged
+// (docs/performance.md).
 func yardstickWithStats(n int) (float64, int) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	ms := func(mean float64) sim.Time { return sim.FromSeconds(rng.ExpFloat64() * mean) }
+	ms := func(mean float64) sim.Time { return sim.Time(rng.ExpFloat64() * mean * 1e9) }
 	type ev struct {
 		t    sim.Time
 		kind int8
