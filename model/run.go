@@ -901,7 +901,9 @@ func (s *Sim) startDetached(parent, at, ep int32, zone int8) {
 	ri := s.requestSlot()
 	p := &s.reqs[parent]
 	r := &s.reqs[ri]
-	*r = request{src: p.src, key: p.key, intended: s.eng.Now(), token: r.token + 1, measured: p.measured, detached: true, zone: zone}
+	src, key, measured, tok := p.src, p.key, p.measured, r.token+1
+	*r = request{} // then field by field, as in newCall
+	r.src, r.key, r.intended, r.token, r.measured, r.detached, r.zone = src, key, s.eng.Now(), tok, measured, true, zone
 	if r.measured {
 		s.async.started++
 		s.async.live++
