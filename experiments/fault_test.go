@@ -3,6 +3,7 @@ package experiments_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/capsim/capsim/experiments"
@@ -327,6 +328,46 @@ duration = "60s"
 	}
 	if back := o.Summary.Components["back"]; back.Requests != r.Arrived-600 {
 		t.Errorf("the backend saw %d calls, want every request but the 600 rejected: %d", back.Requests, r.Arrived-600)
+	}
+}
+
+// The same cycle with two front instances, each with a breaker of its own
+// (scope = "instance"): round robin gives each every other request, 5 a
+// second, and each breaker needs its own 5 failures to open (and 5 failed
+// trial calls to open again), so twice as many requests fail at the
+// backend — 20 — while the rejections stay 2 × 300: instance A (calls at
+// even tenths) opens at 10.8 s until 40.801 s, rejecting 11.0–40.8 s
+// (150), fails its trials 41.0–41.8 s, and rejects 42.0–71.8 s (150);
+// instance B the same a tenth later. The shared breaker, as above: 10.
+func TestBreakerPerInstance(t *testing.T) {
+	t.Parallel()
+	src := `
+[run]
+duration = "100s"
+[traffic.in]
+to = "front"
+rate = 10
+arrivals = "uniform"
+[service.front]
+instances = 2
+steps = [ { call = "back", breaker = { window = 10, failure_rate = 0.5, min_calls = 10, open = "30s", half_open_calls = 5, scope = "SCOPE" } } ]
+[service.back]
+steps = [ { sleep = "const(1ms)" } ]
+[[fault]]
+target = "back"
+kind = "error"
+fraction = 1
+at = "10s"
+duration = "60s"
+`
+	for _, c := range []struct {
+		scope            string
+		failed, rejected int64
+	}{{"instance", 20, 600}, {"component", 10, 600}} {
+		o := runTOML(t, strings.Replace(src, "SCOPE", c.scope, 1))
+		if r := o.Summary.Requests; r.Failed != c.failed || r.Rejected != c.rejected || o.Summary.BreakerRejected != c.rejected {
+			t.Errorf("scope %s: %d failed, %d rejected (%d by the breaker); want %d and %d", c.scope, r.Failed, r.Rejected, o.Summary.BreakerRejected, c.failed, c.rejected)
+		}
 	}
 }
 

@@ -19,6 +19,12 @@ type BreakerConfig struct {
 	HalfOpenCalls int
 	SlowCall      sim.Time // 0: no slow-call rule
 	SlowRate      float64
+	// PerInstance gives each instance of the calling component a breaker
+	// of its own, as resilience4j in each process (or an Envoy sidecar in
+	// each pod) has: each sees only its instance's calls, so with n
+	// instances each needs its own failures to open. Otherwise the step
+	// has one breaker, shared by the instances.
+	PerInstance bool
 }
 
 type breakerState uint8
@@ -29,8 +35,8 @@ const (
 	breakerHalfOpen
 )
 
-// breaker is one call step's breaker, shared by the calling component's
-// instances (as a client library in a shared sidecar would be).
+// breaker is a call step's breaker: the step's, shared by the calling
+// component's instances, or one instance's (BreakerConfig.PerInstance).
 type breaker struct {
 	cfg       *BreakerConfig
 	state     breakerState
@@ -228,4 +234,32 @@ func (b *budget) withdraw(now sim.Time) bool {
 	bk.fails++
 	b.retries++
 	return true
+}
+
+// instBreaker is an instance's breaker, with the instance's creation
+// time: a function's environment slot can be reused by a new environment,
+// which starts with a breaker of its own.
+type instBreaker struct {
+	created sim.Time
+	b       *breaker
+}
+
+// breakerFor is the breaker call ci's call step sp goes through: the
+// step's, or that of ci's instance; nil without one.
+func (s *Sim) breakerFor(ci int32, sp *step) *breaker {
+	if sp.breaker == nil || !sp.breaker.cfg.PerInstance {
+		return sp.breaker
+	}
+	c := &s.calls[ci]
+	if c.inst < 0 {
+		return sp.breaker
+	}
+	for int(c.inst) >= len(sp.breakers) {
+		sp.breakers = append(sp.breakers, instBreaker{})
+	}
+	created := s.stations[c.at].insts[c.inst].created
+	if ib := &sp.breakers[c.inst]; ib.b == nil || ib.created != created {
+		*ib = instBreaker{created: created, b: newBreaker(sp.breaker.cfg)}
+	}
+	return sp.breakers[c.inst].b
 }

@@ -676,9 +676,9 @@ func (s *Sim) answer(ci int32, o outcome) {
 	p.cpu += work
 	p.token++
 	p.lastFailed = false
-	if sp := s.callStep(parent); sp.breaker != nil {
+	if b := s.breakerFor(parent, s.callStep(parent)); b != nil {
 		now := s.eng.Now()
-		sp.breaker.record(now, false, now-p.attemptAt, p.trial)
+		b.record(now, false, now-p.attemptAt, p.trial)
 	}
 	if write {
 		s.recordWrite(p.req)
@@ -706,7 +706,7 @@ func (s *Sim) callAttempt(ci int32, sp *step) {
 	if sp.budget != nil && c.attempt == 0 {
 		sp.budget.request(c.attemptAt)
 	}
-	if b := sp.breaker; b != nil {
+	if b := s.breakerFor(ci, sp); b != nil {
 		ok, trial := b.permit(c.attemptAt)
 		if !ok { // the breaker is open: rejected at once, not sent
 			if s.reqs[c.req].measured {
@@ -739,7 +739,7 @@ func (s *Sim) willRetry(ci int32, o outcome) bool {
 func (s *Sim) attemptFailed(ci int32, o outcome) {
 	c := &s.calls[ci]
 	c.token++ // the attempt's answer and timeout go stale
-	if b := s.callStep(ci).breaker; b != nil && !c.notSent {
+	if b := s.breakerFor(ci, s.callStep(ci)); b != nil && !c.notSent {
 		now := s.eng.Now()
 		b.record(now, true, now-c.attemptAt, c.trial)
 	}

@@ -221,7 +221,8 @@ type step struct {
 	retryOn             uint8 // bit per outcome
 	backoffBase, capped sim.Time
 	jitter              Jitter
-	breaker             *breaker
+	breaker             *breaker      // shared by the instances
+	breakers            []instBreaker // or, per instance, by instance id
 	budget              *budget
 	continueOnError     bool
 }

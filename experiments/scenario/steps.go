@@ -243,7 +243,7 @@ func quoted(v any) string {
 }
 
 // breaker reads breaker = { window, failure_rate, min_calls, open,
-// half_open_calls, slow_call, slow_rate }, with resilience4j's defaults
+// half_open_calls, slow_call, slow_rate, scope }, with resilience4j's defaults
 // (window 100 calls, failure rate 50 %, min_calls 100 — at most the window —,
 // open 60 s, 10 half-open calls, slow_call 60 s at a rate of 100 %).
 func (d *decoder) breaker(t *table) *model.BreakerConfig {
@@ -272,6 +272,13 @@ func (d *decoder) breaker(t *table) *model.BreakerConfig {
 	b.HalfOpenCalls = int(t.integer("half_open_calls", 10, 1, 100_000, false))
 	b.SlowCall = t.duration("slow_call", 0)
 	b.SlowRate = d.rate01(t, "slow_rate", b.SlowRate)
+	switch scope := t.str("scope", "component"); scope {
+	case "component":
+	case "instance":
+		b.PerInstance = true
+	default:
+		d.errorf(t.key("scope"), "want \"component\" (one breaker shared by the calling instances) or \"instance\" (one in each, as resilience4j in each process), got %q", scope)
+	}
 	t.done(nil)
 	return b
 }
