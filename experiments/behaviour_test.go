@@ -1080,3 +1080,101 @@ func TestBottleneckExamples(t *testing.T) {
 		}
 	}
 }
+
+// The end-to-end split follows the path each answer took. With constant
+// times it is exact: web (2 ms cpu, then a 1 ms sleep) calls db (1 ms) in
+// another zone, from a client in web's zone — 3 ms cpu, 6 ms of network
+// (two client hops of 0.5 ms, two to db, and 2 × 2 ms crossing zones),
+// 1 ms other (the sleep), nothing waiting. Of a parallel step only the
+// branch the step waited for last is on the path: all → the 10 ms
+// branch, any → the 5 ms one.
+func TestLatencySplit(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		toml string
+		want experiments.LatencySplit
+	}{
+		{"chain over the network", `
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+zone = "a"
+[network]
+latency = "const(0.5ms)"
+zones = ["a", "b"]
+cross_zone = "2ms"
+[service.web]
+zones = ["a"]
+steps = [ { cpu = "const(2ms)" }, { call = "db" }, { sleep = "const(1ms)" } ]
+[service.db]
+zones = ["b"]
+steps = [ { cpu = "const(1ms)" } ]
+`, experiments.LatencySplit{CPU: 3, Network: 6, Other: 1}},
+		{"parallel, all", `
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+[service.web]
+steps = [ { parallel = [ { call = "a" }, { call = "b" } ], wait = "all" } ]
+[service.a]
+steps = [ { cpu = "const(5ms)" } ]
+[service.b]
+steps = [ { cpu = "const(10ms)" } ]
+`, experiments.LatencySplit{CPU: 10}},
+		{"parallel, any", `
+[traffic.in]
+to = "web"
+rate = 10
+arrivals = "uniform"
+[service.web]
+steps = [ { parallel = [ { call = "a" }, { call = "b" } ], wait = "any" } ]
+[service.a]
+steps = [ { cpu = "const(5ms)" } ]
+[service.b]
+steps = [ { cpu = "const(10ms)" } ]
+`, experiments.LatencySplit{CPU: 5}},
+	} {
+		o := runTOML(t, "[run]\nduration = \"100s\"\n"+c.toml)
+		if got := o.Summary.LatencySplit; got == nil || *got != c.want {
+			t.Errorf("%s: split %+v, want %+v (latency %v ms)", c.name, got, c.want, o.Summary.Latency.Mean)
+		}
+	}
+}
+
+// In a tandem of two M/M/1 stations every request waits at both: its
+// end-to-end wait is the sum of the two stations' core waits (an identity
+// of the bookkeeping; each station's wait is held to queueing theory by
+// TestTandem), and its cpu the 5 + 4 ms of service (to 5 standard errors
+// of 200k draws).
+func TestLatencySplitTandem(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "2000s"
+[traffic.in]
+to = "web"
+rate = 100
+[service.web]
+steps = [ { cpu = "exp(5ms)" }, { call = "db" } ]
+[service.db]
+steps = [ { cpu = "exp(4ms)" } ]
+`)
+	sp := o.Summary.LatencySplit
+	if sp == nil {
+		t.Fatal("no latency split")
+	}
+	web, db := o.Summary.Components["web"].TimeSplit, o.Summary.Components["db"].TimeSplit
+	if sum := web.CoreWait + db.CoreWait; math.Abs(sp.Wait-sum) > 0.002*sum {
+		t.Errorf("end-to-end wait %.3f ms, the stations' waits add to %.3f", sp.Wait, sum)
+	}
+	within(t, "end-to-end cpu (ms)", sp.CPU, 9, 5*math.Sqrt(25+16)/math.Sqrt(200_000)/9)
+	if sp.Network != 0 || math.Abs(sp.Other) > 0.002 {
+		t.Errorf("network %v, other %v ms: want 0", sp.Network, sp.Other)
+	}
+	if d := sp.Wait + sp.CPU + sp.Network + sp.Other - o.Summary.Latency.Mean; math.Abs(d) > 0.005 {
+		t.Errorf("the split adds to %.3f ms, the mean latency is %.3f", sp.Wait+sp.CPU+sp.Network+sp.Other, o.Summary.Latency.Mean)
+	}
+}

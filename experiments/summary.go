@@ -15,18 +15,21 @@ import (
 // architecture (docs/results.md, Determinism, says what holds across
 // architectures).
 type Summary struct {
-	Scenario     string    `json:"scenario"`
-	Description  string    `json:"description,omitempty"`
-	Seed         uint64    `json:"seed"`
-	Replications int       `json:"replications"`
-	DurationS    float64   `json:"duration_s"`
-	MeasuredS    float64   `json:"measured_s"`
-	Requests     Requests  `json:"requests"`
-	Throughput   float64   `json:"throughput_rps"`
-	ErrorRate    float64   `json:"error_rate"`
-	Latency      Latency   `json:"latency_ms"`
-	Cost         Cost      `json:"cost"`
-	SLO          SLOResult `json:"slo"`
+	Scenario     string   `json:"scenario"`
+	Description  string   `json:"description,omitempty"`
+	Seed         uint64   `json:"seed"`
+	Replications int      `json:"replications"`
+	DurationS    float64  `json:"duration_s"`
+	MeasuredS    float64  `json:"measured_s"`
+	Requests     Requests `json:"requests"`
+	Throughput   float64  `json:"throughput_rps"`
+	ErrorRate    float64  `json:"error_rate"`
+	Latency      Latency  `json:"latency_ms"`
+	// LatencySplit is where the mean latency went, end to end along the
+	// path each answer took (see PathSplit).
+	LatencySplit *LatencySplit `json:"latency_split_ms,omitempty"`
+	Cost         Cost          `json:"cost"`
+	SLO          SLOResult     `json:"slo"`
 	// Analytic is queueing theory's end-to-end mean latency, when every
 	// component on the requests' paths has a model and the traffic is
 	// steady: the open network of stations (Jackson) along the call graph.
@@ -223,6 +226,20 @@ type AnalyticLatency struct {
 	P99  *float64 `json:"p99,omitempty"`
 }
 
+// LatencySplit is where the time of the requests answered ok went, end to
+// end along the path each answer took (the calls that answered it; of a
+// parallel step, the branch it waited for last), in mean milliseconds per
+// request: wait + cpu + network + other is their mean latency. wait is
+// for concurrency slots (a function's INIT among them) and cores, on
+// every component of the path; other is sleeps, broker acks, balancer
+// latency, retry backoff and attempts that failed or timed out.
+type LatencySplit struct {
+	Wait    float64 `json:"wait"`
+	CPU     float64 `json:"cpu"`
+	Network float64 `json:"network"`
+	Other   float64 `json:"other"`
+}
+
 // TimeSplit is where a component's calls answered ok spent their time, in
 // mean milliseconds per call: slot_wait + core_wait + cpu + waiting is the
 // mean time in the component. waiting is on its calls, sleeps and retry
@@ -366,6 +383,9 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 		Retries: r.Retries, BreakerRejected: r.BreakerRejected, RetriesDenied: r.BudgetDenied,
 		Components: map[string]ComponentSummary{}, Traffic: map[string]TrafficSummary{},
 		Events: r.Events,
+	}
+	if p := r.Split; p != nil {
+		s.LatencySplit = &LatencySplit{Wait: ms(p.Wait), CPU: ms(p.CPU), Network: ms(p.Network), Other: ms(p.Other)}
 	}
 	if a := r.Async; a != nil {
 		s.Async = &Async{Started: a.Started, Completed: a.Completed, Rejected: a.Rejected, TimedOut: a.TimedOut,

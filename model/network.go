@@ -165,6 +165,7 @@ func (s *Sim) hopBack(ci int32, o outcome) bool {
 			st.observeLatency(c.inst, callerZone, c.hopOut+s.eng.Now()-c.arrived+d, s.eng.Now())
 		}
 	}
+	c.pathNet += c.hopOut + d
 	c.answer, c.inst = o, -1 // in flight back: no longer at an instance (faults pass it by)
 	s.eng.After(d, opHopBack, ci, c.serial)
 	return true

@@ -26,6 +26,10 @@ type Result struct {
 	// when none did).
 	Async *AsyncResult
 
+	// Split is where the time of the requests answered ok went, end to end
+	// along the path each answer took (nil when none was).
+	Split *PathSplit
+
 	// Network is the network's share (nil without [network]).
 	Network *NetworkResult
 
@@ -309,6 +313,7 @@ func (s *Sim) Finish() *Result {
 		Decisions:   s.decisions,
 		LatencyHist: s.global.lat,
 	}
+	r.Split = s.split.result()
 	if a := &s.async; a.started > 0 {
 		r.Async = &AsyncResult{Started: a.started, Completed: a.ok, Rejected: a.rejected, TimedOut: a.timedOut, Failed: a.failed,
 			InFlight: a.live, Latency: summarize(a.lat)}
@@ -346,4 +351,42 @@ func (s *Sim) Finish() *Result {
 	}
 	r.Network = s.net.result()
 	return r
+}
+
+// PathSplit is where the time of requests answered ok went, end to end,
+// along the path each answer took — through the calls that answered it
+// (of a parallel step, the branch it waited for last), not the calls that
+// failed, were retried or ran beside it: Latency = Wait + CPU + Network +
+// Other. Wait is for concurrency slots (a function's INIT among them) and
+// cores; Other is what the path spent neither queued, computing nor on the
+// wire: sleeps, broker acks, balancer latency, backoff, attempts that
+// failed or timed out, calls that were not on the path. Means over
+// Requests.
+type PathSplit struct {
+	Requests                           int64
+	Latency, Wait, CPU, Network, Other sim.Time
+}
+
+// pathSplit sums the end-to-end splits of measured requests answered ok.
+type pathSplit struct {
+	n                   int64
+	lat, wait, cpu, net sim.Int128
+}
+
+func (p *pathSplit) add(r *request, lat sim.Time) {
+	p.n++
+	p.lat.Add(int64(lat))
+	p.wait.Add(int64(r.pathWait))
+	p.cpu.Add(int64(r.pathCPU))
+	p.net.Add(int64(r.pathNet))
+}
+
+func (p *pathSplit) result() *PathSplit {
+	if p.n == 0 {
+		return nil
+	}
+	n := float64(p.n)
+	mean := func(x sim.Int128) sim.Time { return sim.Time(x.Float64() / n) }
+	return &PathSplit{Requests: p.n, Latency: mean(p.lat), Wait: mean(p.wait), CPU: mean(p.cpu), Network: mean(p.net),
+		Other: sim.Time(p.lat.Sub(p.wait).Sub(p.cpu).Sub(p.net).Float64() / n)}
 }

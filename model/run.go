@@ -99,6 +99,11 @@ type call struct {
 	// for a concurrency slot (or a function's INIT), waiting for a core,
 	// and on a core; and its request hop.
 	slotWait, coreWait, ownCPU, hopOut sim.Time
+	// The path the answer took beyond the call's own waits and cpu: its
+	// network hops, and the waits, cpu and hops of the calls it made that
+	// answered it (of a parallel step, the branch that decided it), for
+	// the request's end-to-end split.
+	pathWait, pathCPU, pathNet sim.Time
 }
 
 // request is one client request, from its intended start to its outcome,
@@ -120,6 +125,9 @@ type request struct {
 	inst     int32    // the consumer instance it went to
 	out      outcome
 	zone     int8 // the client's network zone, or −1
+	// Along the path its answer took: waiting (for slots, cores, INIT),
+	// on cores, and on the network.
+	pathWait, pathCPU, pathNet sim.Time
 }
 
 // Sim is one run of a Config. Build it with New, run it with Run.
@@ -146,6 +154,7 @@ type Sim struct {
 	freeReqs  []int32
 
 	global   trafficStats
+	split    pathSplit // measured requests answered ok, end to end
 	inFlight sim.Level
 	wasted   struct {
 		requests int64
@@ -635,10 +644,12 @@ func (s *Sim) finishCall(ci int32, o outcome) {
 func (s *Sim) answer(ci int32, o outcome) {
 	c := &s.calls[ci]
 	parent, ptoken, req, work, write := c.parent, c.ptoken, c.req, c.cpu, c.write
+	wait, cpu, net := c.slotWait+c.coreWait+c.pathWait, c.ownCPU+c.pathCPU, c.pathNet
 	r := &s.reqs[req]
 	rtoken, measured := r.token, r.measured
 	if parent == noParent {
 		r.cpu += work // before the request may be freed with the call
+		r.pathWait, r.pathCPU, r.pathNet = wait, cpu, net
 	}
 	s.freeCall(ci) // may free the request, if its client had given up
 	if parent == noParent {
@@ -653,6 +664,9 @@ func (s *Sim) answer(ci int32, o outcome) {
 	}
 	p := &s.calls[parent]
 	if p.need > 0 { // a branch of a parallel step
+		if o == outOK && p.need == 1 { // the branch the step waited for last
+			p.pathWait, p.pathCPU, p.pathNet = p.pathWait+wait, p.pathCPU+cpu, p.pathNet+net
+		}
 		if o == outOK || p.room == 0 {
 			p.cpu += work
 		} else {
@@ -674,6 +688,7 @@ func (s *Sim) answer(ci int32, o outcome) {
 		return
 	}
 	p.cpu += work
+	p.pathWait, p.pathCPU, p.pathNet = p.pathWait+wait, p.pathCPU+cpu, p.pathNet+net
 	p.token++
 	p.lastFailed = false
 	if b := s.breakerFor(parent, s.callStep(parent)); b != nil {
@@ -983,6 +998,9 @@ func (s *Sim) conclude(ri int32, o outcome) {
 	case r.measured:
 		src.stats.record(o, now-r.intended) // latency merged up when the window closes
 		s.global.count(o)
+		if o == outOK {
+			s.split.add(r, now-r.intended)
+		}
 		if src.corrected != nil && o == outOK {
 			src.recordCorrected(now - r.intended)
 		}
@@ -1057,6 +1075,7 @@ func (t *trafficStats) reset() {
 func (s *Sim) resetStats() {
 	now := s.eng.Now()
 	s.global.reset()
+	s.split = pathSplit{}
 	for _, src := range s.sources {
 		src.stats.reset()
 	}

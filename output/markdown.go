@@ -34,6 +34,9 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 		}
 		b.WriteString("\n")
 	}
+	if line := splitLine(s); line != "" {
+		fmt.Fprintf(&b, "**Mean latency split:** %s.\n\n", line)
+	}
 	if s.Bottleneck != nil {
 		fmt.Fprintf(&b, "**Bottleneck:** %s.\n\n", bottleneckLine(s))
 	}

@@ -153,6 +153,9 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 		fmt.Fprintf(&b, "95 %% CI     over %d replications: mean %s, p50 %s, p99 %s, p99.9 %s ms; throughput %s req/s\n",
 			s.Replications, ci("latency_ms.mean"), ci("latency_ms.p50"), ci("latency_ms.p99"), ci("latency_ms.p999"), ci("throughput_rps"))
 	}
+	if line := splitLine(s); line != "" {
+		fmt.Fprintf(&b, "Mean split  %s\n", line)
+	}
 	if bn := s.Bottleneck; bn != nil {
 		fmt.Fprintf(&b, "Bottleneck  %s\n", bottleneckLine(s))
 	}
@@ -338,6 +341,17 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 
 // bottleneckLine names the busiest resource, how busy it was and where it
 // would saturate.
+// splitLine says where the mean latency went, end to end along the path
+// each answer took ("" without requests answered ok).
+func splitLine(s *experiments.Summary) string {
+	p := s.LatencySplit
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf("waiting %s + cpu %s + network %s + other %s ms, along the path each answer took",
+		num(p.Wait), num(p.CPU), num(p.Network), num(p.Other))
+}
+
 func bottleneckLine(s *experiments.Summary) string {
 	bn := s.Bottleneck
 	offered := float64(s.Requests.Arrived) / s.MeasuredS
