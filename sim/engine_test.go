@@ -240,14 +240,21 @@ func TestCalendarQueueOrder(t *testing.T) {
 				continue
 			}
 			var d Time
-			switch s.IntN(5) {
+			switch s.IntN(6) {
 			case 0: // a tie with now
 			case 1:
 				d = Time(s.IntN(4))
 			case 2:
 				d = Time(s.ExpFloat64() * 1e5) // within a few slots
 			case 3:
-				d = Time(s.ExpFloat64() * 3e7) // across the ring and just beyond
+				d = Time(s.ExpFloat64() * 3e7) // across the fine wheel and just beyond
+			case 4:
+				// The coarse wheel and a little beyond, or near its
+				// horizon, a few coarse slots either side.
+				d = Time(s.ExpFloat64() * 2e10)
+				if s.IntN(4) == 0 {
+					d = Time(calSlots<<coarseShift<<calShift + (s.IntN(21)-10)<<(coarseShift+calShift) + s.IntN(1<<20))
+				}
 			default:
 				d = Time(s.ExpFloat64() * 3.6e12) // the overflow
 			}
@@ -283,35 +290,36 @@ func TestCalendarQueueOrder(t *testing.T) {
 	}
 }
 
-// nextUsed finds the same slot as a scan of the ring from base+1 round to
-// base, for sparse and dense rings and every position of base in its word.
-func TestCalendarNextUsed(t *testing.T) {
-	s := NewStream(3, "calendar", "nextUsed")
+// A wheel's next finds the same slot as a scan of the ring from base+1
+// round to base, for sparse and dense wheels and every position of base in
+// its word.
+func TestWheelNext(t *testing.T) {
+	s := NewStream(3, "calendar", "next")
 	for round := 0; round < 20000; round++ {
-		var q calendarQueue
-		q.base = int64(s.IntN(1 << 20))
+		var w wheel
+		base := int64(s.IntN(1 << 20))
 		for n := s.IntN(4) * s.IntN(40); n > 0; n-- {
 			// Anywhere but base's own slot; a third of them near the
 			// start's word, on either side of start.
-			i := (q.base + 1 + int64(s.IntN(calSlots-1))) & calMask
+			i := (base + 1 + int64(s.IntN(calSlots-1))) & calMask
 			if s.IntN(3) == 0 {
-				i = (q.base + int64(s.IntN(130)) - 64) & calMask
-				if i == q.base&calMask {
+				i = (base + int64(s.IntN(130)) - 64) & calMask
+				if i == base&calMask {
 					continue
 				}
 			}
-			q.used[i>>6] |= 1 << (i & 63)
-			q.words |= 1 << (i >> 6)
+			w.used[i>>6] |= 1 << (i & 63)
+			w.words |= 1 << (i >> 6)
 		}
 		want := int64(0)
 		for d := int64(1); d < calSlots; d++ {
-			if i := (q.base + d) & calMask; q.used[i>>6]&(1<<(i&63)) != 0 {
+			if i := (base + d) & calMask; w.used[i>>6]&(1<<(i&63)) != 0 {
 				want = d
 				break
 			}
 		}
-		if got := q.nextUsed(); got != want {
-			t.Fatalf("round %d, base %d: nextUsed %d, want %d", round, q.base, got, want)
+		if got := w.next(base); got != want {
+			t.Fatalf("round %d, base %d: next %d, want %d", round, base, got, want)
 		}
 	}
 }
