@@ -1,6 +1,7 @@
 package experiments_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -21,16 +22,16 @@ import (
 // heap, the fastest a general simulator could hope to be. capsim's targets
 // are stated relative to it (docs/performance.md).
 
-type ysEvent struct {
-	t    float64
+type ysEvent[T cmp.Ordered] struct {
+	t    T    // float64 seconds, or sim.Time for the floor below
 	kind int8 // 0 arrival, 1 departure
 }
 
 // ysHeap is a 4-ary min-heap of events stored by value: no boxing through
 // container/heap's interface, no allocation per event once it has grown.
-type ysHeap []ysEvent
+type ysHeap[T cmp.Ordered] []ysEvent[T]
 
-func (h *ysHeap) push(e ysEvent) {
+func (h *ysHeap[T]) push(e ysEvent[T]) {
 	*h = append(*h, e)
 	a := *h
 	i := len(a) - 1
@@ -45,7 +46,7 @@ func (h *ysHeap) push(e ysEvent) {
 	a[i] = e
 }
 
-func (h *ysHeap) pop() ysEvent {
+func (h *ysHeap[T]) pop() ysEvent[T] {
 	a := *h
 	top := a[0]
 	last := a[len(a)-1]
@@ -81,8 +82,8 @@ func (h *ysHeap) pop() ysEvent {
 // returns the mean response time and the number of events.
 func yardstickMM1(n int) (float64, int) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	h := make(ysHeap, 0, 16)
-	h.push(ysEvent{rng.ExpFloat64() / 0.8, 0})
+	h := make(ysHeap[float64], 0, 16)
+	h.push(ysEvent[float64]{rng.ExpFloat64() / 0.8, 0})
 	queue := make([]float64, 0, 1024) // arrival times of customers present, FIFO (a ring would do; this reslices)
 	head := 0
 	var sum float64
@@ -99,17 +100,17 @@ func yardstickMM1(n int) (float64, int) {
 			}
 			queue = append(queue, e.t)
 			if len(queue)-head == 1 {
-				h.push(ysEvent{e.t + rng.ExpFloat64(), 1})
+				h.push(ysEvent[float64]{e.t + rng.ExpFloat64(), 1})
 			}
 			if arrived < n {
-				h.push(ysEvent{e.t + rng.ExpFloat64()/0.8, 0})
+				h.push(ysEvent[float64]{e.t + rng.ExpFloat64()/0.8, 0})
 			}
 		case 1:
 			sum += e.t - queue[head]
 			head++
 			served++
 			if len(queue)-head > 0 {
-				h.push(ysEvent{e.t + rng.ExpFloat64(), 1})
+				h.push(ysEvent[float64]{e.t + rng.ExpFloat64(), 1})
 			}
 		}
 	}
@@ -129,60 +130,16 @@ func yardstickMM1(n int) (float64, int) {
 func yardstickWithStats(n int) (float64, int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ms := func(mean float64) sim.Time { return sim.Time(rng.ExpFloat64() * mean * 1e9) }
-	type ev struct {
-		t    sim.Time
-		kind int8
-	}
-	h := make([]ev, 0, 16)
-	push := func(e ev) {
-		h = append(h, e)
-		i := len(h) - 1
-		for i > 0 {
-			p := (i - 1) / 4
-			if h[p].t <= e.t {
-				break
-			}
-			h[i] = h[p]
-			i = p
-		}
-		h[i] = e
-	}
-	pop := func() ev {
-		top, last := h[0], h[len(h)-1]
-		h = h[:len(h)-1]
-		n := len(h)
-		if n == 0 {
-			return top
-		}
-		i := 0
-		for {
-			c := 4*i + 1
-			if c >= n {
-				break
-			}
-			m := c
-			for k := c + 1; k < c+4 && k < n; k++ {
-				if h[k].t < h[m].t {
-					m = k
-				}
-			}
-			if h[m].t >= last.t {
-				break
-			}
-			h[i] = h[m]
-			i = m
-		}
-		h[i] = last
-		return top
-	}
+	type ev = ysEvent[sim.Time]
+	var h ysHeap[sim.Time]
 	e2e, station := sim.NewHistogram(), sim.NewHistogram()
 	var inFlight, busy, queued sim.Level
-	push(ev{ms(1.25), 0})
+	h.push(ev{ms(1.25), 0})
 	queue := make([]sim.Time, 0, 1024)
 	head := 0
 	served, arrived, events := 0, 0, 0
 	for served < n {
-		e := pop()
+		e := h.pop()
 		events++
 		switch e.kind {
 		case 0:
@@ -195,12 +152,12 @@ func yardstickWithStats(n int) (float64, int) {
 			queue = append(queue, e.t)
 			if len(queue)-head == 1 {
 				busy.Add(e.t, 1)
-				push(ev{e.t + ms(1), 1})
+				h.push(ev{e.t + ms(1), 1})
 			} else {
 				queued.Add(e.t, 1)
 			}
 			if arrived < n {
-				push(ev{e.t + ms(1.25), 0})
+				h.push(ev{e.t + ms(1.25), 0})
 			}
 		case 1:
 			lat := e.t - queue[head]
@@ -211,7 +168,7 @@ func yardstickWithStats(n int) (float64, int) {
 			served++
 			if len(queue)-head > 0 {
 				queued.Add(e.t, -1)
-				push(ev{e.t + ms(1), 1})
+				h.push(ev{e.t + ms(1), 1})
 			} else {
 				busy.Add(e.t, -1)
 			}

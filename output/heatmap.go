@@ -130,12 +130,10 @@ func renderGrid(c Chart, format string) ([]byte, error) {
 	plotH := min(max(vg.Length(len(g.Rows))*44, 150), chartHeight-plotBottom-titleBand)
 	height := plotBottom + titleBand + plotH
 	plotTop := height - titleBand
-	cw, err := draw.NewFormattedCanvas(chartWidth, height, format)
+	cw, dc, err := newCanvas(height, format)
 	if err != nil {
 		return nil, err
 	}
-	dc := draw.New(cw)
-	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: chartWidth, Y: 0}, {X: chartWidth, Y: height}, {X: 0, Y: height}})
 	lo, hi, have := g.gridRange()
 	nc, nr := len(g.Columns), len(g.Rows)
 	tick := textStyle(9, muted)

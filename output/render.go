@@ -201,12 +201,10 @@ func Render(c Chart, format string) ([]byte, error) {
 	c.Series = series
 	height := c.height()
 	plotTop := height - titleBand
-	cw, err := draw.NewFormattedCanvas(chartWidth, height, format)
+	cw, dc, err := newCanvas(height, format)
 	if err != nil {
 		return nil, err
 	}
-	dc := draw.New(cw)
-	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: chartWidth, Y: 0}, {X: chartWidth, Y: height}, {X: 0, Y: height}})
 	x, y := c.axes(plotTop)
 	area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: plotLeft, Y: plotBottom}, Max: vg.Point{X: plotRight, Y: plotTop}}}
 	var legend []legendEntry
@@ -364,6 +362,18 @@ func Render(c Chart, format string) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// newCanvas is a white chart of the common width and the given height, as
+// "png" or "svg".
+func newCanvas(height vg.Length, format string) (vg.CanvasWriterTo, draw.Canvas, error) {
+	cw, err := draw.NewFormattedCanvas(chartWidth, height, format)
+	if err != nil {
+		return nil, draw.Canvas{}, err
+	}
+	dc := draw.New(cw)
+	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: chartWidth, Y: 0}, {X: chartWidth, Y: height}, {X: 0, Y: height}})
+	return cw, dc, nil
 }
 
 // drawFrame draws the plot area's frame (from left), the axes' labels and
