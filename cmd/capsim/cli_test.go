@@ -539,6 +539,9 @@ func TestMergeAndSweepRefuseBadInput(t *testing.T) {
 // in well under 1 GB of memory (measured on a child process's peak
 // resident set).
 func TestMemoryGuardBoundsRSS(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory use: the bound does not apply")
+	}
 	src := "[run]\nduration = \"1h\"\n[traffic.in]\nto = \"s\"\nrate = 10000\n[service.s]\ncores = 1\nsteps = [ { cpu = \"exp(1ms)\" } ]\n"
 	if os.Getenv("CAPSIM_GUARD_CHILD") != "" {
 		file := filepath.Join(t.TempDir(), "over.toml")
