@@ -1138,7 +1138,18 @@ steps = [ { cpu = "const(10ms)" } ]
 `, experiments.LatencySplit{CPU: 5}},
 	} {
 		o := runTOML(t, "[run]\nduration = \"100s\"\n"+c.toml)
-		if got := o.Summary.LatencySplit; got == nil || *got != c.want {
+		got := o.Summary.LatencySplit
+		if got == nil || got.Slowest == nil {
+			t.Fatalf("%s: no split, or no slowest", c.name)
+		}
+		// Every request takes the same time: the slowest 1 % is all of
+		// them, split the same way.
+		sl := *got.Slowest
+		if sl.Share != 1 || sl.Mean != o.Summary.Latency.Mean || sl.Wait != c.want.Wait || sl.CPU != c.want.CPU || sl.Network != c.want.Network || sl.Other != c.want.Other {
+			t.Errorf("%s: slowest %+v, want all requests split as %+v", c.name, sl, c.want)
+		}
+		got.Slowest = nil
+		if *got != c.want {
 			t.Errorf("%s: split %+v, want %+v (latency %v ms)", c.name, got, c.want, o.Summary.Latency.Mean)
 		}
 	}
@@ -1176,5 +1187,15 @@ steps = [ { cpu = "exp(4ms)" } ]
 	}
 	if d := sp.Wait + sp.CPU + sp.Network + sp.Other - o.Summary.Latency.Mean; math.Abs(d) > 0.005 {
 		t.Errorf("the split adds to %.3f ms, the mean latency is %.3f", sp.Wait+sp.CPU+sp.Network+sp.Other, o.Summary.Latency.Mean)
+	}
+	// The slowest: at least 1 % of the requests, at most the 1 % plus one
+	// bucket (12.5 % of a latency wide) beyond the p99; their split adds
+	// to their mean, and it is mostly waiting (M/M/1's tail is queueing).
+	sl := sp.Slowest
+	if sl == nil || sl.Share < 0.01 || sl.FromMS > o.Summary.Latency.P99 || sl.FromMS < o.Summary.Latency.P99/1.13 || sl.Mean < sl.FromMS {
+		t.Fatalf("slowest %+v with p99 %v ms", sl, o.Summary.Latency.P99)
+	}
+	if d := sl.Wait + sl.CPU + sl.Network + sl.Other - sl.Mean; math.Abs(d) > 0.005 || sl.Wait < sl.CPU {
+		t.Errorf("slowest split %+v: does not add to its mean %.3f, or is not mostly waiting", sl, sl.Mean)
 	}
 }

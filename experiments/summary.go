@@ -238,6 +238,22 @@ type LatencySplit struct {
 	CPU     float64 `json:"cpu"`
 	Network float64 `json:"network"`
 	Other   float64 `json:"other"`
+	// Slowest is the same split of the slowest requests: the share of
+	// requests (at least 1 %, a little more when a latency bucket 1/8 of
+	// a power of two wide straddles the 99th percentile) at or above
+	// from_ms, and their mean latency.
+	Slowest *SlowestSplit `json:"slowest,omitempty"`
+}
+
+// SlowestSplit is a LatencySplit of the slowest requests.
+type SlowestSplit struct {
+	Share   float64 `json:"share"`
+	FromMS  float64 `json:"from_ms"`
+	Mean    float64 `json:"mean"`
+	Wait    float64 `json:"wait"`
+	CPU     float64 `json:"cpu"`
+	Network float64 `json:"network"`
+	Other   float64 `json:"other"`
 }
 
 // TimeSplit is where a component's calls answered ok spent their time, in
@@ -386,6 +402,10 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 	}
 	if p := r.Split; p != nil {
 		s.LatencySplit = &LatencySplit{Wait: ms(p.Wait), CPU: ms(p.CPU), Network: ms(p.Network), Other: ms(p.Other)}
+		if t := p.Slowest; t != nil && t.Requests > 0 {
+			s.LatencySplit.Slowest = &SlowestSplit{Share: round(float64(t.Requests)/float64(p.Requests), 4), FromMS: ms(t.From),
+				Mean: ms(t.Latency), Wait: ms(t.Wait), CPU: ms(t.CPU), Network: ms(t.Network), Other: ms(t.Other)}
+		}
 	}
 	if a := r.Async; a != nil {
 		s.Async = &Async{Started: a.Started, Completed: a.Completed, Rejected: a.Rejected, TimedOut: a.TimedOut,

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/capsim/capsim/sim"
+import (
+	"math/bits"
+
+	"github.com/capsim/capsim/sim"
+)
 
 // Result is the plain-data outcome of one run. Times are simulated
 // nanoseconds.
@@ -361,19 +365,31 @@ func (s *Sim) Finish() *Result {
 // cores; Other is what the path spent neither queued, computing nor on the
 // wire: sleeps, broker acks, balancer latency, backoff, attempts that
 // failed or timed out, calls that were not on the path. Means over
-// Requests.
+// Requests. Slowest is the same for the slowest requests: those at or
+// above From, the lowest bound of a latency bucket (buckets 1/8 of a power
+// of two wide) above which at least 1 % of the requests lie — Requests of
+// them, a little more than 1 % when a bucket straddles the 99th
+// percentile.
 type PathSplit struct {
 	Requests                           int64
 	Latency, Wait, CPU, Network, Other sim.Time
+	Slowest                            *SlowestSplit
 }
 
-// pathSplit sums the end-to-end splits of measured requests answered ok.
-type pathSplit struct {
+// SlowestSplit is a PathSplit of the slowest requests, from latency From.
+type SlowestSplit struct {
+	Requests                           int64
+	From                               sim.Time
+	Latency, Wait, CPU, Network, Other sim.Time
+}
+
+// splitSums sums latencies and their splits.
+type splitSums struct {
 	n                   int64
 	lat, wait, cpu, net sim.Int128
 }
 
-func (p *pathSplit) add(r *request, lat sim.Time) {
+func (p *splitSums) add(r *request, lat sim.Time) {
 	p.n++
 	p.lat.Add(int64(lat))
 	p.wait.Add(int64(r.pathWait))
@@ -381,12 +397,66 @@ func (p *pathSplit) add(r *request, lat sim.Time) {
 	p.net.Add(int64(r.pathNet))
 }
 
-func (p *pathSplit) result() *PathSplit {
-	if p.n == 0 {
-		return nil
-	}
+func (p *splitSums) merge(o *splitSums) {
+	p.n += o.n
+	p.lat, p.wait = p.lat.Sub(sim.Int128{}.Sub(o.lat)), p.wait.Sub(sim.Int128{}.Sub(o.wait))
+	p.cpu, p.net = p.cpu.Sub(sim.Int128{}.Sub(o.cpu)), p.net.Sub(sim.Int128{}.Sub(o.net))
+}
+
+// means are the sums' means: latency, wait, cpu, network and other.
+func (p *splitSums) means() (lat, wait, cpu, net, other sim.Time) {
 	n := float64(p.n)
 	mean := func(x sim.Int128) sim.Time { return sim.Time(x.Float64() / n) }
-	return &PathSplit{Requests: p.n, Latency: mean(p.lat), Wait: mean(p.wait), CPU: mean(p.cpu), Network: mean(p.net),
-		Other: sim.Time(p.lat.Sub(p.wait).Sub(p.cpu).Sub(p.net).Float64() / n)}
+	return mean(p.lat), mean(p.wait), mean(p.cpu), mean(p.net), sim.Time(p.lat.Sub(p.wait).Sub(p.cpu).Sub(p.net).Float64() / n)
+}
+
+// splitBuckets covers every latency: 8 buckets per power of two.
+const splitBuckets = 64 * 8
+
+// splitBucket is the bucket of latency v: v itself below 16, then 8 per
+// power of two.
+func splitBucket(v sim.Time) int {
+	if v < 16 {
+		return int(max(v, 0))
+	}
+	shift := bits.Len64(uint64(v)) - 4
+	return shift<<3 + int(v>>shift)
+}
+
+// splitBucketFrom is the smallest latency of bucket i.
+func splitBucketFrom(i int) sim.Time {
+	if i < 16 {
+		return sim.Time(i)
+	}
+	shift := i>>3 - 1
+	return sim.Time(i-shift<<3) << shift
+}
+
+// pathSplit sums the end-to-end splits of measured requests answered ok,
+// over all of them and by latency bucket (for the slowest).
+type pathSplit struct {
+	all     splitSums
+	buckets [splitBuckets]splitSums
+}
+
+func (p *pathSplit) add(r *request, lat sim.Time) {
+	p.all.add(r, lat)
+	p.buckets[splitBucket(lat)].add(r, lat)
+}
+
+func (p *pathSplit) result() *PathSplit {
+	if p.all.n == 0 {
+		return nil
+	}
+	out := &PathSplit{Requests: p.all.n}
+	out.Latency, out.Wait, out.CPU, out.Network, out.Other = p.all.means()
+	var tail splitSums
+	i := splitBuckets - 1
+	for ; i >= 0 && 100*tail.n < p.all.n; i-- {
+		tail.merge(&p.buckets[i])
+	}
+	sl := &SlowestSplit{Requests: tail.n, From: splitBucketFrom(i + 1)}
+	sl.Latency, sl.Wait, sl.CPU, sl.Network, sl.Other = tail.means()
+	out.Slowest = sl
+	return out
 }

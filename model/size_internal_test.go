@@ -3,6 +3,8 @@ package model
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/capsim/capsim/sim"
 )
 
 // The records every call touches stay small: a big fleet's instances and a
@@ -23,5 +25,19 @@ func TestHotRecordsStaySmall(t *testing.T) {
 			t.Errorf("%s is %d bytes, more than %d", c.name, c.size, c.most)
 		}
 		t.Logf("%s: %d bytes", c.name, c.size)
+	}
+}
+
+// Every latency falls in the bucket whose bounds hold it, and a bucket is
+// at most 1/8 of its lower bound wide (above 16 ns).
+func TestSplitBuckets(t *testing.T) {
+	s := sim.NewStream(1, "split", "buckets")
+	for k := 0; k < 100_000; k++ {
+		v := sim.Time(s.Uint64() >> (1 + s.IntN(63)))
+		i := splitBucket(v)
+		lo, hi := uint64(splitBucketFrom(i)), uint64(splitBucketFrom(i+1)) // the last bucket's end is 2^63
+		if i >= splitBuckets || uint64(v) < lo || uint64(v) >= hi || v >= 16 && 8*(hi-lo) > lo {
+			t.Fatalf("latency %d: bucket %d [%d, %d)", v, i, lo, hi)
+		}
 	}
 }

@@ -64,13 +64,21 @@ func HTML(o *experiments.Outcome, charts []Chart, scenarioSource []byte) ([]byte
 	}
 	var b bytes.Buffer
 	err := reportTemplate.Execute(&b, map[string]any{
-		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Theory": theoryRows(o), "Bottleneck": bottleneckText(s), "Split": splitLine(s), "Decisions": decisions, "MoreDecisions": more,
+		"S": s, "Figures": figs, "Rows": rows, "Splits": splits, "Theory": theoryRows(o), "Bottleneck": bottleneckText(s), "Split": splitLine(s), "Slowest": slowestText(s), "Decisions": decisions, "MoreDecisions": more,
 		"Text": text.String(), "Source": string(scenarioSource),
 	})
 	return b.Bytes(), err
 }
 
 // bottleneckText is the bottleneck line of the text summary, or "".
+// slowestText is the slowest requests' split, or "".
+func slowestText(s *experiments.Summary) string {
+	if s.LatencySplit == nil || s.LatencySplit.Slowest == nil {
+		return ""
+	}
+	return slowestLine(s.LatencySplit.Slowest)
+}
+
 func bottleneckText(s *experiments.Summary) string {
 	if s.Bottleneck == nil {
 		return ""
@@ -209,7 +217,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
 <td class="{{if .Met}}ok{{else}}bad{{end}}">{{if .Met}}✔ met{{else}}✘ not met{{end}}</td></tr>
 {{end}}</table>
 {{else}}<p class="meta">The scenario sets no [slo].</p>{{end}}
-{{with .Split}}<p class="bottleneck"><b>Mean latency split:</b> {{.}}.</p>{{end}}
+{{with .Split}}<p class="bottleneck"><b>Mean latency split:</b> {{.}}.{{with $.Slowest}} The slowest {{.}}.{{end}}</p>{{end}}
 {{with .Bottleneck}}<p class="bottleneck"><b>Bottleneck:</b> {{.}}</p>{{end}}
 </section>
 

@@ -35,7 +35,11 @@ func Markdown(w io.Writer, o *experiments.Outcome) error {
 		b.WriteString("\n")
 	}
 	if line := splitLine(s); line != "" {
-		fmt.Fprintf(&b, "**Mean latency split:** %s.\n\n", line)
+		fmt.Fprintf(&b, "**Mean latency split:** %s.", line)
+		if t := s.LatencySplit.Slowest; t != nil {
+			fmt.Fprintf(&b, " The slowest %s.", slowestLine(t))
+		}
+		b.WriteString("\n\n")
 	}
 	if s.Bottleneck != nil {
 		fmt.Fprintf(&b, "**Bottleneck:** %s.\n\n", bottleneckLine(s))

@@ -155,6 +155,9 @@ func Text(w io.Writer, o *experiments.Outcome, opts ...TextOption) error {
 	}
 	if line := splitLine(s); line != "" {
 		fmt.Fprintf(&b, "Mean split  %s\n", line)
+		if t := s.LatencySplit.Slowest; t != nil {
+			fmt.Fprintf(&b, "Slowest     %s\n", slowestLine(t))
+		}
 	}
 	if bn := s.Bottleneck; bn != nil {
 		fmt.Fprintf(&b, "Bottleneck  %s\n", bottleneckLine(s))
@@ -350,6 +353,12 @@ func splitLine(s *experiments.Summary) string {
 	}
 	return fmt.Sprintf("waiting %s + cpu %s + network %s + other %s ms, along the path each answer took",
 		num(p.Wait), num(p.CPU), num(p.Network), num(p.Other))
+}
+
+// slowestLine says where the time of the slowest requests went.
+func slowestLine(t *experiments.SlowestSplit) string {
+	return fmt.Sprintf("%s of requests (≥ %s ms, mean %s): waiting %s + cpu %s + network %s + other %s ms",
+		pct(t.Share), num(t.FromMS), num(t.Mean), num(t.Wait), num(t.CPU), num(t.Network), num(t.Other))
 }
 
 func bottleneckLine(s *experiments.Summary) string {
