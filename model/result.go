@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/bits"
 
 	"github.com/capsim/capsim/sim"
@@ -397,12 +398,6 @@ func (p *splitSums) add(r *request, lat sim.Time) {
 	p.net.Add(int64(r.pathNet))
 }
 
-func (p *splitSums) merge(o *splitSums) {
-	p.n += o.n
-	p.lat, p.wait = p.lat.Sub(sim.Int128{}.Sub(o.lat)), p.wait.Sub(sim.Int128{}.Sub(o.wait))
-	p.cpu, p.net = p.cpu.Sub(sim.Int128{}.Sub(o.cpu)), p.net.Sub(sim.Int128{}.Sub(o.net))
-}
-
 // means are the sums' means: latency, wait, cpu, network and other.
 func (p *splitSums) means() (lat, wait, cpu, net, other sim.Time) {
 	n := float64(p.n)
@@ -432,16 +427,27 @@ func splitBucketFrom(i int) sim.Time {
 	return sim.Time(i-shift<<3) << shift
 }
 
-// pathSplit sums the end-to-end splits of measured requests answered ok,
-// over all of them and by latency bucket (for the slowest).
+// pathSplit sums the end-to-end splits of measured requests answered ok:
+// over all of them exactly, and by latency bucket (for the slowest) in
+// floating point, which costs a request less.
 type pathSplit struct {
 	all     splitSums
-	buckets [splitBuckets]splitSums
+	buckets [splitBuckets]bucketSums
+}
+
+type bucketSums struct {
+	n                   int64
+	lat, wait, cpu, net float64
 }
 
 func (p *pathSplit) add(r *request, lat sim.Time) {
 	p.all.add(r, lat)
-	p.buckets[splitBucket(lat)].add(r, lat)
+	b := &p.buckets[splitBucket(lat)]
+	b.n++
+	b.lat += float64(lat)
+	b.wait += float64(r.pathWait)
+	b.cpu += float64(r.pathCPU)
+	b.net += float64(r.pathNet)
 }
 
 func (p *pathSplit) result() *PathSplit {
@@ -450,13 +456,16 @@ func (p *pathSplit) result() *PathSplit {
 	}
 	out := &PathSplit{Requests: p.all.n}
 	out.Latency, out.Wait, out.CPU, out.Network, out.Other = p.all.means()
-	var tail splitSums
+	var tail bucketSums
 	i := splitBuckets - 1
-	for ; i >= 0 && 100*tail.n < p.all.n; i-- {
-		tail.merge(&p.buckets[i])
+	for ; i >= 0 && 100*tail.n < p.all.n; i-- { // from the slowest, until 1 %
+		b := &p.buckets[i]
+		tail.n += b.n
+		tail.lat, tail.wait, tail.cpu, tail.net = tail.lat+b.lat, tail.wait+b.wait, tail.cpu+b.cpu, tail.net+b.net
 	}
-	sl := &SlowestSplit{Requests: tail.n, From: splitBucketFrom(i + 1)}
-	sl.Latency, sl.Wait, sl.CPU, sl.Network, sl.Other = tail.means()
-	out.Slowest = sl
+	n := float64(tail.n)
+	mean := func(x float64) sim.Time { return sim.Time(math.Round(x / n)) }
+	out.Slowest = &SlowestSplit{Requests: tail.n, From: splitBucketFrom(i + 1), Latency: mean(tail.lat), Wait: mean(tail.wait),
+		CPU: mean(tail.cpu), Network: mean(tail.net), Other: mean(tail.lat - tail.wait - tail.cpu - tail.net)}
 	return out
 }
