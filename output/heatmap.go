@@ -111,8 +111,8 @@ func fit(st func(string) vg.Length, s string, w vg.Length) string {
 	return s
 }
 
-// every is the step at which to label n positions spaced step apart with
-// labels up to width wide, so that no two overlap.
+// every is how many positions, spaced step apart, go between two labels
+// up to width wide, so that no two overlap (6 points apart at least).
 func every(width, step vg.Length) int {
 	if step <= 0 {
 		return 1
@@ -205,7 +205,7 @@ func renderGrid(c Chart, format string) ([]byte, error) {
 		st.XAlign, st.YAlign = draw.XCenter, draw.YTop
 		dc.FillText(st, vg.Point{X: left + (vg.Length(k)+0.5)*cellW, Y: plotBottom - 4}, fit(tick.Width, g.Columns[k], vg.Length(colStep)*cellW-6))
 	}
-	rowStep := every(tick.Height("0")-6, cellH)
+	rowStep := every(tick.Height("0"), cellH)
 	for r := 0; r < nr; r += rowStep {
 		st := tick
 		st.XAlign, st.YAlign = draw.XRight, draw.YCenter

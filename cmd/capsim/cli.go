@@ -207,11 +207,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return exitError
 	}
-	if *outDir != "" { // a typo in -o must not cost a long run
-		if err := checkOutDir(*outDir); err != nil {
-			fmt.Fprintf(stderr, "capsim: -o: %v\n", err)
-			return exitError
-		}
+	if code := checkOut(*outDir, stderr); code != exitOK {
+		return code
 	}
 	var opts experiments.Options
 	if fs.Changed("seed") {

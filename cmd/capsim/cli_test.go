@@ -417,10 +417,20 @@ func TestBundleReplacesPreviousRun(t *testing.T) {
 			t.Errorf("temporary folder left: %s", e.Name())
 		}
 	}
-	// -o names a file: refused before simulating.
-	code, _, errOut := capsim(t, "run", file, "-o", mine)
-	if code != exitError || !strings.Contains(errOut, "-o:") {
-		t.Errorf("-o on a file: exit %d, %q", code, errOut)
+	// -o names a file: refused before simulating, by run, sweep and plan
+	// alike (an hour at a million requests a second would take minutes).
+	long := writeScenario(t, "[run]\nduration = \"1h\"\n[traffic.in]\nto = \"s\"\nrate = 1000000\n[service.s]\ninstances = 100\ncores = 16\nsteps = [ { cpu = \"exp(1ms)\" } ]\n")
+	for _, args := range [][]string{
+		{"run", file, "-o", mine},
+		{"run", long, "-o", mine},
+		{"sweep", long, "--vary", "service.s.cores=16,32", "-o", mine},
+		{"plan", long, "--vary", "service.s.instances=50..100", "-o", mine},
+	} {
+		start := time.Now()
+		code, _, errOut := capsim(t, args...)
+		if code != exitError || !strings.Contains(errOut, "-o:") || time.Since(start) > 5*time.Second {
+			t.Errorf("%s with -o on a file: exit %d after %v, %q", args[0], code, time.Since(start), errOut)
+		}
 	}
 }
 

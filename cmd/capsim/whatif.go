@@ -92,14 +92,14 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	return afterSignal(sig, finishSweep(file, *outDir, stdout, stderr))
 }
 
-// checkOut checks an -o folder before anything is simulated, so that a
-// long sweep or plan does not end in an error about its output.
+// checkOut checks an -o folder before anything is simulated: a typo in
+// -o must not cost a long run, sweep or plan.
 func checkOut(dir string, stderr io.Writer) int {
 	if dir == "" {
 		return exitOK
 	}
 	if err := checkOutDir(dir); err != nil {
-		fmt.Fprintf(stderr, "capsim: -o %s: %v\n", dir, err)
+		fmt.Fprintf(stderr, "capsim: -o: %v\n", err)
 		return exitError
 	}
 	return exitOK
