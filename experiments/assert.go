@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/capsim/capsim/model"
+	"github.com/capsim/capsim/sim"
 )
 
 // SLOError returns nil when every SLO of the run is met, else an error
@@ -98,6 +101,7 @@ func (o *Outcome) InvariantError() error {
 			errs = append(errs, fmt.Errorf("%s: Little's law: ∫N dt = %.6f s but calls spent %.6f s", k.Name, area, k.TimeInSystem.Seconds()))
 		}
 	}
+	errs = append(errs, splitErrors(r)...)
 	for _, c := range o.Config.Components {
 		f := c.FleetConfig()
 		if f == nil || f.Autoscale == nil || len(f.Autoscale.Schedule) > 0 {
@@ -111,4 +115,51 @@ func (o *Outcome) InvariantError() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// splitErrors checks where the time went: every part of a component's time
+// split and of the end-to-end split is ≥ 0, the end-to-end parts add up to
+// the mean latency, and the cpu the splits count is no more than the core
+// time the components spent on every attempt (a part carried over from a
+// failed attempt breaks one of these). Means are truncated to the
+// nanosecond, hence the few nanoseconds allowed.
+func splitErrors(r *model.Result) []error {
+	var errs []error
+	neg := func(where string, parts ...sim.Time) {
+		names := [...]string{"wait", "cpu", "network", "other"}
+		for i, p := range parts {
+			if p < -1 {
+				errs = append(errs, fmt.Errorf("%s: %s %v < 0", where, names[i], p))
+			}
+		}
+	}
+	var busy float64
+	for _, k := range r.Components {
+		busy += float64(k.BusyTime)
+		sp := k.Split
+		if sp == nil {
+			continue
+		}
+		if sp.SlotWait < 0 || sp.CoreWait < 0 || sp.CPU < 0 || sp.Waiting < 0 || sp.Network < 0 {
+			errs = append(errs, fmt.Errorf("%s: time split with a part < 0: slot_wait %v, core_wait %v, cpu %v, waiting %v, network %v",
+				k.Name, sp.SlotWait, sp.CoreWait, sp.CPU, sp.Waiting, sp.Network))
+		}
+		if cpu := float64(sp.CPU) * float64(sp.Calls); cpu > float64(k.BusyTime)+float64(sp.Calls) {
+			errs = append(errs, fmt.Errorf("%s: its calls answered ok count %.6f s of cpu, more than the %.6f s its cores were busy",
+				k.Name, cpu/1e9, k.BusyTime.Seconds()))
+		}
+	}
+	if p := r.Split; p != nil {
+		neg("latency split", p.Wait, p.CPU, p.Network, p.Other)
+		if d := p.Latency - (p.Wait + p.CPU + p.Network + p.Other); d < -4 || d > 4 {
+			errs = append(errs, fmt.Errorf("latency split: %v + %v + %v + %v ≠ mean %v", p.Wait, p.CPU, p.Network, p.Other, p.Latency))
+		}
+		if cpu := float64(p.CPU) * float64(p.Requests); cpu > busy+float64(p.Requests) {
+			errs = append(errs, fmt.Errorf("latency split: requests answered ok count %.6f s of cpu, more than the %.6f s all cores were busy", cpu/1e9, busy/1e9))
+		}
+		if t := p.Slowest; t != nil {
+			neg("slowest split", t.Wait, t.CPU, t.Network, t.Other)
+		}
+	}
+	return errs
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/capsim/capsim/experiments"
+	"github.com/capsim/capsim/sim"
 )
 
 // Round robin over 4 instances at 400/s; one crashes for 60 s and there is
@@ -593,6 +594,54 @@ duration = "1h"
 	n := float64(s.Requests.Arrived)
 	if calls := float64(s.Components["web"].Requests); math.Abs(calls-1.25*n) > 5*math.Sqrt(n*3/16)+2 {
 		t.Errorf("%.0f calls for %.0f requests, want 1.25×", calls, n)
+	}
+}
+
+// A balancer retry of an error answer is a fresh attempt (issue 25): an
+// answered call's time split counts only its own attempt — 10 ms of cpu
+// for a const(10ms) step and nothing on calls — and the failed attempts'
+// time is the end-to-end split's "other". The traffic stops 10 s before
+// the end, so every call has left and the identity is exact: other × the
+// requests = the time web's calls spent there − the answered calls' time.
+func TestBalancerRetryIsAFreshAttempt(t *testing.T) {
+	t.Parallel()
+	o := runTOML(t, `
+[run]
+duration = "70s"
+[traffic.users]
+to = "lb"
+start_rate = 50
+stages = [ { duration = "60s", target = 50 }, { duration = "1ns", target = 0 }, { duration = "10s", target = 0 } ]
+[balancer.lb]
+to = "web"
+retries = 3
+retry_on = ["error"]
+redispatch = true
+[service.web]
+instances = 2
+steps = [ { cpu = "const(10ms)" } ]
+[[fault]]
+target = "web"
+kind = "error"
+fraction = 0.5
+at = "0s"
+duration = "70s"
+`)
+	r := o.Result
+	web := r.Components[1]
+	sp, p := web.Split, r.Split
+	if web.Name != "web" || sp == nil || p == nil || web.Present != 0 {
+		t.Fatalf("web %q split %v, end-to-end %v, %d calls left", web.Name, sp, p, web.Present)
+	}
+	if sp.CPU != 10*sim.Millisecond || sp.Waiting != 0 {
+		t.Errorf("web's answered calls: cpu %v, waiting %v; want 10ms and 0 (their own attempt only)", sp.CPU, sp.Waiting)
+	}
+	if p.CPU != 10*sim.Millisecond {
+		t.Errorf("end-to-end cpu %v, want 10ms", p.CPU)
+	}
+	failed := web.TimeInSystem - sim.Time(sp.Calls)*(sp.SlotWait+sp.CoreWait+sp.CPU+sp.Waiting)
+	if d := sim.Time(p.Requests)*p.Other - failed; d < -8*sim.Time(p.Requests) || d > 8*sim.Time(p.Requests) || failed < sim.Second {
+		t.Errorf("other %v × %d requests = %v, want the failed attempts' %v", p.Other, p.Requests, sim.Time(p.Requests)*p.Other, failed)
 	}
 }
 

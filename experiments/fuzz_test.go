@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,11 +19,20 @@ import (
 // FuzzRun runs whatever scenario the checker accepts — a few simulated
 // seconds, at most half a second of wall time — and holds it to the
 // invariants every run must keep (conservation, Little's law, utilisation
-// within [0, 1], …), then builds its summary, text, Markdown and charts:
+// within [0, 1], every part of every time split ≥ 0 and adding up, no more
+// cpu counted than the cores spent, …), then builds its summary, text, Markdown and charts:
 // a scenario the checker lets through must never panic or break them.
 func FuzzRun(f *testing.F) {
 	for _, n := range examples.Names() {
 		data, _ := examples.Get(n)
+		f.Add(data)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "scenarios", "*.toml"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -149,6 +149,7 @@ func (b *balancer) refused(s *Sim, ci int32, st *station) bool {
 	}
 	now := s.eng.Now()
 	st.stats.depart(outError, c.arrived, now, c.arrived >= st.stats.start) // this attempt ends here
+	c.resetAttempt()
 	c.lbTries++
 	if b.cfg.Redispatch && int(c.lbTries) == b.cfg.Retries {
 		b.armTimeout(s, ci)
@@ -170,9 +171,8 @@ func (b *balancer) retryAnswer(s *Sim, ci int32) bool {
 	s.waste(s.reqs[c.req].measured, c.cpu) // the failed attempt's work
 	prev := c.inst
 	b.observe(s, prev, outError)
+	c.resetAttempt()
 	c.lbTries++
-	c.token++ // its events go stale
-	c.step, c.lookup, c.need, c.room, c.cpu, c.active, c.inst = -1, lookupNone, 0, 0, 0, false, -1
 	inst := prev
 	if b.cfg.Redispatch {
 		inst = b.pick(s, ci, prev)

@@ -127,7 +127,11 @@ type ComponentResult struct {
 	TimeInSystem sim.Time
 	// Split is where the time of its calls answered ok went (nil when none
 	// was, and for balancers and queues, which hold no calls).
-	Split   *TimeSplit
+	Split *TimeSplit
+	// BusyTime is the core time its instances spent on calls during the
+	// measured period, on every attempt, answered ok or not (services,
+	// caches, databases, functions).
+	BusyTime sim.Time
 	CostUSD float64
 }
 

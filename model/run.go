@@ -439,6 +439,25 @@ func (s *Sim) newCall(req, parent int32, ptoken uint32, at, ep int32) int32 {
 	return ci
 }
 
+// resetAttempt re-arms call c for a new attempt at its component (a
+// balancer's retry of an error answer or of a refused connection): every
+// field an attempt sets is cleared, as newCall clears them, and the old
+// attempt's events go stale. What the call keeps across attempts is its
+// identity (request, caller, component, endpoint, serial), what came
+// through the balancer (its arrival there, its tries, its write), its
+// request hop, and the instance it was at, which a retry may go back to.
+// The failed attempt's time then counts in the request's latency but in
+// none of its path's parts: it lands in latency_split_ms.other, as
+// docs/results.md says.
+func (c *call) resetAttempt() {
+	*c = call{
+		req: c.req, parent: c.parent, ptoken: c.ptoken, token: c.token + 1, serial: c.serial,
+		at: c.at, via: c.via, inst: c.inst, ep: c.ep, step: -1, arrived: c.arrived,
+		write: c.write, lbTries: c.lbTries, viaArrived: c.viaArrived, lbDeadline: c.lbDeadline,
+		hopOut: c.hopOut,
+	}
+}
+
 func (s *Sim) freeCall(ci int32) {
 	c := &s.calls[ci]
 	c.token++

@@ -668,6 +668,7 @@ func (s *station) result(now, _ sim.Time) ComponentResult {
 	if cores := f.readyCores.Mean(now); cores > 0 {
 		c.Utilization = s.busy.Mean(now) / cores
 	}
+	c.BusyTime = sim.Time(s.busy.RunArea(now).Float64())
 	c.Instances = Instances{Mean: f.replicaLvl.Mean(now), Min: f.minSeen, Max: f.maxSeen, End: f.replicas}
 	if s.cfg.NodePool == "" { // else the pool's nodes are billed
 		c.CostUSD = cost(s.cfg.InstancePrice(), f.billed.Area(now).Sub(f.billedAtStart))

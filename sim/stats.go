@@ -73,6 +73,12 @@ func (l *Level) Area(now Time) Int128 {
 	return l.area
 }
 
+// RunArea is ∫ level dt since the run statistics were last reset.
+func (l *Level) RunArea(now Time) Int128 {
+	l.advance(now)
+	return l.area.Sub(l.runArea)
+}
+
 // Max is the largest level since the run statistics were last reset.
 func (l *Level) Max() int64 { return l.max }
 
