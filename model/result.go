@@ -132,7 +132,7 @@ type ComponentResult struct {
 	// measured period, on every attempt, answered ok or not (services,
 	// caches, databases, functions).
 	BusyTime sim.Time
-	CostUSD float64
+	CostUSD  float64
 }
 
 // TimeSplit is where a component's calls spent their time, as means per
