@@ -19,8 +19,6 @@ import (
 
 	"github.com/capsim/capsim/examples"
 	"github.com/capsim/capsim/experiments"
-	"github.com/capsim/capsim/experiments/k6"
-	"github.com/capsim/capsim/experiments/kube"
 	"github.com/capsim/capsim/experiments/scenario"
 	"github.com/capsim/capsim/output"
 )
@@ -47,6 +45,7 @@ Usage:
   capsim plan FILE --vary PATH=A..B   the cheapest setting that meets every SLO (bisection)
   capsim compare A B                  two variants with common random numbers, differences with CIs
   capsim import k6 OPTIONS.json       turn a k6 test's options into [traffic] tables
+  capsim import traces FILE...        learn a scenario from OpenTelemetry, Jaeger or Zipkin traces
   capsim help [COMMAND]               show this help, or a command's
   capsim version                      print the version (also --version)
 
@@ -628,93 +627,6 @@ func examplesCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%-*s  %s%s\n", width, n, desc, def)
 	}
 	return exitOK
-}
-
-func importCommand(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("import", pflag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: capsim import k6 OPTIONS.json\n       capsim import kubernetes FILE.yaml...\n\n"+
-			"k6: prints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.\n\n"+
-			"kubernetes: prints [service] tables for Deployments and StatefulSets (replicas,\ncpu requests), their autoscaling/v2 HorizontalPodAutoscalers (min, max,\nmetrics, behavior) and [balancer] tables for the Services in front of them,\nwith comments for what does not map (multi-document YAML, or kubectl's List).")
-	}
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if fs.NArg() >= 2 && fs.Arg(0) == "kubernetes" {
-		var files []kube.File
-		for _, name := range fs.Args()[1:] {
-			data, err := readInput(name)
-			if err != nil {
-				fmt.Fprintf(stderr, "capsim: %v\n", err)
-				return exitError
-			}
-			files = append(files, kube.File{Name: name, Data: data})
-		}
-		out, err := kube.Import(files)
-		if err != nil {
-			fmt.Fprintf(stderr, "capsim: %v\n", err)
-			return exitError
-		}
-		stdout.Write(out)
-		return exitOK
-	}
-	if fs.NArg() != 2 || fs.Arg(0) != "k6" {
-		fs.Usage()
-		return exitUsage
-	}
-	args = fs.Args()
-	data, err := readInput(args[1])
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim: %v\n", err)
-		return exitError
-	}
-	out, err := k6.Import(args[1], data)
-	if err == nil {
-		err = loadsOnceWired(out)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "capsim: %v\n", err)
-		return exitError
-	}
-	stdout.Write(out)
-	return exitOK
-}
-
-// loadsOnceWired checks that imported [traffic] tables load once their
-// `to` points at a component: capsim never prints a scenario it would
-// refuse.
-func loadsOnceWired(traffic []byte) error {
-	var b strings.Builder
-	for _, line := range strings.Split(string(traffic), "\n") {
-		switch {
-		case strings.HasPrefix(line, "to = "):
-			line = `to = "check"`
-		case strings.HasPrefix(line, "endpoint = "):
-			line = "# " + line
-		}
-		b.WriteString(line + "\n")
-	}
-	b.WriteString("\n[service.check]\nsteps = [ { cpu = \"1ms\" } ]\n")
-	if _, err := scenario.Parse("imported.toml", []byte(b.String()), nil, nil); err != nil {
-		return fmt.Errorf("the options map to traffic capsim cannot load:\n%v", err)
-	}
-	return nil
-}
-
-// readInput reads a file to import, refusing one over 16 MB (an options
-// object or a set of manifests is far smaller; /dev/zero is endless).
-func readInput(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	const limit = 16 << 20
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && len(data) > limit {
-		err = fmt.Errorf("%s: larger than 16 MB: not a file to import", name)
-	}
-	return data, err
 }
 
 // parseFraction reads "2%" or "0.02".

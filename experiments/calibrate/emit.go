@@ -22,7 +22,58 @@ type Options struct {
 // Fleet is what a deployment says of a service: written as it is.
 type Fleet struct {
 	Source string   // where it came from, for the comment
-	Lines  []string // TOML lines for the [service.NAME] table: instances, cores, autoscale, …
+	Lines  []string // TOML lines for the [service.NAME] table: instances, cores, …
+	Tables []string // its sub-tables, whole ([service.NAME.autoscale] …)
+}
+
+// FleetsFrom takes each [service.NAME] table (and its sub-tables, such as
+// autoscale) that capsim import kubernetes wrote, by name.
+func FleetsFrom(imported []byte, source string) map[string]Fleet {
+	out := map[string]Fleet{}
+	var cur string // the service whose lines these are
+	var sub *strings.Builder
+	flush := func() {
+		if sub != nil && cur != "" {
+			f := out[cur]
+			f.Tables = append(f.Tables, strings.TrimRight(sub.String(), "\n"))
+			out[cur] = f
+		}
+		sub = nil
+	}
+	for _, line := range strings.Split(string(imported), "\n") {
+		if strings.HasPrefix(line, "[") {
+			flush()
+			cur = ""
+			head := strings.TrimSpace(strings.SplitN(line, "#", 2)[0])
+			if !strings.HasPrefix(head, "[service.") || !strings.HasSuffix(head, "]") {
+				continue
+			}
+			path := strings.TrimSuffix(strings.TrimPrefix(head, "[service."), "]")
+			name, rest, nested := strings.Cut(path, ".")
+			cur = name
+			if nested && rest != "" {
+				sub = &strings.Builder{}
+				sub.WriteString(line + "\n")
+			} else {
+				f := out[name]
+				f.Source = source + ", " + strings.TrimLeft(strings.TrimPrefix(line, head), " #")
+				out[name] = f
+			}
+			continue
+		}
+		switch {
+		case cur == "":
+		case sub != nil:
+			sub.WriteString(line + "\n")
+		case strings.TrimSpace(line) == "" || strings.HasPrefix(line, "# steps"):
+		default:
+			f := out[cur]
+			f.Lines = append(f.Lines, line)
+			out[cur] = f
+		}
+	}
+	flush()
+	return out
 }
 
 // Scenario writes the model as a scenario that validates and runs as it
@@ -80,6 +131,9 @@ func (m *Model) Scenario(o Options) []byte {
 			p("# instances and cores from %s\n", f.Source)
 			for _, l := range f.Lines {
 				p("%s\n", l)
+			}
+			for _, t := range f.Tables {
+				p("\n%s\n", t)
 			}
 		} else {
 			cores := max(4, int(math.Ceil(10*s.Load)))
