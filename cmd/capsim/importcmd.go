@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -138,6 +139,9 @@ func importTracesCommand(args []string, stdout, stderr io.Writer) int {
 	if (*replay || *asJSON) && *out == "" {
 		fmt.Fprintln(stderr, "capsim import traces: --replay and --json need -o FILE for the scenario")
 		return exitUsage
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(calibrate.MemoryLimit)
 	}
 	var files []calibrate.File
 	for _, name := range flags.Args() {

@@ -2,6 +2,7 @@ package calibrate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,6 +11,12 @@ import (
 
 	"github.com/capsim/capsim/experiments/spans"
 )
+
+// MemoryLimit is the soft limit (runtime/debug.SetMemoryLimit) that capsim
+// import traces runs under unless GOMEMLIMIT is set: what the learner holds
+// is far less (the traces open at once, the reservoirs), and the limit
+// makes the collector take the readers' garbage before the heap doubles.
+const MemoryLimit = 200 << 20
 
 // File is one trace file to learn from.
 type File struct {
@@ -24,18 +31,24 @@ func Learn(files []File, selfTimeCPU bool) (*Model, error) {
 	l := NewLearner()
 	a := NewAssembler(l.AddTrace)
 	formats := map[spans.Format]int{}
+	var truncated int64
 	for _, f := range files {
 		format, err := spans.Read(f.Name, f.R, func(s *spans.Span) error {
 			a.Add(s)
 			return nil
 		})
-		if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// A file cut short (an exporter stopped mid-write): what was
+			// read is kept, the trace it was in is incomplete.
+			truncated++
+		} else if err != nil {
 			return nil, err
 		}
 		formats[format]++
 	}
 	a.Flush()
 	m := l.Model(selfTimeCPU)
+	m.Truncated = truncated
 	if len(m.Traffic) == 0 {
 		return nil, fmt.Errorf("no complete trace with a root span in %s: nothing to learn from (%d spans dropped)", fileNames(files), m.dropped())
 	}
@@ -151,6 +164,7 @@ func (m *Model) Report() Report {
 		"incomplete_traces": d.Incomplete, "incomplete_spans": d.IncompleteSpans, "orphans": d.Orphans,
 		"duplicates": d.Duplicates, "negative_duration": d.Negative, "no_service": d.NoService,
 		"skewed_clipped": d.Skewed, "several_roots": d.SeveralRoots, "irregular_order": d.Irregular,
+		"too_large_traces": d.TooLarge, "too_large_spans": d.TooLargeSpans, "truncated_files": m.Truncated,
 		"zero_duration_kept": m.ZeroLength,
 	}
 	return r

@@ -180,7 +180,7 @@ func (m *Model) Scenario(o Options) []byte {
 
 func (m *Model) dropped() int64 {
 	d := m.Drops
-	return d.IncompleteSpans + d.Orphans + d.Duplicates + d.Negative + d.NoService
+	return d.IncompleteSpans + d.Orphans + d.Duplicates + d.Negative + d.NoService + d.TooLargeSpans
 }
 
 // writeTraffic writes one [traffic] table per root service: a rate (or

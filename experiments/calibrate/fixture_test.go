@@ -47,3 +47,6 @@ func TestFixtures(t *testing.T) {
 		}
 	}
 }
+
+// longTests runs the long variants (a 1 GB trace stream): CAPSIM_LONG=1.
+var longTests = os.Getenv("CAPSIM_LONG") == "1"

@@ -15,6 +15,17 @@ const reservoirSize = 20000
 // maxRoots bounds the root start times kept for the rate and --replay.
 const maxRoots = 20_000_000
 
+// Bounds on what one trace may ask of the learner (a trace beyond them is
+// dropped and counted as too large): the depth of its span tree, the
+// calls one span makes, the endpoints all traces add up to, and the call
+// positions one endpoint has.
+const (
+	maxDepth     = 1000
+	maxCalls     = 256
+	maxEndpoints = 5000
+	maxKeys      = 512
+)
+
 // Drops counts what the learner could not use, and why.
 type Drops struct {
 	Traces, Spans int64 // traces and spans used
@@ -35,6 +46,9 @@ type Drops struct {
 	Skewed int64
 	// SeveralRoots: traces with more than one root; each root is learned.
 	SeveralRoots int64
+	// TooLarge: traces deeper than 1,000 spans, with a span of more than
+	// 256 calls, or that would take the endpoints past 5,000; dropped.
+	TooLarge, TooLargeSpans int64
 	// Irregular: spans whose calls came in an order or grouping the
 	// endpoint's learned steps do not have: counted in the probabilities,
 	// left out of the self-time segments.
@@ -250,7 +264,10 @@ func (l *Learner) AddTrace(tr []*spans.Span) {
 		sort.SliceStable(c, func(a, b int) bool { return use[c[a]].Start < use[c[b]].Start })
 	}
 	reached := make([]bool, len(use))
+	depth := make([]int32, len(use))
 	stack := append([]int(nil), roots...)
+	tooLarge := false
+	newEps := map[string]bool{}
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -258,9 +275,24 @@ func (l *Learner) AddTrace(tr []*spans.Span) {
 			continue
 		}
 		reached[i] = true
+		s := use[i]
+		if isEntry(s, s.ParentID == "") {
+			if k := s.Service + "\x00" + s.Name; l.eps[k] == nil {
+				newEps[k] = true
+			}
+		}
+		if depth[i] > maxDepth || len(children[i]) > maxCalls {
+			tooLarge = true
+		}
 		for _, c := range children[i] {
+			depth[c] = depth[i] + 1
 			stack = append(stack, int(c))
 		}
+	}
+	if tooLarge || len(l.eps)+len(newEps) > maxEndpoints {
+		d.TooLarge++
+		d.TooLargeSpans += int64(len(use))
+		return
 	}
 	n := 0
 	for _, r := range reached {
@@ -387,23 +419,27 @@ func (w *walk) learn(i int) *endpoint {
 func (e *endpoint) add(l *Learner, s *spans.Span, calls []callRec) {
 	sort.SliceStable(calls, func(a, b int) bool { return calls[a].start < calls[b].start })
 	occ := map[keyID]int{}
-	sh := shape{keys: make([]int32, len(calls)), group: make([]int16, len(calls)), durs: make([]int64, len(calls))}
+	var sh shape
 	var inSpan []int32
 	group, groupEnd, cursor := -1, int64(0), s.Start
-	for i, c := range calls {
+	for _, c := range calls {
 		id := c.id
 		id.occ = occ[keyID{kind: id.kind, target: id.target, ext: id.ext}]
 		occ[keyID{kind: id.kind, target: id.target, ext: id.ext}]++
 		k, ok := e.keyIdx[id]
+		if !ok && len(e.keys) >= maxKeys {
+			l.Drops.Irregular++ // no room for another call position: left out
+			continue
+		}
 		if !ok {
 			k = int32(len(e.keys))
 			e.keys = append(e.keys, &key{kind: id.kind, target: id.target, ext: id.ext, occ: id.occ})
 			e.keyIdx[id] = k
 		}
 		inSpan = append(inSpan, k)
-		sh.keys[i], sh.durs[i] = k, c.end-c.start
+		sh.keys, sh.durs = append(sh.keys, k), append(sh.durs, c.end-c.start)
 		if id.kind == kAsync {
-			sh.group[i] = -1
+			sh.group = append(sh.group, -1)
 			continue
 		}
 		if group < 0 || c.start >= groupEnd { // a new group of overlapping calls
@@ -413,7 +449,7 @@ func (e *endpoint) add(l *Learner, s *spans.Span, calls []callRec) {
 		} else {
 			groupEnd = max(groupEnd, c.end)
 		}
-		sh.group[i] = int16(min(group, 32767))
+		sh.group = append(sh.group, int16(min(group, 32767)))
 		cursor = max(cursor, groupEnd)
 	}
 	sh.gaps = append(sh.gaps, max(s.End-cursor, 0))

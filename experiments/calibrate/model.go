@@ -29,6 +29,7 @@ type Model struct {
 	ArrivalCV     float64 // of the roots' inter-arrival times
 	ZeroLength    int64   // spans of zero duration (kept)
 	SelfTimeCPU   bool    // self time written as cpu steps (else sleep)
+	Truncated     int64   // files that ended in the middle of a value
 }
 
 // Service is one service.name.

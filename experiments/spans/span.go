@@ -113,7 +113,7 @@ func Read(name string, r io.Reader, fn func(*Span) error) (Format, error) {
 		if errors.As(err, &stop) {
 			return format, stop.err
 		}
-		return format, fmt.Errorf("%s: %s: byte %d: %v", name, format, cr.n, err)
+		return format, fmt.Errorf("%s: %s: byte %d: %w", name, format, cr.n, err)
 	}
 	return format, nil
 }
@@ -287,8 +287,8 @@ func ID(s string, traceID bool) (string, error) {
 	if err != nil {
 		b, err = base64.RawStdEncoding.DecodeString(s)
 	}
-	if err != nil || len(b) == 0 || len(b) > 16 {
-		return "", fmt.Errorf("id %q is neither hex nor base64 of at most 16 bytes", clip([]byte(s), 40))
+	if want := map[bool]int{true: 16, false: 8}[traceID]; err != nil || len(b) != want {
+		return "", fmt.Errorf("id %q is neither hex nor the base64 of %d bytes", clip([]byte(s), 40), want)
 	}
 	out := hex.EncodeToString(b)
 	if traceID && len(out) < 32 {

@@ -26,6 +26,7 @@ type zipkinEndpoint struct {
 // readZipkin reads a ListOfSpans, or the API's list of traces (an array of
 // ListOfSpans), one span decoded at a time.
 func readZipkin(w *walker, fn func(*Span) error) error {
+	nested := false
 	var span func() error
 	span = func() error {
 		t, err := w.dec.Token()
@@ -34,6 +35,11 @@ func readZipkin(w *walker, fn func(*Span) error) error {
 		}
 		switch t {
 		case json.Delim('['): // a trace: a list of spans
+			if nested {
+				return fmt.Errorf("an array in a trace's list of spans: want a span object")
+			}
+			nested = true
+			defer func() { nested = false }()
 			for w.dec.More() {
 				w.cr.mark = w.cr.n
 				if err := span(); err != nil {
