@@ -97,12 +97,12 @@ func newSeries(cfg *model.Config, r *model.Result) *Series {
 	})
 	for _, i := range order {
 		c := r.Components[i]
-		sc := SeriesComponent{Name: c.Name, Kind: c.Kind, Cache: c.Cache != nil, Broker: c.Broker != nil, Function: c.Function != nil, Cores: c.Cores,
+		sc := SeriesComponent{Name: c.Name, Kind: string(c.Kind), Cache: c.Cache != nil, Broker: c.Broker != nil, Function: c.Function != nil, Cores: c.Cores,
 			Utilization: c.Utilization, InstancesMean: c.Instances.Mean}
 		if k := cfg.Find(c.Name); k != nil && k.FleetConfig() != nil {
 			sc.Fleet = true
 			sc.Autoscaled = k.FleetConfig().Autoscale != nil
-		} else if k != nil && k.Kind() == "nodepool" { // nodes, their requested cpu, pending pods
+		} else if k != nil && k.Kind() == model.KindNodePool { // nodes, their requested cpu, pending pods
 			sc.Fleet, sc.Autoscaled = true, true
 		}
 		if c.Database != nil {

@@ -422,7 +422,7 @@ func summarize(cfg *model.Config, slo []sloSpec, seed uint64, r *model.Result) *
 	}
 	for ci, c := range r.Components {
 		cs := ComponentSummary{
-			Kind: c.Kind, Requests: c.Arrivals, ThroughputRPS: perSecond(c.Departures, r.Measured),
+			Kind: string(c.Kind), Requests: c.Arrivals, ThroughputRPS: perSecond(c.Departures, r.Measured),
 			Latency: latency(c.Latency), Rejected: c.Rejected,
 			Queue:     Queue{Mean: round(c.QueueMean, 4), Max: c.QueueMax},
 			InSystem:  round(c.InSystemMean, 4),

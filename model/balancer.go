@@ -52,7 +52,7 @@ type BalancerConfig struct {
 const turnAround = sim.Second
 
 func (c *BalancerConfig) ComponentName() string             { return c.Name }
-func (c *BalancerConfig) Kind() string                      { return "balancer" }
+func (c *BalancerConfig) Kind() Kind                        { return KindBalancer }
 func (c *BalancerConfig) EndpointConfigs() []EndpointConfig { return nil }
 func (c *BalancerConfig) DefaultEndpoint(bool) string       { return "" }
 func (c *BalancerConfig) Forward() string                   { return c.To }

@@ -36,7 +36,7 @@ type CacheConfig struct {
 }
 
 func (c *CacheConfig) ComponentName() string       { return c.Name }
-func (c *CacheConfig) Kind() string                { return "cache" }
+func (c *CacheConfig) Kind() Kind                  { return KindCache }
 func (c *CacheConfig) DefaultEndpoint(bool) string { return CacheGet }
 func (c *CacheConfig) Forward() string             { return "" }
 func (c *CacheConfig) FleetConfig() *Fleet         { return &c.Fleet }

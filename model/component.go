@@ -31,9 +31,10 @@ type component interface {
 // compBase is what every component has: its identity and the statistics
 // of the calls that pass through it.
 type compBase struct {
-	name, kind string
-	idx        int32
-	stats      componentStats
+	name  string
+	kind  Kind
+	idx   int32
+	stats componentStats
 }
 
 func (b *compBase) base() *compBase { return b }

@@ -29,15 +29,29 @@ type Config struct {
 	Network *NetworkConfig
 }
 
+// Kind is a component's kind: the name of its scenario table, and
+// summary.json's components.NAME.kind.
+type Kind string
+
+// The component kinds.
+const (
+	KindService  Kind = "service"
+	KindBalancer Kind = "balancer"
+	KindCache    Kind = "cache"
+	KindDatabase Kind = "database"
+	KindQueue    Kind = "queue"
+	KindFunction Kind = "function"
+	KindNodePool Kind = "nodepool"
+)
+
 // ComponentConfig is one component's configuration. Each kind is its own
 // type, in its own file (service.go, balancer.go, cache.go, database.go),
 // and this is all the rest of the model needs to know of it.
 type ComponentConfig interface {
 	// ComponentName is the component's name, unique in the scenario.
 	ComponentName() string
-	// Kind is the component's kind, as its scenario table is named
-	// ("service", "balancer", "cache", "database").
-	Kind() string
+	// Kind is the component's kind, as its scenario table is named.
+	Kind() Kind
 	// EndpointConfigs are the endpoints calls can reach (none for a
 	// balancer, whose calls reach its Forward component).
 	EndpointConfigs() []EndpointConfig
@@ -57,7 +71,7 @@ type ComponentConfig interface {
 
 // Label names a component by kind and name, as its scenario table does
 // ("service.web", "balancer.lb").
-func Label(c ComponentConfig) string { return c.Kind() + "." + c.ComponentName() }
+func Label(c ComponentConfig) string { return string(c.Kind()) + "." + c.ComponentName() }
 
 // Find returns the component named name, or nil.
 func (c *Config) Find(name string) ComponentConfig {

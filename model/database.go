@@ -32,7 +32,7 @@ type DatabaseConfig struct {
 }
 
 func (c *DatabaseConfig) ComponentName() string { return c.Name }
-func (c *DatabaseConfig) Kind() string          { return "database" }
+func (c *DatabaseConfig) Kind() Kind            { return KindDatabase }
 func (c *DatabaseConfig) Forward() string       { return "" }
 func (c *DatabaseConfig) FleetConfig() *Fleet   { return &c.Fleet }
 

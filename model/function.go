@@ -46,7 +46,7 @@ type FunctionConfig struct {
 }
 
 func (c *FunctionConfig) ComponentName() string             { return c.Name }
-func (c *FunctionConfig) Kind() string                      { return "function" }
+func (c *FunctionConfig) Kind() Kind                        { return KindFunction }
 func (c *FunctionConfig) EndpointConfigs() []EndpointConfig { return c.Endpoints }
 func (c *FunctionConfig) DefaultEndpoint(bool) string       { return "" }
 func (c *FunctionConfig) Forward() string                   { return "" }

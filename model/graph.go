@@ -118,7 +118,7 @@ func (g *Graph) Station(i int) int {
 func (g *Graph) checkForwards() {
 	for _, c := range g.cfg.Components {
 		f := c.Forward()
-		if f == "" && c.Kind() == "balancer" {
+		if f == "" && c.Kind() == KindBalancer {
 			g.problem(Place{Component: Label(c), Step: -1, Branch: -1, Key: "to"}, "missing: name the component behind the balancer")
 			continue
 		}
@@ -131,7 +131,7 @@ func (g *Graph) checkForwards() {
 			g.unknown(p, f)
 			continue
 		}
-		if t := g.cfg.Components[j]; t.Forward() != "" || t.FleetConfig() == nil || t.Kind() == "function" {
+		if t := g.cfg.Components[j]; t.Forward() != "" || t.FleetConfig() == nil || t.Kind() == KindFunction {
 			g.problem(p, "%q is a %s; a %s sends to a component that does the work (a service, cache or database; a function is called directly: it has no instances to balance over)", f, t.Kind(), c.Kind())
 		}
 	}
@@ -159,7 +159,7 @@ func (g *Graph) Endpoint(comp int, name, callerEP string, write bool) (int, erro
 		names = append(names, e.Name)
 	}
 	if len(eps) == 0 {
-		if c.Kind() == "queue" {
+		if c.Kind() == KindQueue {
 			return 0, fmt.Errorf("%s takes messages, not calls: publish to it with { publish = %q }", Label(c), c.ComponentName())
 		}
 		return 0, fmt.Errorf("%s takes no requests: a node pool is where services' pods run (nodepool = %q in a service)", Label(c), c.ComponentName())
@@ -201,7 +201,7 @@ func (g *Graph) resolveSteps() {
 				case st.If == IfError && !continues:
 					p.Key = "if"
 					g.problem(p, "no call with on_error = \"continue\" comes before this step: a fallback runs after such a call fails")
-				case st.If != Always && st.If != IfError && !looked && c.Kind() != "cache":
+				case st.If != Always && st.If != IfError && !looked && c.Kind() != KindCache:
 					p.Key = "if"
 					g.problem(p, "no cache lookup comes before this step in the endpoint: add { call = \"CACHE\" } before it")
 				}
@@ -225,7 +225,7 @@ func (g *Graph) resolveSteps() {
 					switch {
 					case !ok:
 						g.unknown(p, st.Target)
-					case g.cfg.Components[j].Kind() != "queue":
+					case g.cfg.Components[j].Kind() != KindQueue:
 						g.problem(p, "%s is not a queue: publish to a [queue.NAME]", Label(g.cfg.Components[j]))
 					default:
 						g.res[ci][e][k] = resolved{tgt: j, ok: true}
@@ -279,7 +279,7 @@ func (g *Graph) resolveConsumers() {
 // isLookup says whether a resolved call is a cache get.
 func (g *Graph) isLookup(r resolved) bool {
 	st := g.Station(int(r.tgt))
-	return g.cfg.Components[st].Kind() == "cache" && r.ep == 0
+	return g.cfg.Components[st].Kind() == KindCache && r.ep == 0
 }
 
 func (g *Graph) resolveCall(p Place, st *Step, callerEP string) (resolved, bool) {
@@ -288,7 +288,7 @@ func (g *Graph) resolveCall(p Place, st *Step, callerEP string) (resolved, bool)
 		g.unknown(p, st.Target)
 		return resolved{}, false
 	}
-	if g.cfg.Components[j].Kind() == "queue" {
+	if g.cfg.Components[j].Kind() == KindQueue {
 		g.problem(p, "%s is a queue: send it messages with { publish = %q }", Label(g.cfg.Components[j]), st.Target)
 		return resolved{}, false
 	}

@@ -29,7 +29,7 @@ type NodePoolConfig struct {
 }
 
 func (c *NodePoolConfig) ComponentName() string             { return c.Name }
-func (c *NodePoolConfig) Kind() string                      { return "nodepool" }
+func (c *NodePoolConfig) Kind() Kind                        { return KindNodePool }
 func (c *NodePoolConfig) EndpointConfigs() []EndpointConfig { return nil }
 func (c *NodePoolConfig) DefaultEndpoint(bool) string       { return "" }
 func (c *NodePoolConfig) Forward() string                   { return "" }

@@ -45,7 +45,7 @@ type QueueConfig struct {
 }
 
 func (c *QueueConfig) ComponentName() string             { return c.Name }
-func (c *QueueConfig) Kind() string                      { return "queue" }
+func (c *QueueConfig) Kind() Kind                        { return KindQueue }
 func (c *QueueConfig) EndpointConfigs() []EndpointConfig { return nil }
 func (c *QueueConfig) DefaultEndpoint(bool) string       { return "" }
 func (c *QueueConfig) Forward() string                   { return "" }

@@ -96,7 +96,7 @@ type TrafficResult struct {
 // ComponentResult is one component's outcome over the measured period.
 type ComponentResult struct {
 	Name string
-	Kind string // the component's kind: "service", "balancer", "cache", "database"
+	Kind Kind // the component's kind
 
 	Cores       int     // per instance (services)
 	Utilization float64 // busy cores / cores of ready instances, time-averaged (services)

@@ -1135,7 +1135,7 @@ func (s *Sim) overflow() {
 	if worstQ != nil && (worst == nil || worstQ.lag.Value() > worst.stats.waiting.Value()) {
 		msg += fmt.Sprintf("; queue.%s has %d messages waiting: give its consumer more instances, or bound it (capacity = N) to reject the excess, or raise run.max_in_flight", worstQ.cfg.Name, worstQ.lag.Value())
 	} else if worst != nil && worst.stats.waiting.Value() > 0 {
-		label := worst.kind + "." + worst.name
+		label := string(worst.kind) + "." + worst.name
 		msg += fmt.Sprintf("; %s has %d waiting", label, worst.stats.waiting.Value())
 		if worst.cfg.Queue == Unlimited || worst.cfg.Concurrency == Unlimited {
 			msg += " in an unbounded queue"

@@ -9,7 +9,7 @@ type ServiceConfig struct {
 }
 
 func (c *ServiceConfig) ComponentName() string             { return c.Name }
-func (c *ServiceConfig) Kind() string                      { return "service" }
+func (c *ServiceConfig) Kind() Kind                        { return KindService }
 func (c *ServiceConfig) EndpointConfigs() []EndpointConfig { return c.Endpoints }
 func (c *ServiceConfig) DefaultEndpoint(bool) string       { return "" }
 func (c *ServiceConfig) Forward() string                   { return "" }

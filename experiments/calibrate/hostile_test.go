@@ -148,9 +148,9 @@ func TestHostileFiles(t *testing.T) {
 		return b.Bytes()
 	}
 	for name, data := range map[string][]byte{
-		"1 GB of spaces":         bomb(" ", 1<<14),
-		"1 GB of zeros":          bomb("\x00", 1<<14),
-		"a 1 GB string":          append(bomb(`{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[{"name":"`, 1)[:0], bomb2(`{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[{"name":"`, "a", 1<<14)...),
+		"256 MB of spaces":       bomb(" ", 1<<12),
+		"256 MB of zeros":        bomb("\x00", 1<<12),
+		"a 256 MB string":        bomb2(`{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[{"name":"`, "a", 1<<12),
 		"nested arrays":          bomb("[", 1<<12),
 		"not json":               []byte("hello"),
 		"an empty file":          nil,

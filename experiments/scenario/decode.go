@@ -580,7 +580,7 @@ func (d *decoder) check(cfg *model.Config) {
 			d.errorf(model.Label(c), "name %q is already used by a %s; component names must be unique", c.ComponentName(), prev)
 			continue
 		}
-		kind[c.ComponentName()] = c.Kind()
+		kind[c.ComponentName()] = string(c.Kind())
 	}
 	if len(d.errs) > 0 {
 		return
@@ -711,10 +711,10 @@ func (sc *Scenario) Contents() string {
 	var kinds []string
 	n := map[string]int{}
 	for _, k := range c.Components {
-		if n[k.Kind()] == 0 {
-			kinds = append(kinds, k.Kind())
+		if n[string(k.Kind())] == 0 {
+			kinds = append(kinds, string(k.Kind()))
 		}
-		n[k.Kind()]++
+		n[string(k.Kind())]++
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {

@@ -31,7 +31,7 @@ func (d *decoder) faults(top *table, cfg *model.Config) {
 		// component with instances there.
 		hit := false
 		for _, c := range cfg.Components {
-			if fl := c.FleetConfig(); fl != nil && c.Kind() != "function" && overlaps(fl.Zones, zones) {
+			if fl := c.FleetConfig(); fl != nil && c.Kind() != model.KindFunction && overlaps(fl.Zones, zones) {
 				g := f
 				g.Target = c.ComponentName()
 				cfg.Faults = append(cfg.Faults, g)
@@ -172,7 +172,7 @@ func (d *decoder) checkScalers(cfg *model.Config) {
 		switch q := cfg.Find(f.Autoscale.Queue); {
 		case q == nil:
 			d.errorf(path, "no component named %q", f.Autoscale.Queue)
-		case q.Kind() != "queue":
+		case q.Kind() != model.KindQueue:
 			d.errorf(path, "%s is not a queue: KEDA scales on a [queue.NAME]'s lag", model.Label(q))
 		}
 	}
@@ -198,7 +198,7 @@ func (d *decoder) checkFaults(cfg *model.Config) {
 			d.errorf(path+".target", "%s", msg)
 		case c.FleetConfig() == nil:
 			d.errorf(path+".target", "%s has no instances of its own; faults on %ss are not available yet: fault the component behind it", model.Label(c), c.Kind())
-		case c.Kind() == "function":
+		case c.Kind() == model.KindFunction:
 			d.errorf(path+".target", "faults on functions (a region's Lambda outage, throttling) are not available yet: model them with max_instances, or fault the service that calls it")
 		case f.Shard >= 0:
 			db, ok := c.(*model.DatabaseConfig)

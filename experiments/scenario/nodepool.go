@@ -87,7 +87,7 @@ func (d *decoder) checkPools(cfg *model.Config) {
 		case !ok:
 			var names []string
 			for _, k := range cfg.Components {
-				if k.Kind() == "nodepool" {
+				if k.Kind() == model.KindNodePool {
 					names = append(names, k.ComponentName())
 				}
 			}

@@ -151,7 +151,7 @@ func (d *decoder) sloScopes(slo *SLO, cfg *model.Config) {
 	}
 	var names []string
 	for _, c := range cfg.Components {
-		if c.Kind() == "queue" {
+		if c.Kind() == model.KindQueue {
 			kind[c.ComponentName()] = "queue"
 		}
 		names = append(names, c.ComponentName())
