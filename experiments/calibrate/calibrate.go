@@ -1,10 +1,10 @@
 package calibrate
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -30,10 +30,9 @@ type File struct {
 func Learn(files []File, selfTimeCPU bool) (*Model, error) {
 	l := NewLearner()
 	a := NewAssembler(l.AddTrace)
-	formats := map[spans.Format]int{}
 	var truncated int64
 	for _, f := range files {
-		format, err := spans.Read(f.Name, f.R, func(s *spans.Span) error {
+		_, err := spans.Read(f.Name, f.R, func(s *spans.Span) error {
 			a.Add(s)
 			return nil
 		})
@@ -44,7 +43,6 @@ func Learn(files []File, selfTimeCPU bool) (*Model, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		formats[format]++
 	}
 	a.Flush()
 	m := l.Model(selfTimeCPU)
@@ -113,8 +111,8 @@ func fitReport(f Fit) FitReport {
 }
 
 func round(x float64, digits int) float64 {
-	v, _ := json.Number(fmt.Sprintf("%.*f", digits, x)).Float64()
-	return v
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
 }
 
 // Report builds the fit table.

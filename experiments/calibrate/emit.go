@@ -212,7 +212,11 @@ func (m *Model) writeTraffic(b *bytes.Buffer, o Options) {
 		if o.Replay != "" && i == 0 && len(order) == 1 {
 			p("trace = %q   # the %d roots' start times\nformat = \"csv\"\nendpoint_column = \"endpoint\"\n", o.Replay, n)
 		} else {
-			p("rate = %s   # %d root requests over %s", num(rate), n, dur(float64(m.Span)))
+			if rate <= 0 { // one root, or all at one instant: no rate to measure
+				p("rate = 1   # ASSUMED: %d root requests at one instant give no rate", n)
+			} else {
+				p("rate = %s   # %d root requests over %s", num(rate), n, dur(float64(m.Span)))
+			}
 			if m.ArrivalCV > 0 {
 				p("; inter-arrival cv %s", num(m.ArrivalCV))
 			}

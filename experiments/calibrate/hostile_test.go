@@ -74,6 +74,15 @@ func TestBrokenTraces(t *testing.T) {
 	}
 }
 
+// One trace is no rate: the scenario says the rate is assumed, and loads.
+func TestSingleTrace(t *testing.T) {
+	m := learnSpans([]*spans.Span{sp("t", "r", "", "a", spans.Server, 0, 10e6)})
+	src := string(m.Scenario(Options{Sources: []string{"one"}}))
+	if !strings.Contains(src, "rate = 1   # ASSUMED") {
+		t.Errorf("one root:\n%s", src)
+	}
+}
+
 // A 100,000-span trace: a tree 2 deep is learned (200 calls of 500 calls
 // each); a fan-out of 100,000 calls and a chain 100,000 deep are too large
 // and dropped, at once.

@@ -321,8 +321,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		*f = flexInt(v)
 		return nil
 	}
-	if v, err := strconv.ParseUint(s, 10, 64); err == nil { // fixed64 beyond int64: clamp
-		_ = v
+	if _, err := strconv.ParseUint(s, 10, 64); err == nil { // a fixed64 beyond int64's nanoseconds
 		return fmt.Errorf("time %s beyond 2262", s)
 	}
 	v, err := strconv.ParseFloat(s, 64)
