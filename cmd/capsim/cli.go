@@ -46,16 +46,18 @@ Usage:
   capsim compare A B                  two variants with common random numbers, differences with CIs
   capsim import k6 OPTIONS.json       turn a k6 test's options into [traffic] tables
   capsim import traces FILE...        learn a scenario from OpenTelemetry, Jaeger or Zipkin traces
+  capsim fit SCENARIO MEASURED...     check a prediction against a load test (k6, vegeta) or traces
+  capsim export k6 SCENARIO           write the k6 load test of the scenario's traffic
   capsim help [COMMAND]               show this help, or a command's
   capsim version                      print the version (also --version)
 
 Run "capsim help run" (or "capsim run --help") for the run flags. Exit codes:
-0 ok, 1 error, 2 usage, 3 SLO not met (run --check), 130 interrupted (Ctrl-C).
+0 ok, 1 error, 2 usage, 3 SLO not met (run --check) or fit beyond tolerance, 130 interrupted (Ctrl-C).
 `
 
 // commands are the subcommands, for "capsim help COMMAND".
 var commands = map[string]bool{"run": true, "validate": true, "examples": true, "import": true,
-	"sweep": true, "merge": true, "plan": true, "compare": true}
+	"sweep": true, "merge": true, "plan": true, "compare": true, "fit": true, "export": true}
 
 // version is the module's version, or the VCS revision the binary was built
 // from.
@@ -98,6 +100,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return planCommand(args[1:], stdout, stderr)
 	case "compare":
 		return compareCommand(args[1:], stdout, stderr)
+	case "fit":
+		return fitCommand(args[1:], stdout, stderr)
+	case "export":
+		return exportCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[0] == "help" && args[1] != "help" {
 			if _, ok := commands[args[1]]; ok {
@@ -333,11 +339,17 @@ type bundleFile struct {
 // (simulated time 0 at metricsStart), and plots/NAME.{png,svg}. It returns the
 // number of files written.
 func writeBundle(dir string, summary []byte, o *experiments.Outcome, source []byte, metricsStart time.Time) (int, error) {
-	files := []bundleFile{{"summary.json", summary}, {"timeseries.csv", output.TimeseriesCSV(o)}}
+	return writeBundleWith(dir, summary, o, source, metricsStart, nil, nil)
+}
+
+// writeBundleWith writes a run's bundle with more files and charts (capsim
+// fit's fit.json and overlay), the charts first in the report.
+func writeBundleWith(dir string, summary []byte, o *experiments.Outcome, source []byte, metricsStart time.Time, first []output.Chart, more []bundleFile) (int, error) {
+	files := append([]bundleFile{{"summary.json", summary}, {"timeseries.csv", output.TimeseriesCSV(o)}}, more...)
 	if hasAutoscaler(o) {
 		files = append(files, bundleFile{"decisions.csv", output.DecisionsCSV(o)})
 	}
-	charts := output.Charts(o)
+	charts := append(first, output.Charts(o)...)
 	html, err := output.HTML(o, charts, source)
 	if err != nil {
 		return 0, err

@@ -20,16 +20,18 @@ var allowedImports = map[string][]string{
 	"model":                 {"sim", "model/dist", "model/keycache"},
 	"policies":              {"sim", "model"},
 	"experiments/trace":     {"sim", "model"},
-	"experiments/k6":        {},
+	"experiments/k6":        {"sim", "model", "model/dist", "experiments/scenario"},
+	"experiments/measure":   {"sim", "experiments/spans"},
+	"experiments/fit":       {"sim", "model", "experiments", "experiments/measure", "experiments/scenario"},
 	"experiments/kube":      {},
 	"experiments/spans":     {},
 	"experiments/calibrate": {"experiments/spans"},
 	"experiments/scenario":  {"sim", "model", "model/dist", "model/keycache", "policies", "experiments/trace"},
 	"experiments":           {"sim", "model", "experiments/scenario"},
-	"output":                {"experiments"},
+	"output":                {"experiments", "experiments/fit", "experiments/measure"},
 	"examples":              {},
 	"examples/gotest":       {},
-	"cmd/capsim":            {"examples", "experiments", "experiments/calibrate", "experiments/k6", "experiments/kube", "experiments/scenario", "output"},
+	"cmd/capsim":            {"examples", "experiments", "experiments/calibrate", "experiments/fit", "experiments/k6", "experiments/kube", "experiments/measure", "experiments/scenario", "output"},
 }
 
 // Libraries kept out of layers that have no business with them ("os" only
@@ -43,6 +45,8 @@ var forbiddenLibraries = map[string][]string{
 	// The trace readers and the learner take readers, not files.
 	"experiments/spans":     {"os", "github.com/BurntSushi/toml", "gonum.org/v1/plot"},
 	"experiments/calibrate": {"os", "github.com/BurntSushi/toml", "gonum.org/v1/plot"},
+	"experiments/measure":   {"os", "github.com/BurntSushi/toml", "gonum.org/v1/plot"},
+	"experiments/fit":       {"os", "gonum.org/v1/plot"},
 }
 
 func TestImportLayers(t *testing.T) {
