@@ -56,6 +56,11 @@ type CountsProcess struct {
 	Interval  sim.Time // the interval a count covers
 	Speedup   float64
 	RateScale float64
+	// Uniform places exactly each interval's count (times RateScale,
+	// rounded with the remainder carried to the next interval) evenly
+	// over it, instead of a Poisson process of that rate: a recorded
+	// series then replays with the same arrivals per interval.
+	Uniform bool
 }
 
 // PeakRate is unknown without reading the trace.
@@ -212,6 +217,11 @@ type countArrivals struct {
 	origin sim.Time
 	t, end sim.Time // the last arrival (or the interval start), the interval end
 	rate   float64  // per nanosecond
+	// Uniform: the interval's start and length, its arrivals, those
+	// placed, and the fraction carried.
+	t0, length sim.Time
+	n, k       int64
+	carry      float64
 }
 
 func (a *countArrivals) next(rng *sim.Stream) (sim.Time, bool) {
@@ -223,7 +233,13 @@ func (a *countArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 		scale = 1
 	}
 	for {
-		if a.rate > 0 {
+		if a.cfg.Uniform && a.k < a.n {
+			// The k-th of n in the middle of its n-th of the interval.
+			t := a.t0 + sim.Time((float64(a.k)+0.5)*float64(a.length)/float64(a.n))
+			a.k++
+			return t, true
+		}
+		if !a.cfg.Uniform && a.rate > 0 {
 			if t := a.t + sim.Time(rng.ExpFloat64()/a.rate); t < a.end {
 				a.t = t
 				return t, true
@@ -241,5 +257,11 @@ func (a *countArrivals) next(rng *sim.Stream) (sim.Time, bool) {
 		length := sim.Time(float64(a.cfg.Interval) / speedup)
 		a.end = a.t + length
 		a.rate = float64(row.Count) * scale / float64(max(length, 1))
+		if a.cfg.Uniform {
+			x := float64(row.Count)*scale + a.carry
+			a.n = int64(math.Floor(x + 1e-9))
+			a.carry = x - float64(a.n)
+			a.t0, a.length, a.k = a.t, length, 0
+		}
 	}
 }

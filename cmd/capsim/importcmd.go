@@ -15,6 +15,7 @@ import (
 	"github.com/capsim/capsim/experiments/calibrate"
 	"github.com/capsim/capsim/experiments/k6"
 	"github.com/capsim/capsim/experiments/kube"
+	"github.com/capsim/capsim/experiments/prometheus"
 	"github.com/capsim/capsim/experiments/scenario"
 )
 
@@ -22,9 +23,12 @@ func importCommand(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "traces" {
 		return importTracesCommand(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "prometheus" {
+		return importPrometheusCommand(args[1:], stdout, stderr)
+	}
 	fs := pflag.NewFlagSet("import", pflag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: capsim import k6 OPTIONS.json\n       capsim import kubernetes FILE.yaml...\n       capsim import traces FILE... (capsim import traces --help)\n\n"+
+		fmt.Fprintln(fs.Output(), "Usage: capsim import k6 OPTIONS.json\n       capsim import kubernetes FILE.yaml...\n       capsim import traces FILE... (capsim import traces --help)\n       capsim import prometheus FILE.json -o traffic.toml (capsim import prometheus --help)\n\n"+
 			"k6: prints [traffic] tables equivalent to a k6 test's options (export them with\nJSON.stringify(options)): constant-arrival-rate, ramping-arrival-rate,\nconstant-vus and ramping-vus scenarios, or the vus/duration/stages shortcuts.\n\n"+
 			"kubernetes: prints [service] tables for Deployments and StatefulSets (replicas,\ncpu requests), their autoscaling/v2 HorizontalPodAutoscalers (min, max,\nmetrics, behavior) and [balancer] tables for the Services in front of them,\nwith comments for what does not map (multi-document YAML, or kubectl's List).\n\n"+
 			"traces: learns a whole scenario from OpenTelemetry (OTLP/JSON), Jaeger or Zipkin traces.")
@@ -214,5 +218,60 @@ func importTracesCommand(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		stdout.Write(append(b, '\n'))
 	}
+	return exitOK
+}
+
+// importPrometheusCommand is capsim import prometheus: recorded traffic
+// (a range query's answer) as a counts trace and the [traffic] table that
+// replays it.
+func importPrometheusCommand(args []string, stdout, stderr io.Writer) int {
+	flags := pflag.NewFlagSet("import prometheus", pflag.ContinueOnError)
+	out := flags.StringP("output", "o", "", "write the [traffic] table to this `FILE`, and the counts trace beside it (FILE's name + .counts.csv)")
+	match := flags.StringArray("metric", nil, "keep only the series with this label, `label=value` (repeatable); the rest are summed")
+	values := flags.String("values", "rate", "what the values are: rate (per second, a rate() query) or count (per step, an increase() query)")
+	gaps := flags.String("gaps", "error", "steps a series leaves out: error, or zero (no requests)")
+	name := flags.String("name", "prometheus", "the traffic source's `NAME`")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "Usage: capsim import prometheus FILE.json -o traffic.toml [--metric label=value] [--values rate|count] [--gaps error|zero]\n\n"+
+			"Turns a Prometheus range query's answer (/api/v1/query_range, e.g. of\nsum(rate(http_requests_total[1m]))) into a per-window counts trace and a [traffic]\n"+
+			"table that replays it: recorded production traffic for the autoscalers. Export it with\n  curl -G http://prometheus:9090/api/v1/query_range --data-urlencode 'query=sum(rate(http_requests_total[1m]))' \\\n"+
+			"       --data-urlencode start=2026-11-27T00:00:00Z --data-urlencode end=2026-11-28T00:00:00Z -d step=60 > rate.json\n"+
+			"(or promtool query range --start … --end … --step 1m -o json URL QUERY). See docs/validation.md.\n\nFlags:")
+		flags.PrintDefaults()
+	}
+	if code, done := parseFlags(flags, args, stdout, stderr); done {
+		return code
+	}
+	if flags.NArg() != 1 || *out == "" {
+		fmt.Fprintln(stderr, "capsim import prometheus: name one answer file and -o FILE for the [traffic] table")
+		flags.Usage()
+		return exitUsage
+	}
+	if *values != "rate" && *values != "count" || *gaps != "error" && *gaps != "zero" {
+		fmt.Fprintf(stderr, "capsim import prometheus: --values rate|count and --gaps error|zero, got %q and %q\n", *values, *gaps)
+		return exitUsage
+	}
+	data, err := readInput(flags.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	trace := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out)) + ".counts.csv"
+	opts := prometheus.Options{Match: *match, Counts: *values == "count", ZeroGaps: *gaps == "zero", Source: *name, Trace: trace}
+	r, err := prometheus.Read(flags.Arg(0), data, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	if err := writeFileAtomic(filepath.Join(filepath.Dir(*out), trace), r.CSV()); err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	table := r.Traffic(flags.Arg(0), opts)
+	if err := writeFileAtomic(*out, table); err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stderr, "wrote %s and %s: %d windows of %v, mean %.4g/s, peak %.4g/s\n", *out, trace, len(r.Counts), r.Step, r.Mean, r.Peak)
 	return exitOK
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,5 +106,68 @@ spec:
 	code, sum, errOut := capsim(t, "run", out, "--json")
 	if code != exitOK || !strings.Contains(sum, `"arrived": 300`) {
 		t.Errorf("run of the replay: exit %d: %s %.400s", code, errOut, sum)
+	}
+}
+
+// import prometheus on a real Prometheus's answer, replayed through an
+// HPA: each window of the run gets exactly the requests of its window of
+// the series.
+func TestImportPrometheus(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "traffic.toml")
+	code, _, errOut := capsim(t, "import", "prometheus", "../../experiments/prometheus/testdata/query_range.json", "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	table, _ := os.ReadFile(out)
+	counts, _ := os.ReadFile(filepath.Join(dir, "traffic.counts.csv"))
+	rows := strings.Split(strings.TrimSpace(string(counts)), "\n")[1:]
+	if len(rows) != 120 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	scenario := strings.Replace(string(table), `to = "CHANGE_ME"`, `to = "web"`, 1) + `
+[run]
+duration = "2h"
+window = "1m"
+[service.web]
+instances = 2
+cores = 2
+steps = [ { cpu = "exp(5ms)" } ]
+[service.web.autoscale]
+policy = "hpa"
+min = 1
+max = 20
+metric = "cpu"
+target = 0.6
+`
+	file := filepath.Join(dir, "replay.toml")
+	os.WriteFile(file, []byte(scenario), 0o644)
+	res := filepath.Join(dir, "out")
+	if code, _, errOut := capsim(t, "run", file, "-o", res, "-q"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	ts, _ := os.ReadFile(filepath.Join(res, "timeseries.csv"))
+	lines := strings.Split(strings.TrimSpace(string(ts)), "\n")
+	header := strings.Split(lines[0], ",")
+	col := slices.Index(header, "arrivals_rps")
+	if col < 0 || len(lines)-1 != 120 {
+		t.Fatalf("timeseries: %d rows, header %v", len(lines)-1, header)
+	}
+	for i, row := range rows {
+		want, _ := strconv.ParseFloat(strings.Split(row, ",")[1], 64)
+		got, _ := strconv.ParseFloat(strings.Split(lines[i+1], ",")[col], 64)
+		// timeseries.csv prints rates to 0.01/s (±0.3 a minute): the
+		// arrivals, a whole number, are its nearest.
+		if math.Round(got*60) != want {
+			t.Errorf("window %d: %v arrivals, the series %v", i, got*60, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(res, "decisions.csv")); err != nil {
+		t.Errorf("the HPA made no decisions file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[60,"1"],[120,"NaN"]]}]}}`), 0o644)
+	if code, _, errOut := capsim(t, "import", "prometheus", bad, "-o", filepath.Join(dir, "x.toml")); code != exitError || !strings.Contains(errOut, "bad.json: series {} at") {
+		t.Errorf("NaN: exit %d: %s", code, errOut)
 	}
 }

@@ -77,7 +77,15 @@ func (d *decoder) arrivals(t *table, c *model.TrafficConfig) {
 		p.Uniform, p.Flash = uniform, flash
 	case *model.DiurnalProcess:
 		p.Uniform, p.Flash = uniform, flash
+	case *model.CountsProcess:
+		p.Uniform = uniform
+		if flash != nil {
+			d.errorf(t.key("flash"), "a flash crowd adds to a rate, stages or diurnal profile")
+		}
 	default:
+		if uniform {
+			d.errorf(t.key("arrivals"), "arrivals applies to rate, stages, diurnal and counts traces (a request trace keeps its own times)")
+		}
 		if flash != nil {
 			d.errorf(t.key("flash"), "a flash crowd adds to a rate, stages or diurnal profile")
 		}
