@@ -51,7 +51,7 @@ type response struct {
 	Data      struct {
 		ResultType string `json:"resultType"`
 		Result     []struct {
-			Metric map[string]string   `json:"metric"`
+			Metric map[string]string    `json:"metric"`
 			Values [][2]json.RawMessage `json:"values"`
 		} `json:"result"`
 	} `json:"data"`
