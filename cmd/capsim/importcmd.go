@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -183,8 +184,33 @@ func importTracesCommand(args []string, stdout, stderr io.Writer) int {
 		replayFile = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out)) + ".roots.csv"
 		opts.Replay = replayFile
 	}
-	src := append(m.Scenario(opts), '\n')
+	if *out != "" {
+		opts.Samples = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out)) + ".samples"
+	}
+	scenarioSrc, samples := m.ScenarioFiles(opts)
+	src := append(scenarioSrc, '\n')
 	var dir fs.FS
+	if *out != "" {
+		dir = os.DirFS(filepath.Dir(*out))
+	}
+	// The observed distributions of the times no family fits, beside the
+	// scenario (its steps draw from them with empirical(FILE)).
+	names := make([]string, 0, len(samples))
+	for name := range samples {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		path := filepath.Join(filepath.Dir(*out), filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			fmt.Fprintf(stderr, "capsim: %v\n", err)
+			return exitError
+		}
+		if err := writeFileAtomic(path, samples[name]); err != nil {
+			fmt.Fprintf(stderr, "capsim: %v\n", err)
+			return exitError
+		}
+	}
 	if *replay {
 		// The scenario names the roots' file: write it first, to load the
 		// scenario as a user will.
@@ -192,7 +218,6 @@ func importTracesCommand(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "capsim: %v\n", err)
 			return exitError
 		}
-		dir = os.DirFS(filepath.Dir(*out))
 	}
 	// Never write a scenario capsim would refuse.
 	if _, err := scenario.Parse("imported.toml", src, nil, dir); err != nil {
@@ -201,6 +226,11 @@ func importTracesCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := m.Report()
 	rep.WriteTable(stderr)
+	if len(names) > 0 {
+		fmt.Fprintf(stderr, "note: %d times fit no family; their steps draw from the observed distributions in %s\n", len(names), opts.Samples)
+	} else if n := rep.Misfits(); n > 0 && *out == "" {
+		fmt.Fprintf(stderr, "note: %d times fit no family and are written as the closest one; with -o FILE they draw from the observed distributions instead\n", n)
+	}
 	for _, s := range m.Services {
 		if _, ok := opts.Fleets[s.Name]; len(*with) > 0 && !ok {
 			fmt.Fprintf(stderr, "note: no Deployment named %q in %s: its instances and cores are assumed\n", s.Name, strings.Join(*with, ", "))

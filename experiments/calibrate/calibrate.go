@@ -95,6 +95,9 @@ type FitReport struct {
 	P99MS     float64 `json:"p99_ms"`
 	FitMeanMS float64 `json:"fitted_mean_ms"`
 	FitP99MS  float64 `json:"fitted_p99_ms"`
+	// Misfit: no family fits (Fit.Misfit); the scenario draws from the
+	// observed times when written with -o.
+	Misfit bool `json:"misfit,omitempty"`
 }
 
 // CallReport is one call position and how often it was made.
@@ -107,7 +110,7 @@ type CallReport struct {
 
 func fitReport(f Fit) FitReport {
 	ms := func(ns float64) float64 { return round(ns/1e6, 4) }
-	return FitReport{N: f.N, Dist: f.Dist, KS: round(f.KS, 4), MeanMS: ms(f.Mean), P99MS: ms(f.P99), FitMeanMS: ms(f.FitMean), FitP99MS: ms(f.FitP99)}
+	return FitReport{N: f.N, Dist: f.Dist, KS: round(f.KS, 4), MeanMS: ms(f.Mean), P99MS: ms(f.P99), FitMeanMS: ms(f.FitMean), FitP99MS: ms(f.FitP99), Misfit: f.Misfit}
 }
 
 func round(x float64, digits int) float64 {
@@ -191,6 +194,10 @@ func (r Report) WriteTable(w io.Writer) {
 	fmt.Fprintln(w, "\nSelf-time segments (observed mean, p99 → fitted):")
 	for _, e := range r.Endpoints {
 		for i, s := range e.Segments {
+			if s.Misfit {
+				fmt.Fprintf(w, "  %s #%d  n=%d  %.3f, %.3f ms → the observed distribution (no family fits: the best, %s, %.3f, %.3f ms; KS %.3f)\n", e.Endpoint, i, s.N, s.MeanMS, s.P99MS, s.Dist, s.FitMeanMS, s.FitP99MS, s.KS)
+				continue
+			}
 			fmt.Fprintf(w, "  %s #%d  n=%d  %.3f, %.3f ms → %s  (%.3f, %.3f ms; KS %.3f)\n", e.Endpoint, i, s.N, s.MeanMS, s.P99MS, s.Dist, s.FitMeanMS, s.FitP99MS, s.KS)
 		}
 	}
@@ -213,4 +220,17 @@ func (r Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, " %s %d;", strings.ReplaceAll(k, "_", " "), r.Dropped[k])
 	}
 	fmt.Fprintln(w)
+}
+
+// Misfits counts the self-time segments no family fits.
+func (r *Report) Misfits() int {
+	n := 0
+	for _, e := range r.Endpoints {
+		for _, s := range e.Segments {
+			if s.Misfit {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -17,6 +17,11 @@ type Options struct {
 	// Fleets gives services their instances and cores (from a Kubernetes
 	// manifest), by scenario name; the others get a stated assumption.
 	Fleets map[string]Fleet
+	// Samples names a folder beside the scenario for the observed
+	// distributions of the times no family fits (Fit.Misfit), drawn with
+	// empirical(FILE); "" keeps the best family, with a comment saying it
+	// does not fit.
+	Samples string
 }
 
 // Fleet is what a deployment says of a service: written as it is.
@@ -80,6 +85,14 @@ func FleetsFrom(imported []byte, source string) map[string]Fleet {
 // is. Every learned number carries its evidence in a comment; every
 // assumption says so.
 func (m *Model) Scenario(o Options) []byte {
+	src, _ := m.ScenarioFiles(o)
+	return src
+}
+
+// ScenarioFiles is Scenario and the files it names (by path relative to
+// the scenario: the observed distributions under o.Samples).
+func (m *Model) ScenarioFiles(o Options) ([]byte, map[string][]byte) {
+	m.emit = emitState{samples: o.Samples, files: map[string][]byte{}}
 	var b bytes.Buffer
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	used := m.Drops.Spans
@@ -157,8 +170,8 @@ func (m *Model) Scenario(o Options) []byte {
 			if len(e.Steps) == 0 {
 				p("  { cpu = \"0s\" },   # no self time of a microsecond or more\n")
 			}
-			for _, st := range e.Steps {
-				m.writeStep(&b, e, st)
+			for i, st := range e.Steps {
+				m.writeStep(&b, e, st, i)
 			}
 			b.WriteString("]\n\n")
 		}
@@ -175,7 +188,7 @@ func (m *Model) Scenario(o Options) []byte {
 		p("[[fault]]   # %s answered %d of its %d spans with an error of its own (not a failed call's)\n", s.Name, own, spans)
 		p("target = %q\nkind = \"error\"\nfraction = %s\nat = \"0s\"\nduration = %q\n\n", s.Name, strconv.FormatFloat(float64(own)/float64(spans), 'g', 4, 64), duration)
 	}
-	return bytes.TrimRight(b.Bytes(), "\n")
+	return bytes.TrimRight(b.Bytes(), "\n"), m.emit.files
 }
 
 func (m *Model) dropped() int64 {
@@ -238,7 +251,31 @@ func (m *Model) writeTraffic(b *bytes.Buffer, o Options) {
 	}
 }
 
-func (m *Model) writeStep(b *bytes.Buffer, e *Endpoint, st Step) {
+// emitState is what one ScenarioFiles call collects: the observed
+// distributions it writes.
+type emitState struct {
+	samples string
+	files   map[string][]byte
+}
+
+// dist is how a step draws its time: the fitted family, or for a misfit
+// the observed distribution in a file beside the scenario, when there is
+// a folder for it.
+func (m *Model) dist(e *Endpoint, i int, f Fit) string {
+	if !f.Misfit || m.emit.samples == "" {
+		return f.Dist
+	}
+	name := fmt.Sprintf("%s/%s.%s.%d.csv", m.emit.samples, e.Service.Name, e.Name, i)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "ms\n")
+	for _, q := range f.Quantiles {
+		b.WriteString(strconv.FormatFloat(q/1e6, 'g', 6, 64) + "\n")
+	}
+	m.emit.files[name] = b.Bytes()
+	return "empirical(" + name + ")"
+}
+
+func (m *Model) writeStep(b *bytes.Buffer, e *Endpoint, st Step, i int) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	prob := ""
 	if st.P < 0.995 {
@@ -251,13 +288,13 @@ func (m *Model) writeStep(b *bytes.Buffer, e *Endpoint, st Step) {
 		if !m.SelfTimeCPU {
 			verb = "sleep"
 		}
-		p("  { %s = %q },   # self time: %s\n", verb, st.Fit.Dist, evidence(st.Fit))
+		p("  { %s = %q },   # self time: %s\n", verb, m.dist(e, i, st.Fit), evidence(st.Fit))
 	case Call:
 		p("  { call = %q, endpoint = %q%s },   # %s\n", st.Target.Service.Name, st.Target.Name, prob, share)
 	case Async:
 		p("  { async = %q, endpoint = %q%s },   # not waited for (a follower or a message); %s\n", st.Target.Service.Name, st.Target.Name, prob, share)
 	case External:
-		p("  { sleep = %q%s },   # client span %q with no traced server, %s: %s\n", st.Fit.Dist, prob, st.Name, share, evidence(st.Fit))
+		p("  { sleep = %q%s },   # client span %q with no traced server, %s: %s\n", m.dist(e, i, st.Fit), prob, st.Name, share, evidence(st.Fit))
 	case Parallel:
 		var br []string
 		for _, x := range st.Branches {
@@ -275,8 +312,13 @@ func (m *Model) writeStep(b *bytes.Buffer, e *Endpoint, st Step) {
 
 // evidence says what a fit rests on.
 func evidence(f Fit) string {
-	return fmt.Sprintf("n=%d, mean %s, p50 %s, p99 %s observed; %s fits with KS %.3f (fitted p99 %s)",
+	s := fmt.Sprintf("n=%d, mean %s, p50 %s, p99 %s observed; %s fits with KS %.3f (fitted p99 %s)",
 		f.N, dur(f.Mean), dur(f.P50), dur(f.P99), f.Name, f.KS, dur(f.FitP99))
+	if f.Misfit {
+		s = fmt.Sprintf("n=%d, mean %s, p50 %s, p99 %s observed; no family fits (the best, %s, has KS %.3f and p99 %s): the observed distribution",
+			f.N, dur(f.Mean), dur(f.P50), dur(f.P99), f.Dist, f.KS, dur(f.FitP99))
+	}
+	return s
 }
 
 // ReplayCSV is the roots' start times as a trace capsim replays

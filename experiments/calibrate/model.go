@@ -29,7 +29,8 @@ type Model struct {
 	ArrivalCV     float64 // of the roots' inter-arrival times
 	ZeroLength    int64   // spans of zero duration (kept)
 	SelfTimeCPU   bool    // self time written as cpu steps (else sleep)
-	Truncated     int64   // files that ended in the middle of a value
+	emit          emitState
+	Truncated     int64 // files that ended in the middle of a value
 }
 
 // Service is one service.name.
@@ -198,7 +199,7 @@ func selfMean(steps []Step, p float64) float64 {
 	var t float64
 	for _, s := range steps {
 		if s.Kind == SelfTime {
-			t += p * s.P * s.Fit.FitMean
+			t += p * s.P * s.Fit.ModelMean()
 		}
 	}
 	return t

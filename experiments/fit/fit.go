@@ -98,6 +98,11 @@ func Fit(sc *scenario.Scenario, m *measure.Measurement, opts Options) (*Result, 
 			return nil, err
 		}
 		res.Replayed = true
+		if pause, at := m.Arrivals.LongestPause(); m.SpanS > 0 && pause > 100*time.Millisecond &&
+			pause.Seconds() > 20*m.SpanS/float64(m.Total.Requests) {
+			res.Notes = append(res.Notes, fmt.Sprintf("the load generator sent nothing for %v at %.1f s (then caught up): the replay has that burst too, but a pause of the machine the system shares with it would not be modelled",
+				pause.Round(time.Millisecond), at.Seconds()))
+		}
 	} else {
 		res.Notes = append(res.Notes, fmt.Sprintf("%s has no arrival times: the scenario's own traffic is the load (compare the throughput)", m.Format))
 	}

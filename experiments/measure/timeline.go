@@ -192,3 +192,29 @@ func (tl *timeline) finish() (*Arrivals, []Window) {
 	}
 	return a, ws
 }
+
+// LongestPause is the longest stretch without a send between the first
+// and the last, and when it began (since the first send): a load
+// generator that stalls (its machine paused, it ran out of VUs) sends
+// nothing and then a burst, which a replay reproduces but a reader of
+// its percentiles should know of.
+func (a *Arrivals) LongestPause() (length, at time.Duration) {
+	run, start, first := 0, 0, -1
+	for i, c := range a.Counts {
+		if c > 0 {
+			if first >= 0 && run > 0 && time.Duration(run+1)*a.Resolution > length {
+				length, at = time.Duration(run+1)*a.Resolution, time.Duration(start-1-first)*a.Resolution
+			}
+			if first < 0 {
+				first = i
+			}
+			run = 0
+			continue
+		}
+		if run == 0 {
+			start = i
+		}
+		run++
+	}
+	return length, at
+}

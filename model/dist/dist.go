@@ -267,3 +267,32 @@ func fmtDur(ns float64) string {
 }
 
 func fmtNum(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+
+// Shifted is a distribution plus a constant (shift= in the text form):
+// a fixed part of a service time before its variable part, as a timer's
+// wake-up or a handler's own overhead.
+type Shifted struct {
+	Shift sim.Time
+	D     Dist
+}
+
+func (d Shifted) Sample(s *sim.Stream) sim.Time {
+	x := d.D.Sample(s)
+	if x > math.MaxInt64/2-d.Shift {
+		return math.MaxInt64 / 2
+	}
+	return d.Shift + x
+}
+
+func (d Shifted) Mean() float64 { return float64(d.Shift) + d.D.Mean() }
+
+// SecondMoment is E[(c+X)²] = c² + 2c·E[X] + E[X²].
+func (d Shifted) SecondMoment() float64 {
+	c := float64(d.Shift)
+	return c*c + 2*c*d.D.Mean() + d.D.SecondMoment()
+}
+
+func (d Shifted) String() string {
+	in := d.D.String()
+	return in[:len(in)-1] + ", shift=" + fmtDur(float64(d.Shift)) + ")"
+}

@@ -128,7 +128,7 @@ func TestParseErrors(t *testing.T) {
 // The canonical String of a distribution parses back to the same one.
 func TestStringRoundTrip(t *testing.T) {
 	for _, spec := range []string{"const(2ms)", "exp(5ms)", "uniform(1ms, 3ms)", "normal(mean=10ms, sd=2ms)",
-		"lognormal(mean=20ms, sd=30ms)", "gamma(mean=10ms, cv=0.5)", "erlang(k=3, mean=9ms)", "pareto(xm=1ms, alpha=2.5)"} {
+		"lognormal(mean=20ms, sd=30ms)", "gamma(mean=10ms, cv=0.5)", "erlang(k=3, mean=9ms)", "pareto(xm=1ms, alpha=2.5)", "exp(1ms, shift=600us)", "gamma(mean=2ms, cv=0.5, shift=1ms)"} {
 		d, err := Parse(spec, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -150,6 +150,37 @@ func TestSampleNoAllocs(t *testing.T) {
 		d, _ := Parse(spec, nil)
 		if a := testing.AllocsPerRun(1000, func() { d.Sample(s) }); a != 0 {
 			t.Errorf("%s: %v allocations per sample", spec, a)
+		}
+	}
+}
+
+// shift= adds a constant: every draw at least the shift, the mean and the
+// second moment moved exactly (E[(c+X)²] = c² + 2cE[X] + E[X²]), the
+// sample mean within four standard errors.
+func TestShifted(t *testing.T) {
+	d, err := Parse("exp(1ms, shift=0.5ms)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Mean() != 1.5e6 || math.Abs(d.SecondMoment()-3.25e12) > 1 || d.String() != "exp(1ms, shift=500us)" {
+		t.Fatalf("mean %v, E[X²] %v, %s", d.Mean(), d.SecondMoment(), d)
+	}
+	s := sim.NewStream(1, "shift", "x")
+	const n = 200_000
+	var sum float64
+	for range n {
+		x := d.Sample(s)
+		if x < 500_000 {
+			t.Fatalf("draw %v below the shift", x)
+		}
+		sum += float64(x)
+	}
+	if m := sum / n; math.Abs(m-1.5e6) > 4*1e6/math.Sqrt(n) {
+		t.Errorf("sample mean %v, want 1.5 ms ± %v", m, 4*1e6/math.Sqrt(n))
+	}
+	for _, bad := range []string{"exp(1ms, shift=-1ms)", "exp(1ms, shift=fast)", "exp(shift=1ms)"} {
+		if _, err := Parse(bad, nil); err == nil {
+			t.Errorf("%s: no error", bad)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,9 +159,22 @@ func Parse(s string, open Opener) (Dist, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q: %v", s, err)
 	}
+	// shift= on any distribution adds a constant: a fixed part (a
+	// timer's wake-up, a handler's overhead) before the variable one.
+	var shift float64
+	if v, ok := c.named["shift"]; ok {
+		if shift, err = ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("%s: shift: %v", c.name, err)
+		}
+		delete(c.named, "shift")
+		c.order = slices.DeleteFunc(c.order, func(k string) bool { return k == "shift" })
+	}
 	d, err := build(c, open)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", c.name, err)
+	}
+	if shift > 0 {
+		return Shifted{Shift: toTime(shift), D: d}, nil
 	}
 	return d, nil
 }
